@@ -1,0 +1,30 @@
+/* nin/error.h - the one error path of nin-cl.
+ *
+ * Every OpenCL and CLBlast call goes through CL_CHECK (or CL_CHECK_ERR for the calls that report through an
+ * errcode_ret pointer). A failure prints one line naming the call, the error's name and file:line, and exits.
+ */
+#ifndef NIN_ERROR_H
+#define NIN_ERROR_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+/* Name of an OpenCL (CL_*) or CLBlast (CLBlast*) status code, e.g. "CL_OUT_OF_RESOURCES". */
+const char *nin_cl_error_name(int code);
+
+/* Print "nin-cl: error: MESSAGE" on stderr and exit with status 1. */
+void nin_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Exit through nin_fatal when code is not CL_SUCCESS; call is the text of the failing call. */
+void nin_check_cl(int code, const char *call, const char *file, int line);
+
+#define CL_CHECK(call) nin_check_cl((int)(call), #call, __FILE__, __LINE__)
+#define CL_CHECK_ERR(err, name) nin_check_cl((int)(err), (name), __FILE__, __LINE__)
+
+/* malloc/calloc that never return NULL: out of host memory is a clear fatal error. */
+void *nin_malloc(size_t bytes);
+void *nin_calloc(size_t count, size_t size);
+
+#endif

@@ -1,0 +1,7 @@
+/* nin/nin.h - the whole public API of libnin. */
+#ifndef NIN_NIN_H
+#define NIN_NIN_H
+#include <nin/error.h>
+#include <nin/runtime.h>
+#include <nin/net.h>
+#endif

@@ -1,0 +1,73 @@
+/* nin/runtime.h - OpenCL devices, the compute context, kernels and GEMM. */
+#ifndef NIN_RUNTIME_H
+#define NIN_RUNTIME_H
+
+#include <stdio.h>
+#include <nin/error.h>
+
+typedef struct nin_device_info {
+    int index;                /* position in the table printed by nin_print_devices */
+    cl_platform_id platform;
+    cl_device_id device;
+    char platform_name[128];
+    char name[128];
+    cl_device_type type;
+    cl_uint compute_units;
+    cl_ulong global_mem_bytes;
+    char version[128];        /* CL_DEVICE_VERSION */
+    char driver[64];          /* CL_DRIVER_VERSION */
+} nin_device_info;
+
+/* All devices of all platforms, numbered in platform order. Returns the count; *devices is malloc'ed. */
+int nin_list_devices(nin_device_info **devices);
+void nin_print_devices(FILE *out, const nin_device_info *devices, int count);
+/* First GPU, else the first device. */
+int nin_default_device(const nin_device_info *devices, int count);
+/* "GPU", "CPU", "ACCEL" or "OTHER". */
+const char *nin_device_type_name(cl_device_type type);
+
+typedef struct nin_kernel_cache nin_kernel_cache;
+
+typedef struct nin_context {
+    nin_device_info info;
+    cl_context context;
+    cl_command_queue queue;   /* the one in-order compute queue */
+    cl_program program;       /* every file of cl/, built once at start-up */
+    char kernel_dir[1024];    /* where the .cl sources were found */
+    nin_kernel_cache *kernels;
+} nin_context;
+
+/* Open device `index` (as numbered by nin_list_devices; -1 = default) and build the kernels.
+ * A bad index prints the device table and exits with status 2. */
+nin_context *nin_context_create(int index);
+void nin_context_free(nin_context *ctx);
+
+/* Directory holding the .cl sources: $NIN_KERNEL_DIR, else the source tree, else the installed copy. */
+const char *nin_find_kernel_dir(char *buf, size_t size);
+
+cl_mem nin_buffer(nin_context *ctx, size_t bytes);
+void nin_write(nin_context *ctx, cl_mem dst, size_t offset_bytes, size_t bytes, const void *src);
+void nin_read(nin_context *ctx, cl_mem src, size_t offset_bytes, size_t bytes, void *dst);
+void nin_fill_zero(nin_context *ctx, cl_mem buf, size_t bytes);
+
+/* One kernel argument: its size and address. */
+typedef struct nin_karg { size_t size; const void *value; } nin_karg;
+#define KARG(x) ((nin_karg){ sizeof(x), &(x) })
+
+/* Enqueue kernel `name` over `global` work-items (work-groups of `local`, or the driver's choice when 0). */
+void nin_run_kernel(nin_context *ctx, const char *name, size_t global, size_t local,
+                    int nargs, const nin_karg *args);
+#define NIN_RUN(ctx, name, global, local, ...)                                                   \
+    nin_run_kernel((ctx), (name), (global), (local),                                             \
+                   (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),                \
+                   (nin_karg[]){ __VA_ARGS__ })
+
+/* Row-major C[m x n] = alpha * op(A) * op(B) + beta * C, buffers addressed by float offsets. */
+void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+              cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+              cl_mem c, size_t c_off, size_t ldc);
+/* The same on host memory, plain loops: the reference the device GEMM is tested against. */
+void nin_gemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+
+#endif

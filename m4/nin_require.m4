@@ -1,0 +1,19 @@
+# nin_require.m4 - dependency checks that fail with one clear line naming the Debian package.
+
+# NIN_REQUIRE_HEADER(HEADER, DEBIAN-PACKAGE)
+AC_DEFUN([NIN_REQUIRE_HEADER], [
+  AC_CHECK_HEADER([$1], [],
+    [AC_MSG_ERROR([header $1 not found: install the Debian package $2])])
+])
+
+# NIN_REQUIRE_LIB(FUNCTION, LIBRARY, DEBIAN-PACKAGE)
+AC_DEFUN([NIN_REQUIRE_LIB], [
+  AC_SEARCH_LIBS([$1], [$2], [],
+    [AC_MSG_ERROR([library $2 (function $1) not found: install the Debian package $3])])
+])
+
+# NIN_REQUIRE_PKG(VARIABLE-PREFIX, PKG-CONFIG-MODULES, DEBIAN-PACKAGE)
+AC_DEFUN([NIN_REQUIRE_PKG], [
+  PKG_CHECK_MODULES([$1], [$2], [],
+    [AC_MSG_ERROR([pkg-config module '$2' not found: install the Debian package $3])])
+])

@@ -1,0 +1,157 @@
+/* conv.c - convolution (k x k, pad, stride) + bias + ReLU, and the fully connected layer.
+ *
+ * Forward on the device:  col = im2col(x) [K x P], y = W [M x K] * col, y = relu(y + b),
+ * with M output maps, K = C*kh*kw, P = N*OH*OW. A 1x1 convolution with stride 1 and no pad needs no
+ * im2col: in CNHW the input already is the K x P matrix, so the mlpconv's "cccp" layers are one GEMM each.
+ * Backward: dz = dy * (y > 0), db = row sums of dz, dW = dz * col^T, dcol = W^T * dz, dx = col2im(dcol).
+ * im2col is recomputed in backward rather than kept, so all layers share one workspace.
+ *
+ * A fully connected layer is the convolution whose kernel covers the whole input (kh = H, kw = W, output
+ * 1x1): its im2col is exactly the flattening of each sample's C*H*W features, in PyTorch's order.
+ */
+#include <stdlib.h>
+#include "layer.h"
+
+static int needs_im2col(const nin_layer *l)
+{
+    return !(l->kh == 1 && l->kw == 1 && l->def.stride == 1 && l->def.pad == 0);
+}
+
+static void conv_geometry(nin_layer *l, int batch, int kh, int kw)
+{
+    l->kh = kh;
+    l->kw = kw;
+    l->out.c = l->def.outputs;
+    l->out.h = (l->in.h + 2 * l->def.pad - kh) / l->def.stride + 1;
+    l->out.w = (l->in.w + 2 * l->def.pad - kw) / l->def.stride + 1;
+    l->fan_in = l->in.c * kh * kw;
+    l->weights = (size_t)l->out.c * l->fan_in;
+    l->biases = (size_t)l->out.c;
+    l->workspace = needs_im2col(l) ? (size_t)l->fan_in * batch * l->out.h * l->out.w : 0;
+}
+
+static void conv_setup(nin_layer *l, int batch)
+{
+    conv_geometry(l, batch, l->def.size, l->def.size);
+}
+
+static void fc_setup(nin_layer *l, int batch)
+{
+    l->def.stride = 1;
+    l->def.pad = 0;
+    conv_geometry(l, batch, l->in.h, l->in.w);
+}
+
+/* --- device --------------------------------------------------------------------------------------- */
+
+/* Arguments shared by im2col and col2im: the input geometry and the kernel window. */
+#define WINDOW_ARGS(l, batch)                                                                        \
+    KARG((l)->in.c), KARG(batch), KARG((l)->in.h), KARG((l)->in.w), KARG((l)->kh), KARG((l)->kw),   \
+        KARG((l)->def.stride), KARG((l)->def.pad), KARG((l)->out.h), KARG((l)->out.w)
+
+static cl_mem columns(nin_net *net, nin_layer *l, cl_mem x)
+{
+    if (!needs_im2col(l))
+        return x;
+    NIN_RUN(net->ctx, "im2col", l->workspace, 0, KARG(x), KARG(net->d_work), WINDOW_ARGS(l, net->batch));
+    return net->d_work;
+}
+
+static void conv_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
+{
+    (void)train;
+    int m = l->out.c, k = l->fan_in, p = net->batch * l->out.h * l->out.w;
+    cl_mem col = columns(net, l, x);
+    nin_gemm(net->ctx, 0, 0, m, p, k, 1.0f, net->d_params, l->weight_off, k, col, 0, p, 0.0f, l->y, 0, p);
+    int bias_off = (int)l->bias_off;
+    NIN_RUN(net->ctx, "bias_relu_forward", (size_t)m * p, 0, KARG(l->y), KARG(net->d_params), KARG(bias_off),
+            KARG(p), KARG(l->def.relu));
+}
+
+static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
+{
+    int m = l->out.c, k = l->fan_in, p = net->batch * l->out.h * l->out.w;
+    int bias_off = (int)l->bias_off;
+    /* one work-group of 64 per output map: dy becomes dz in place, its row sum the bias gradient */
+    NIN_RUN(net->ctx, "bias_relu_backward", (size_t)m * 64, 64, KARG(dy), KARG(l->y), KARG(net->d_grads),
+            KARG(bias_off), KARG(p), KARG(l->def.relu));
+    cl_mem col = columns(net, l, x);
+    nin_gemm(net->ctx, 0, 1, m, k, p, 1.0f, dy, 0, p, col, 0, p, 0.0f, net->d_grads, l->weight_off, k);
+    if (!dx)
+        return;
+    if (!needs_im2col(l)) {
+        nin_gemm(net->ctx, 1, 0, k, p, m, 1.0f, net->d_params, l->weight_off, k, dy, 0, p, 0.0f, dx, 0, p);
+        return;
+    }
+    nin_gemm(net->ctx, 1, 0, k, p, m, 1.0f, net->d_params, l->weight_off, k, dy, 0, p, 0.0f, net->d_work, 0, p);
+    NIN_RUN(net->ctx, "col2im", nin_volume(l->in, net->batch), 0, KARG(net->d_work), KARG(dx),
+            WINDOW_ARGS(l, net->batch));
+}
+
+/* --- C reference: direct convolution, plain loops ----------------------------------------------- */
+
+/* Visit every (output unit, weight, input) triple of the convolution: the one loop nest that the
+ * forward and both backward products share. */
+#define FOR_EACH_TAP(l, batch, BODY)                                                                     \
+    for (int m = 0; m < (l)->out.c; m++)                                                                 \
+        for (int n = 0; n < (batch); n++)                                                                \
+            for (int oy = 0; oy < (l)->out.h; oy++)                                                      \
+                for (int ox = 0; ox < (l)->out.w; ox++) {                                                \
+                    size_t yi = (((size_t)m * (batch) + n) * (l)->out.h + oy) * (l)->out.w + ox;         \
+                    for (int c = 0; c < (l)->in.c; c++)                                                  \
+                        for (int ki = 0; ki < (l)->kh; ki++)                                             \
+                            for (int kj = 0; kj < (l)->kw; kj++) {                                       \
+                                int iy = oy * (l)->def.stride - (l)->def.pad + ki;                       \
+                                int ix = ox * (l)->def.stride - (l)->def.pad + kj;                       \
+                                if (iy < 0 || iy >= (l)->in.h || ix < 0 || ix >= (l)->in.w)              \
+                                    continue;                                                            \
+                                size_t wi = (((size_t)m * (l)->in.c + c) * (l)->kh + ki) * (l)->kw + kj; \
+                                size_t xi = (((size_t)c * (batch) + n) * (l)->in.h + iy) * (l)->in.w + ix; \
+                                BODY;                                                                    \
+                            }                                                                            \
+                }
+
+static void conv_forward_ref(nin_net *net, nin_layer *l, const float *x, float *y, int train)
+{
+    (void)train;
+    const float *w = net->h_params + l->weight_off, *b = net->h_params + l->bias_off;
+    size_t per_map = (size_t)net->batch * l->out.h * l->out.w;
+    double *sum = nin_calloc(nin_volume(l->out, net->batch), sizeof *sum);
+    FOR_EACH_TAP(l, net->batch, sum[yi] += (double)w[wi] * x[xi]);
+    for (size_t i = 0; i < nin_volume(l->out, net->batch); i++) {
+        float v = (float)(sum[i] + b[i / per_map]);
+        y[i] = (l->def.relu && v < 0.0f) ? 0.0f : v;
+    }
+    free(sum);
+}
+
+static void conv_backward_ref(nin_net *net, nin_layer *l, const float *x, const float *y, float *dy, float *dx)
+{
+    const float *w = net->h_params + l->weight_off;
+    float *dw = net->h_grads + l->weight_off, *db = net->h_grads + l->bias_off;
+    size_t per_map = (size_t)net->batch * l->out.h * l->out.w;
+    for (int m = 0; m < l->out.c; m++) {
+        double sum = 0.0;
+        for (size_t i = (size_t)m * per_map; i < (size_t)(m + 1) * per_map; i++) {
+            if (l->def.relu && y[i] <= 0.0f)
+                dy[i] = 0.0f;
+            sum += dy[i];
+        }
+        db[m] = (float)sum;
+    }
+    double *dw_sum = nin_calloc(l->weights, sizeof *dw_sum);
+    FOR_EACH_TAP(l, net->batch, dw_sum[wi] += (double)dy[yi] * x[xi]);
+    for (size_t i = 0; i < l->weights; i++)
+        dw[i] = (float)dw_sum[i];
+    free(dw_sum);
+    if (!dx)
+        return;
+    double *dx_sum = nin_calloc(nin_volume(l->in, net->batch), sizeof *dx_sum);
+    FOR_EACH_TAP(l, net->batch, dx_sum[xi] += (double)dy[yi] * w[wi]);
+    for (size_t i = 0; i < nin_volume(l->in, net->batch); i++)
+        dx[i] = (float)dx_sum[i];
+    free(dx_sum);
+}
+
+const nin_layer_ops nin_conv_ops = { conv_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref };
+const nin_layer_ops nin_fc_ops = { fc_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref };

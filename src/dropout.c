@@ -1,0 +1,76 @@
+/* dropout.c - inverted dropout: in training keep each unit with probability 1 - rate and scale it by
+ * 1 / (1 - rate); at test time the identity. The mask is a pure function of (key, unit index) drawn from
+ * the counter-based generator, so backward regenerates exactly the forward mask instead of storing it,
+ * and the C reference draws the same mask as the device. */
+#include "layer.h"
+
+static void dropout_setup(nin_layer *l, int batch)
+{
+    (void)batch;
+    l->out = l->in;
+}
+
+static float keep_scale(const nin_layer *l)
+{
+    return 1.0f / (1.0f - l->def.rate);
+}
+
+/* Each training forward draws a new mask; backward reuses the key of the last forward. */
+static void next_key(nin_net *net, nin_layer *l)
+{
+    l->dropout_key = nin_random_key(net->seed, (uint64_t)l->index, net->step);
+}
+
+/* out = in * mask * scale: forward (in = x) and backward (in = dy) are the same operation. */
+static void apply_mask(nin_net *net, nin_layer *l, cl_mem in, cl_mem out)
+{
+    cl_ulong key = l->dropout_key;
+    float scale = keep_scale(l);
+    NIN_RUN(net->ctx, "dropout_apply", nin_volume(l->in, net->batch), 0, KARG(in), KARG(out), KARG(key),
+            KARG(l->def.rate), KARG(scale));
+}
+
+static void dropout_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
+{
+    if (!train) {
+        CL_CHECK(clEnqueueCopyBuffer(net->ctx->queue, x, l->y, 0, 0, nin_volume(l->in, net->batch) * sizeof(float),
+                                     0, NULL, NULL));
+        return;
+    }
+    next_key(net, l);
+    apply_mask(net, l, x, l->y);
+}
+
+static void dropout_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
+{
+    (void)x;
+    apply_mask(net, l, dy, dx);
+}
+
+static void apply_mask_ref(const nin_net *net, const nin_layer *l, const float *in, float *out)
+{
+    float scale = keep_scale(l);
+    for (size_t i = 0; i < nin_volume(l->in, net->batch); i++)
+        out[i] = nin_random_uniform(l->dropout_key, i) < l->def.rate ? 0.0f : in[i] * scale;
+}
+
+static void dropout_forward_ref(nin_net *net, nin_layer *l, const float *x, float *y, int train)
+{
+    if (!train) {
+        for (size_t i = 0; i < nin_volume(l->in, net->batch); i++)
+            y[i] = x[i];
+        return;
+    }
+    next_key(net, l);
+    apply_mask_ref(net, l, x, y);
+}
+
+static void dropout_backward_ref(nin_net *net, nin_layer *l, const float *x, const float *y, float *dy, float *dx)
+{
+    (void)x;
+    (void)y;
+    apply_mask_ref(net, l, dy, dx);
+}
+
+const nin_layer_ops nin_dropout_ops = { dropout_setup, dropout_forward, dropout_backward, dropout_forward_ref,
+                                        dropout_backward_ref };

@@ -1,0 +1,139 @@
+/* error.c - one error path: OpenCL/CLBlast status names and fatal errors. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <nin/error.h>
+#include <CL/cl_ext.h>
+
+#define NAME(code) case code: return #code
+
+const char *nin_cl_error_name(int code)
+{
+    switch (code) {
+    NAME(CL_SUCCESS);
+    NAME(CL_DEVICE_NOT_FOUND);
+    NAME(CL_DEVICE_NOT_AVAILABLE);
+    NAME(CL_COMPILER_NOT_AVAILABLE);
+    NAME(CL_MEM_OBJECT_ALLOCATION_FAILURE);
+    NAME(CL_OUT_OF_RESOURCES);
+    NAME(CL_OUT_OF_HOST_MEMORY);
+    NAME(CL_PROFILING_INFO_NOT_AVAILABLE);
+    NAME(CL_MEM_COPY_OVERLAP);
+    NAME(CL_IMAGE_FORMAT_MISMATCH);
+    NAME(CL_IMAGE_FORMAT_NOT_SUPPORTED);
+    NAME(CL_BUILD_PROGRAM_FAILURE);
+    NAME(CL_MAP_FAILURE);
+    NAME(CL_MISALIGNED_SUB_BUFFER_OFFSET);
+    NAME(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST);
+    NAME(CL_COMPILE_PROGRAM_FAILURE);
+    NAME(CL_LINKER_NOT_AVAILABLE);
+    NAME(CL_LINK_PROGRAM_FAILURE);
+    NAME(CL_DEVICE_PARTITION_FAILED);
+    NAME(CL_KERNEL_ARG_INFO_NOT_AVAILABLE);
+    NAME(CL_INVALID_VALUE);
+    NAME(CL_INVALID_DEVICE_TYPE);
+    NAME(CL_INVALID_PLATFORM);
+    NAME(CL_INVALID_DEVICE);
+    NAME(CL_INVALID_CONTEXT);
+    NAME(CL_INVALID_QUEUE_PROPERTIES);
+    NAME(CL_INVALID_COMMAND_QUEUE);
+    NAME(CL_INVALID_HOST_PTR);
+    NAME(CL_INVALID_MEM_OBJECT);
+    NAME(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR);
+    NAME(CL_INVALID_IMAGE_SIZE);
+    NAME(CL_INVALID_SAMPLER);
+    NAME(CL_INVALID_BINARY);
+    NAME(CL_INVALID_BUILD_OPTIONS);
+    NAME(CL_INVALID_PROGRAM);
+    NAME(CL_INVALID_PROGRAM_EXECUTABLE);
+    NAME(CL_INVALID_KERNEL_NAME);
+    NAME(CL_INVALID_KERNEL_DEFINITION);
+    NAME(CL_INVALID_KERNEL);
+    NAME(CL_INVALID_ARG_INDEX);
+    NAME(CL_INVALID_ARG_VALUE);
+    NAME(CL_INVALID_ARG_SIZE);
+    NAME(CL_INVALID_KERNEL_ARGS);
+    NAME(CL_INVALID_WORK_DIMENSION);
+    NAME(CL_INVALID_WORK_GROUP_SIZE);
+    NAME(CL_INVALID_WORK_ITEM_SIZE);
+    NAME(CL_INVALID_GLOBAL_OFFSET);
+    NAME(CL_INVALID_EVENT_WAIT_LIST);
+    NAME(CL_INVALID_EVENT);
+    NAME(CL_INVALID_OPERATION);
+    NAME(CL_INVALID_GL_OBJECT);
+    NAME(CL_INVALID_BUFFER_SIZE);
+    NAME(CL_INVALID_MIP_LEVEL);
+    NAME(CL_INVALID_GLOBAL_WORK_SIZE);
+    NAME(CL_INVALID_PROPERTY);
+    NAME(CL_INVALID_IMAGE_DESCRIPTOR);
+    NAME(CL_INVALID_COMPILER_OPTIONS);
+    NAME(CL_INVALID_LINKER_OPTIONS);
+    NAME(CL_INVALID_DEVICE_PARTITION_COUNT);
+    NAME(CL_PLATFORM_NOT_FOUND_KHR);
+    /* CLBlast's own status codes (clblast_c.h); its other codes are the OpenCL ones above. */
+    case -1024: return "CLBlastNotImplemented";
+    case -1022: return "CLBlastInvalidMatrixA";
+    case -1021: return "CLBlastInvalidMatrixB";
+    case -1020: return "CLBlastInvalidMatrixC";
+    case -1019: return "CLBlastInvalidVectorX";
+    case -1018: return "CLBlastInvalidVectorY";
+    case -1017: return "CLBlastInvalidDimension";
+    case -1016: return "CLBlastInvalidLeadDimA";
+    case -1015: return "CLBlastInvalidLeadDimB";
+    case -1014: return "CLBlastInvalidLeadDimC";
+    case -1013: return "CLBlastInvalidIncrementX";
+    case -1012: return "CLBlastInvalidIncrementY";
+    case -1011: return "CLBlastInsufficientMemoryA";
+    case -1010: return "CLBlastInsufficientMemoryB";
+    case -1009: return "CLBlastInsufficientMemoryC";
+    case -1008: return "CLBlastInsufficientMemoryX";
+    case -1007: return "CLBlastInsufficientMemoryY";
+    case -2050: return "CLBlastInsufficientMemoryTemp";
+    case -2049: return "CLBlastInvalidBatchCount";
+    case -2048: return "CLBlastInvalidOverrideKernel";
+    case -2047: return "CLBlastMissingOverrideParameter";
+    case -2046: return "CLBlastInvalidLocalMemUsage";
+    case -2045: return "CLBlastNoHalfPrecision";
+    case -2044: return "CLBlastNoDoublePrecision";
+    case -2043: return "CLBlastInvalidVectorScalar";
+    case -2042: return "CLBlastInsufficientMemoryScalar";
+    case -2041: return "CLBlastDatabaseError";
+    case -2040: return "CLBlastUnknownError";
+    case -2039: return "CLBlastUnexpectedError";
+    default: return "unknown OpenCL error";
+    }
+}
+
+void nin_fatal(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("nin-cl: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+void nin_check_cl(int code, const char *call, const char *file, int line)
+{
+    if (code != CL_SUCCESS)
+        nin_fatal("%s failed: %s (%d) at %s:%d", call, nin_cl_error_name(code), code, file, line);
+}
+
+void *nin_malloc(size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p)
+        nin_fatal("out of host memory allocating %zu bytes", bytes);
+    return p;
+}
+
+void *nin_calloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p)
+        nin_fatal("out of host memory allocating %zu x %zu bytes", count, size);
+    return p;
+}

@@ -1,0 +1,336 @@
+/* net.c - a network: layers built from a netdef, one parameter buffer, and the forward/backward/update
+ * passes. The same code drives the device (ctx != NULL: kernels enqueued on the one in-order queue, no
+ * host synchronisation between layers) and the plain-C reference (ctx == NULL). */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "layer.h"
+
+static const nin_layer_ops *ops_of(nin_layer_kind kind)
+{
+    switch (kind) {
+    case NIN_CONV: return &nin_conv_ops;
+    case NIN_FC: return &nin_fc_ops;
+    case NIN_MAXPOOL: return &nin_maxpool_ops;
+    case NIN_AVGPOOL: return &nin_avgpool_ops;
+    case NIN_DROPOUT: return &nin_dropout_ops;
+    case NIN_GAP: return &nin_gap_ops;
+    }
+    nin_fatal("unknown layer kind %d", (int)kind);
+}
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+/* A buffer of `floats` elements on the device, or on the host for the reference network. */
+static void alloc_buffer(nin_net *net, size_t floats, cl_mem *device, float **host)
+{
+    if (net->ctx)
+        *device = nin_buffer(net->ctx, floats * sizeof(float));
+    else
+        *host = nin_calloc(floats ? floats : 1, sizeof(float));
+}
+
+static void layout_layers(nin_net *net, const nin_netdef *def)
+{
+    nin_shape shape = net->input;
+    char token[64];
+    for (int i = 0; i < def->count; i++) {
+        nin_layer *l = &net->layers[i];
+        l->def = def->layers[i];
+        l->ops = ops_of(l->def.kind);
+        l->index = i;
+        l->in = shape;
+        l->ops->setup(l, net->batch);
+        nin_netdef_format(&(nin_netdef){ 1, { l->def } }, token, sizeof token);
+        if (l->out.c <= 0 || l->out.h <= 0 || l->out.w <= 0)
+            nin_fatal("layer %d (%s) does not fit its %dx%dx%d input", i + 1, token, l->in.c, l->in.h, l->in.w);
+        net->max_activation = max_size(net->max_activation, max_size(nin_volume(l->in, net->batch),
+                                                                     nin_volume(l->out, net->batch)));
+        net->workspace = max_size(net->workspace, l->workspace);
+        shape = l->out;
+    }
+    net->count = def->count;
+    if (net->max_activation > INT_MAX || net->workspace > INT_MAX)
+        nin_fatal("batch %d is too large for this network: a buffer would exceed 2^31 floats", net->batch);
+    /* weights of every layer first, then every bias: weight decay applies to a prefix of the buffer */
+    for (int i = 0; i < net->count; i++) {
+        net->layers[i].weight_off = net->weights;
+        net->weights += net->layers[i].weights;
+    }
+    net->params = net->weights;
+    for (int i = 0; i < net->count; i++) {
+        net->layers[i].bias_off = net->params;
+        net->params += net->layers[i].biases;
+    }
+}
+
+/* The paper's (AlexNet-style) init: zero-mean Gaussian weights, zero biases. */
+static void init_params(nin_net *net, float init_std, float *params)
+{
+    memset(params, 0, net->params * sizeof *params);
+    for (int i = 0; i < net->count; i++) {
+        nin_layer *l = &net->layers[i];
+        float std = init_std > 0.0f ? init_std : sqrtf(2.0f / (float)l->fan_in);
+        uint64_t key = nin_random_key(net->seed, (uint64_t)i, 0);
+        for (size_t j = 0; j < l->weights; j++)
+            params[l->weight_off + j] = std * nin_random_normal(key, j);
+    }
+}
+
+nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, uint64_t seed,
+                        float init_std)
+{
+    if (batch <= 0 || input.c <= 0 || input.h <= 0 || input.w <= 0)
+        nin_fatal("bad network input: batch %d of %dx%dx%d", batch, input.c, input.h, input.w);
+    if (def->count == 0)
+        nin_fatal("empty network definition");
+    nin_net *net = nin_calloc(1, sizeof *net);
+    net->ctx = ctx;
+    net->batch = batch;
+    net->input = input;
+    net->seed = seed;
+    layout_layers(net, def);
+
+    size_t in_volume = nin_volume(input, batch);
+    net->labels = nin_calloc(batch, sizeof *net->labels);
+    net->staging = nin_malloc(max_size(in_volume, net->max_activation) * sizeof(float));
+    alloc_buffer(net, in_volume, &net->d_input, &net->h_input);
+    alloc_buffer(net, net->params, &net->d_params, &net->h_params);
+    alloc_buffer(net, net->params, &net->d_grads, &net->h_grads);
+    alloc_buffer(net, net->params, &net->d_momentum, &net->h_momentum);
+    alloc_buffer(net, net->workspace, &net->d_work, &net->h_work);
+    for (int i = 0; i < 2; i++)
+        alloc_buffer(net, net->max_activation, &net->d_delta[i], &net->h_delta[i]);
+    for (int i = 0; i < net->count; i++) {
+        nin_layer *l = &net->layers[i];
+        alloc_buffer(net, nin_volume(l->out, batch), &l->y, &l->h_y);
+        if (ctx && l->aux_bytes)
+            l->aux = nin_buffer(ctx, l->aux_bytes);
+    }
+    if (ctx) {
+        net->d_labels = nin_buffer(ctx, batch * sizeof(int));
+        net->d_sample_metrics = nin_buffer(ctx, 2 * batch * sizeof(float));
+        net->d_metrics = nin_buffer(ctx, 2 * sizeof(float));
+        nin_fill_zero(ctx, net->d_momentum, net->params * sizeof(float));
+        nin_fill_zero(ctx, net->d_labels, batch * sizeof(int));
+    }
+    float *params = nin_malloc(net->params * sizeof *params);
+    init_params(net, init_std, params);
+    nin_net_set_params(net, params);
+    free(params);
+    return net;
+}
+
+void nin_net_free(nin_net *net)
+{
+    if (!net)
+        return;
+    cl_mem mems[] = { net->d_input, net->d_labels, net->d_params, net->d_grads, net->d_momentum, net->d_work,
+                      net->d_delta[0], net->d_delta[1], net->d_input_grad, net->d_sample_metrics, net->d_metrics };
+    float *hosts[] = { net->h_input, net->h_params, net->h_grads, net->h_momentum, net->h_work,
+                       net->h_delta[0], net->h_delta[1], net->h_input_grad };
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
+        if (mems[i])
+            clReleaseMemObject(mems[i]);
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
+        free(hosts[i]);
+    for (int i = 0; i < net->count; i++) {
+        if (net->layers[i].y)
+            clReleaseMemObject(net->layers[i].y);
+        if (net->layers[i].aux)
+            clReleaseMemObject(net->layers[i].aux);
+        free(net->layers[i].h_y);
+    }
+    free(net->labels);
+    free(net->staging);
+    free(net);
+}
+
+int nin_net_batch(const nin_net *net) { return net->batch; }
+nin_shape nin_net_input_shape(const nin_net *net) { return net->input; }
+nin_shape nin_net_output_shape(const nin_net *net) { return net->layers[net->count - 1].out; }
+int nin_net_layer_count(const nin_net *net) { return net->count; }
+size_t nin_net_param_count(const nin_net *net) { return net->params; }
+size_t nin_net_weight_count(const nin_net *net) { return net->weights; }
+
+void nin_net_describe(const nin_net *net, FILE *out)
+{
+    char token[64];
+    fprintf(out, "%-5s %-12s %-16s %10s\n", "layer", "netdef", "output", "params");
+    fprintf(out, "%-5s %-12s %4d x %4d x %4d %10s\n", "in", "", net->input.c, net->input.h, net->input.w, "");
+    for (int i = 0; i < net->count; i++) {
+        const nin_layer *l = &net->layers[i];
+        nin_netdef_format(&(nin_netdef){ 1, { l->def } }, token, sizeof token);
+        fprintf(out, "%-5d %-12s %4d x %4d x %4d %10zu\n", i + 1, token, l->out.c, l->out.h, l->out.w,
+                l->weights + l->biases);
+    }
+    fprintf(out, "total parameters: %zu (batch %d)\n", net->params, net->batch);
+}
+
+/* Copy a whole parameter-sized buffer between the caller and the device or reference network. */
+static void copy_params(nin_net *net, cl_mem device, float *host, float *caller, int to_net)
+{
+    size_t bytes = net->params * sizeof(float);
+    if (net->ctx && to_net)
+        nin_write(net->ctx, device, 0, bytes, caller);
+    else if (net->ctx)
+        nin_read(net->ctx, device, 0, bytes, caller);
+    else
+        memcpy(to_net ? host : caller, to_net ? caller : host, bytes);
+}
+
+void nin_net_get_params(nin_net *net, float *p) { copy_params(net, net->d_params, net->h_params, p, 0); }
+void nin_net_set_params(nin_net *net, const float *p) { copy_params(net, net->d_params, net->h_params, (float *)p, 1); }
+void nin_net_get_grads(nin_net *net, float *g) { copy_params(net, net->d_grads, net->h_grads, g, 0); }
+void nin_net_get_momentum(nin_net *net, float *m) { copy_params(net, net->d_momentum, net->h_momentum, m, 0); }
+void nin_net_set_momentum(nin_net *net, const float *m)
+{
+    copy_params(net, net->d_momentum, net->h_momentum, (float *)m, 1);
+}
+
+/* NCHW (samples outermost) <-> CNHW (maps outermost) for `batch` samples of shape s. */
+static void transpose_batch(const float *src, float *dst, nin_shape s, int batch, int to_cnhw)
+{
+    size_t area = (size_t)s.h * s.w;
+    for (int n = 0; n < batch; n++)
+        for (int c = 0; c < s.c; c++) {
+            size_t nchw = ((size_t)n * s.c + c) * area, cnhw = ((size_t)c * batch + n) * area;
+            memcpy(dst + (to_cnhw ? cnhw : nchw), src + (to_cnhw ? nchw : cnhw), area * sizeof(float));
+        }
+}
+
+/* Write an NCHW host array into a CNHW network buffer (device or host). */
+static void upload_nchw(nin_net *net, const float *nchw, nin_shape s, cl_mem device, float *host)
+{
+    transpose_batch(nchw, net->ctx ? net->staging : host, s, net->batch, 1);
+    if (net->ctx)
+        nin_write(net->ctx, device, 0, nin_volume(s, net->batch) * sizeof(float), net->staging);
+}
+
+static void download_nchw(nin_net *net, cl_mem device, const float *host, nin_shape s, float *nchw)
+{
+    if (net->ctx) {
+        nin_read(net->ctx, device, 0, nin_volume(s, net->batch) * sizeof(float), net->staging);
+        host = net->staging;
+    }
+    transpose_batch(host, nchw, s, net->batch, 0);
+}
+
+void nin_net_set_input(nin_net *net, const float *images, const int *labels)
+{
+    upload_nchw(net, images, net->input, net->d_input, net->h_input);
+    if (!labels)
+        return;
+    int classes = nin_net_output_shape(net).c;
+    for (int n = 0; n < net->batch; n++)
+        if (labels[n] < 0 || labels[n] >= classes)
+            nin_fatal("label %d of sample %d is outside [0, %d)", labels[n], n, classes);
+    memcpy(net->labels, labels, net->batch * sizeof *labels);
+    if (net->ctx)
+        nin_write(net->ctx, net->d_labels, 0, net->batch * sizeof(int), labels);
+}
+
+void nin_net_want_input_grad(nin_net *net, int on)
+{
+    net->want_input_grad = on;
+    if (on && !net->d_input_grad && !net->h_input_grad)
+        alloc_buffer(net, nin_volume(net->input, net->batch), &net->d_input_grad, &net->h_input_grad);
+}
+
+void nin_net_forward(nin_net *net, int train)
+{
+    if (train)
+        net->step++;
+    for (int i = 0; i < net->count; i++) {
+        nin_layer *l = &net->layers[i];
+        if (net->ctx)
+            l->ops->forward(net, l, i ? net->layers[i - 1].y : net->d_input, train);
+        else
+            l->ops->forward_ref(net, l, i ? net->layers[i - 1].h_y : net->h_input, l->h_y, train);
+    }
+}
+
+static nin_metrics read_metrics(nin_net *net)
+{
+    float sums[2];
+    if (net->ctx)
+        nin_read(net->ctx, net->d_metrics, 0, sizeof sums, sums);
+    else
+        memcpy(sums, net->h_metrics, sizeof sums);
+    return (nin_metrics){ sums[0] / net->batch, (int)lroundf(sums[1]) };
+}
+
+static void enqueue_loss(nin_net *net)
+{
+    nin_shape out = nin_net_output_shape(net);
+    if (out.h != 1 || out.w != 1)
+        nin_fatal("the network ends in %dx%dx%d maps: end it with gap or fc to get class scores", out.c, out.h,
+                  out.w);
+    net->delta_index = 0;
+    if (net->ctx)
+        nin_softmax_loss(net, net->layers[net->count - 1].y, net->d_delta[0]);
+    else
+        nin_softmax_loss_ref(net, net->layers[net->count - 1].h_y, net->h_delta[0]);
+}
+
+nin_metrics nin_net_loss(nin_net *net)
+{
+    enqueue_loss(net);
+    return read_metrics(net);
+}
+
+void nin_net_set_output_grad(nin_net *net, const float *grad)
+{
+    net->delta_index = 0;
+    upload_nchw(net, grad, nin_net_output_shape(net), net->d_delta[0], net->h_delta[0]);
+}
+
+void nin_net_backward(nin_net *net)
+{
+    int cur = net->delta_index;
+    for (int i = net->count - 1; i >= 0; i--) {
+        nin_layer *l = &net->layers[i];
+        int has_params = l->weights + l->biases > 0, need_dx = i > 0 || net->want_input_grad;
+        if (!has_params && !need_dx)
+            continue;
+        if (net->ctx) {
+            cl_mem dx = i > 0 ? net->d_delta[1 - cur] : need_dx ? net->d_input_grad : NULL;
+            l->ops->backward(net, l, i ? net->layers[i - 1].y : net->d_input, net->d_delta[cur], dx);
+        } else {
+            float *dx = i > 0 ? net->h_delta[1 - cur] : need_dx ? net->h_input_grad : NULL;
+            l->ops->backward_ref(net, l, i ? net->layers[i - 1].h_y : net->h_input, l->h_y, net->h_delta[cur], dx);
+        }
+        cur = 1 - cur;
+    }
+}
+
+void nin_net_update(nin_net *net, const nin_sgd *sgd)
+{
+    if (net->ctx)
+        nin_sgd_update(net, sgd);
+    else
+        nin_sgd_update_ref(net, sgd);
+}
+
+nin_metrics nin_net_train_step(nin_net *net, const nin_sgd *sgd)
+{
+    nin_net_forward(net, 1);
+    enqueue_loss(net);
+    nin_net_backward(net);
+    nin_net_update(net, sgd);
+    return read_metrics(net);   /* the step's one wait for the device */
+}
+
+void nin_net_get_output(nin_net *net, float *out)
+{
+    const nin_layer *last = &net->layers[net->count - 1];
+    download_nchw(net, last->y, last->h_y, last->out, out);
+}
+
+void nin_net_get_input_grad(nin_net *net, float *grad)
+{
+    if (!net->want_input_grad)
+        nin_fatal("nin_net_get_input_grad: call nin_net_want_input_grad first");
+    download_nchw(net, net->d_input_grad, net->h_input_grad, net->input, grad);
+}

@@ -1,0 +1,164 @@
+/* netdef.c - networks as data: the compact netdef string and the presets of the paper.
+ *
+ * Tokens, separated by '-':
+ *   192c5p2s1   convolution: 192 maps, 5x5 kernel, pad 2, stride 1 (p, s optional), + bias + ReLU
+ *   10c1l       the same with no ReLU ("l": linear)
+ *   256fc       fully connected, + bias + ReLU ("256fcl": no ReLU)
+ *   mp3s2       3x3 max-pool, stride 2 (stride defaults to the size); ap3s2: average pool
+ *   d0.5        dropout, drop rate 0.5
+ *   gap         global average pooling
+ * An mlpconv block is a k x k convolution followed by 1x1 convolutions: "192c5p2-160c1-96c1".
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nin/net.h>
+
+static const struct { const char *name, *netdef; } presets[] = {
+    /* Lin et al. / the Caffe model zoo's CIFAR-10 NIN: three mlpconv blocks, max-pool + dropout after the
+     * first two, global average pooling over the last block's 10 class maps. */
+    { "cifar10", "192c5p2-160c1-96c1-mp3s2-d0.5-192c5p2-192c1-192c1-mp3s2-d0.5-192c3p1-192c1-10c1-gap" },
+    { "cifar100", "192c5p2-160c1-96c1-mp3s2-d0.5-192c5p2-192c1-192c1-mp3s2-d0.5-192c3p1-192c1-100c1-gap" },
+    { "svhn", "192c5p2-160c1-96c1-mp3s2-d0.5-192c5p2-192c1-192c1-mp3s2-d0.5-192c3p1-192c1-10c1-gap" },
+    { "mnist", "96c5p2-64c1-48c1-mp3s2-d0.5-128c5p2-96c1-96c1-mp3s2-d0.5-128c3p1-96c1-10c1-gap" },
+};
+
+const char *nin_preset_netdef(const char *name)
+{
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        if (strcmp(presets[i].name, name) == 0)
+            return presets[i].netdef;
+    return NULL;
+}
+
+static int fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Read a positive decimal integer at *s; 0 when there is none. */
+static int read_int(const char **s)
+{
+    if (!isdigit((unsigned char)**s))
+        return 0;
+    char *end;
+    long v = strtol(*s, &end, 10);
+    *s = end;
+    return v > 0 && v < 1000000 ? (int)v : 0;
+}
+
+static int parse_token(const char *tok, nin_layer_def *l)
+{
+    const char *s = tok;
+    memset(l, 0, sizeof *l);
+    l->stride = 1;
+    if (strcmp(tok, "gap") == 0) {
+        l->kind = NIN_GAP;
+        return 0;
+    }
+    if (tok[0] == 'd') {
+        char *end;
+        l->kind = NIN_DROPOUT;
+        l->rate = strtof(tok + 1, &end);
+        return (end != tok + 1 && *end == '\0' && l->rate >= 0.0f && l->rate < 1.0f) ? 0 : -1;
+    }
+    if ((tok[0] == 'm' || tok[0] == 'a') && tok[1] == 'p') {
+        l->kind = tok[0] == 'm' ? NIN_MAXPOOL : NIN_AVGPOOL;
+        s += 2;
+        if (!(l->size = read_int(&s)))
+            return -1;
+        l->stride = l->size;
+        if (*s == 's' && (s++, !(l->stride = read_int(&s))))
+            return -1;
+        return *s ? -1 : 0;
+    }
+    if (!(l->outputs = read_int(&s)))
+        return -1;
+    l->relu = 1;
+    if (strncmp(s, "fc", 2) == 0) {
+        l->kind = NIN_FC;
+        s += 2;
+    } else if (*s == 'c') {
+        l->kind = NIN_CONV;
+        s++;
+        if (!(l->size = read_int(&s)))
+            return -1;
+        while (*s == 'p' || *s == 's') {
+            char key = *s++;
+            int v = key == 'p' && *s == '0' ? (s++, 0) : read_int(&s);
+            if (key == 's' && v == 0)
+                return -1;
+            *(key == 'p' ? &l->pad : &l->stride) = v;
+        }
+    } else {
+        return -1;
+    }
+    if (*s == 'l') {
+        l->relu = 0;
+        s++;
+    }
+    return *s ? -1 : 0;
+}
+
+int nin_netdef_parse(const char *text, nin_netdef *def, char *err, size_t err_size)
+{
+    const char *preset = nin_preset_netdef(text);
+    if (preset)
+        text = preset;
+    memset(def, 0, sizeof *def);
+    if (!*text)
+        return fail(err, err_size, "empty network definition");
+    char *copy = strdup(text), *rest = copy;
+    if (!copy)
+        return fail(err, err_size, "out of memory");
+    int status = 0;
+    for (char *tok = strsep(&rest, "-"); tok; tok = strsep(&rest, "-")) {   /* "a--b" has an empty token */
+        if (def->count == NIN_MAX_LAYERS) {
+            status = fail(err, err_size, "network definition has more than %d layers", NIN_MAX_LAYERS);
+            break;
+        }
+        if (parse_token(tok, &def->layers[def->count]) != 0) {
+            status = fail(err, err_size,
+                          "bad layer '%s' in network definition (layer %d): expected e.g. 192c5p2, 10c1l, "
+                          "256fc, mp3s2, ap3s2, d0.5 or gap",
+                          tok, def->count + 1);
+            break;
+        }
+        def->count++;
+    }
+    free(copy);
+    return status;
+}
+
+void nin_netdef_format(const nin_netdef *def, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < def->count && used < size; i++) {
+        const nin_layer_def *l = &def->layers[i];
+        char tok[64];
+        switch (l->kind) {
+        case NIN_CONV:
+            snprintf(tok, sizeof tok, "%dc%d", l->outputs, l->size);
+            if (l->pad)
+                snprintf(tok + strlen(tok), sizeof tok - strlen(tok), "p%d", l->pad);
+            if (l->stride != 1)
+                snprintf(tok + strlen(tok), sizeof tok - strlen(tok), "s%d", l->stride);
+            if (!l->relu)
+                strcat(tok, "l");
+            break;
+        case NIN_FC: snprintf(tok, sizeof tok, "%dfc%s", l->outputs, l->relu ? "" : "l"); break;
+        case NIN_MAXPOOL: snprintf(tok, sizeof tok, "mp%ds%d", l->size, l->stride); break;
+        case NIN_AVGPOOL: snprintf(tok, sizeof tok, "ap%ds%d", l->size, l->stride); break;
+        case NIN_DROPOUT: snprintf(tok, sizeof tok, "d%g", l->rate); break;
+        case NIN_GAP: snprintf(tok, sizeof tok, "gap"); break;
+        }
+        used += snprintf(buf + used, size - used, "%s%s", i ? "-" : "", tok);
+    }
+}

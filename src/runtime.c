@@ -1,0 +1,295 @@
+/* runtime.c - OpenCL devices, the context and queue, the kernel program, buffers, kernel launches, GEMM. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <nin/runtime.h>
+#include <CL/cl_ext.h>
+#include <clblast_c.h>
+
+/* The kernel sources, one file per layer kind; common.cl comes first because the others use it. */
+static const char *const kernel_files[] = {
+    "common.cl", "conv.cl", "pool.cl", "dropout.cl", "gap.cl", "softmax.cl", "sgd.cl",
+};
+#define KERNEL_FILE_COUNT (sizeof kernel_files / sizeof kernel_files[0])
+
+struct nin_kernel_cache {
+    int count, capacity;
+    struct { char name[64]; cl_kernel kernel; } *entries;
+};
+
+const char *nin_device_type_name(cl_device_type type)
+{
+    if (type & CL_DEVICE_TYPE_GPU) return "GPU";
+    if (type & CL_DEVICE_TYPE_CPU) return "CPU";
+    if (type & CL_DEVICE_TYPE_ACCELERATOR) return "ACCEL";
+    return "OTHER";
+}
+
+int nin_list_devices(nin_device_info **devices)
+{
+    cl_uint nplatforms = 0;
+    cl_int err = clGetPlatformIDs(0, NULL, &nplatforms);
+    *devices = NULL;
+    if (err == CL_PLATFORM_NOT_FOUND_KHR || nplatforms == 0)
+        return 0;
+    CL_CHECK_ERR(err, "clGetPlatformIDs");
+    cl_platform_id *platforms = nin_malloc(nplatforms * sizeof *platforms);
+    CL_CHECK(clGetPlatformIDs(nplatforms, platforms, NULL));
+
+    int count = 0;
+    for (cl_uint p = 0; p < nplatforms; p++) {
+        cl_uint ndev = 0;
+        err = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev);
+        if (err == CL_DEVICE_NOT_FOUND || ndev == 0)
+            continue;
+        CL_CHECK_ERR(err, "clGetDeviceIDs");
+        cl_device_id *ids = nin_malloc(ndev * sizeof *ids);
+        CL_CHECK(clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, ndev, ids, NULL));
+        *devices = realloc(*devices, (count + ndev) * sizeof **devices);
+        if (!*devices)
+            nin_fatal("out of host memory listing OpenCL devices");
+        for (cl_uint d = 0; d < ndev; d++) {
+            nin_device_info *info = &(*devices)[count];
+            memset(info, 0, sizeof *info);
+            info->index = count++;
+            info->platform = platforms[p];
+            info->device = ids[d];
+            CL_CHECK(clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof info->platform_name - 1,
+                                       info->platform_name, NULL));
+            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_NAME, sizeof info->name - 1, info->name, NULL));
+            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_TYPE, sizeof info->type, &info->type, NULL));
+            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units,
+                                     &info->compute_units, NULL));
+            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem_bytes,
+                                     &info->global_mem_bytes, NULL));
+            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_VERSION, sizeof info->version - 1, info->version, NULL));
+            CL_CHECK(clGetDeviceInfo(ids[d], CL_DRIVER_VERSION, sizeof info->driver - 1, info->driver, NULL));
+        }
+        free(ids);
+    }
+    free(platforms);
+    return count;
+}
+
+void nin_print_devices(FILE *out, const nin_device_info *devices, int count)
+{
+    if (count == 0) {
+        fprintf(out, "no OpenCL device found: install an OpenCL driver (e.g. the Debian package pocl-opencl-icd)\n");
+        return;
+    }
+    fprintf(out, "%-5s %-28s %-36s %-5s %5s %10s  %s\n", "index", "platform", "device", "type", "CUs",
+            "memory", "OpenCL");
+    for (int i = 0; i < count; i++) {
+        const nin_device_info *d = &devices[i];
+        fprintf(out, "%-5d %-28.28s %-36.36s %-5s %5u %7.1f GiB  %s\n", d->index, d->platform_name, d->name,
+                nin_device_type_name(d->type), d->compute_units, d->global_mem_bytes / 1073741824.0,
+                d->version);
+    }
+}
+
+int nin_default_device(const nin_device_info *devices, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (devices[i].type & CL_DEVICE_TYPE_GPU)
+            return i;
+    return 0;
+}
+
+static int is_dir_with_kernels(const char *dir)
+{
+    char path[1200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, kernel_files[0]);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+const char *nin_find_kernel_dir(char *buf, size_t size)
+{
+    const char *env = getenv("NIN_KERNEL_DIR");
+    const char *candidates[] = { NIN_SOURCE_KERNEL_DIR, NIN_INSTALL_KERNEL_DIR };
+    if (env && *env) {
+        if (!is_dir_with_kernels(env))
+            nin_fatal("NIN_KERNEL_DIR=%s holds no %s", env, kernel_files[0]);
+        snprintf(buf, size, "%s", env);
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+        if (is_dir_with_kernels(candidates[i])) {
+            snprintf(buf, size, "%s", candidates[i]);
+            return buf;
+        }
+    nin_fatal("OpenCL kernel sources not found in %s or %s: set NIN_KERNEL_DIR to nin-cl's cl/ directory",
+              NIN_SOURCE_KERNEL_DIR, NIN_INSTALL_KERNEL_DIR);
+}
+
+static char *read_text_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        nin_fatal("cannot open kernel source %s", path);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = nin_malloc((size_t)size + 1);
+    if (size < 0 || fread(text, 1, (size_t)size, f) != (size_t)size)
+        nin_fatal("cannot read kernel source %s", path);
+    text[size] = '\0';
+    fclose(f);
+    return text;
+}
+
+static void build_program(nin_context *ctx)
+{
+    char *sources[KERNEL_FILE_COUNT];
+    char path[1200];
+    cl_int err;
+    for (size_t i = 0; i < KERNEL_FILE_COUNT; i++) {
+        snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, kernel_files[i]);
+        sources[i] = read_text_file(path);
+    }
+    ctx->program = clCreateProgramWithSource(ctx->context, KERNEL_FILE_COUNT, (const char **)sources, NULL, &err);
+    CL_CHECK_ERR(err, "clCreateProgramWithSource");
+    for (size_t i = 0; i < KERNEL_FILE_COUNT; i++)
+        free(sources[i]);
+
+    err = clBuildProgram(ctx->program, 1, &ctx->info.device, "-cl-std=CL1.2", NULL, NULL);
+    if (err != CL_SUCCESS) {
+        size_t log_size = 0;
+        clGetProgramBuildInfo(ctx->program, ctx->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
+        char *log = nin_malloc(log_size + 1);
+        clGetProgramBuildInfo(ctx->program, ctx->info.device, CL_PROGRAM_BUILD_LOG, log_size, log, NULL);
+        log[log_size] = '\0';
+        fprintf(stderr, "build log of the kernels in %s for %s:\n%s\n", ctx->kernel_dir, ctx->info.name, log);
+        free(log);
+        CL_CHECK_ERR(err, "clBuildProgram");
+    }
+}
+
+nin_context *nin_context_create(int index)
+{
+    nin_device_info *devices;
+    int count = nin_list_devices(&devices);
+    if (count == 0)
+        nin_fatal("no OpenCL device found: install an OpenCL driver (e.g. the Debian package pocl-opencl-icd)");
+    if (index < 0)
+        index = nin_default_device(devices, count);
+    if (index >= count) {
+        fprintf(stderr, "nin-cl: error: no OpenCL device %d; the devices are:\n", index);
+        nin_print_devices(stderr, devices, count);
+        exit(2);
+    }
+
+    nin_context *ctx = nin_calloc(1, sizeof *ctx);
+    ctx->info = devices[index];
+    free(devices);
+    cl_int err;
+    cl_context_properties props[] = { CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->info.platform, 0 };
+    ctx->context = clCreateContext(props, 1, &ctx->info.device, NULL, NULL, &err);
+    CL_CHECK_ERR(err, "clCreateContext");
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->info.device, 0, &err);
+    CL_CHECK_ERR(err, "clCreateCommandQueue");
+    nin_find_kernel_dir(ctx->kernel_dir, sizeof ctx->kernel_dir);
+    build_program(ctx);
+    ctx->kernels = nin_calloc(1, sizeof *ctx->kernels);
+    return ctx;
+}
+
+void nin_context_free(nin_context *ctx)
+{
+    if (!ctx)
+        return;
+    for (int i = 0; i < ctx->kernels->count; i++)
+        clReleaseKernel(ctx->kernels->entries[i].kernel);
+    free(ctx->kernels->entries);
+    free(ctx->kernels);
+    clReleaseProgram(ctx->program);
+    clReleaseCommandQueue(ctx->queue);
+    clReleaseContext(ctx->context);
+    free(ctx);
+}
+
+static cl_kernel get_kernel(nin_context *ctx, const char *name)
+{
+    nin_kernel_cache *cache = ctx->kernels;
+    for (int i = 0; i < cache->count; i++)
+        if (strcmp(cache->entries[i].name, name) == 0)
+            return cache->entries[i].kernel;
+    if (cache->count == cache->capacity) {
+        cache->capacity = cache->capacity ? 2 * cache->capacity : 32;
+        cache->entries = realloc(cache->entries, cache->capacity * sizeof *cache->entries);
+        if (!cache->entries)
+            nin_fatal("out of host memory caching kernels");
+    }
+    cl_int err;
+    cl_kernel kernel = clCreateKernel(ctx->program, name, &err);
+    CL_CHECK_ERR(err, name);
+    snprintf(cache->entries[cache->count].name, sizeof cache->entries[0].name, "%s", name);
+    cache->entries[cache->count].kernel = kernel;
+    cache->count++;
+    return kernel;
+}
+
+void nin_run_kernel(nin_context *ctx, const char *name, size_t global, size_t local, int nargs,
+                    const nin_karg *args)
+{
+    if (global == 0)
+        return;
+    cl_kernel kernel = get_kernel(ctx, name);
+    for (int i = 0; i < nargs; i++)
+        CL_CHECK(clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value));
+    CL_CHECK(clEnqueueNDRangeKernel(ctx->queue, kernel, 1, NULL, &global, local ? &local : NULL, 0, NULL, NULL));
+}
+
+cl_mem nin_buffer(nin_context *ctx, size_t bytes)
+{
+    cl_int err;
+    cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES || err == CL_INVALID_BUFFER_SIZE)
+        nin_fatal("cannot allocate %.1f MiB on %s (%s): use a smaller batch", bytes / 1048576.0, ctx->info.name,
+                  nin_cl_error_name(err));
+    CL_CHECK_ERR(err, "clCreateBuffer");
+    return mem;
+}
+
+void nin_write(nin_context *ctx, cl_mem dst, size_t offset_bytes, size_t bytes, const void *src)
+{
+    if (bytes)
+        CL_CHECK(clEnqueueWriteBuffer(ctx->queue, dst, CL_TRUE, offset_bytes, bytes, src, 0, NULL, NULL));
+}
+
+void nin_read(nin_context *ctx, cl_mem src, size_t offset_bytes, size_t bytes, void *dst)
+{
+    if (bytes)
+        CL_CHECK(clEnqueueReadBuffer(ctx->queue, src, CL_TRUE, offset_bytes, bytes, dst, 0, NULL, NULL));
+}
+
+void nin_fill_zero(nin_context *ctx, cl_mem buf, size_t bytes)
+{
+    const float zero = 0.0f;
+    if (bytes)
+        CL_CHECK(clEnqueueFillBuffer(ctx->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, NULL));
+}
+
+void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+              cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+              cl_mem c, size_t c_off, size_t ldc)
+{
+    CL_CHECK(CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                          trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda,
+                          b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, NULL));
+}
+
+void nin_gemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            double sum = 0.0;
+            for (size_t p = 0; p < k; p++) {
+                float av = trans_a ? a[p * lda + i] : a[i * lda + p];
+                float bv = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+                sum += (double)av * bv;
+            }
+            c[i * ldc + j] = (float)(alpha * sum + (beta != 0.0f ? beta * c[i * ldc + j] : 0.0));
+        }
+}

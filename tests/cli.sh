@@ -1,0 +1,50 @@
+#!/bin/sh
+# cli.sh - the command line as a user meets it: the device table, a bad device index, selftest.
+set -u
+NIN_CL=${NIN_CL:-./nin-cl}
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+
+out=$("$NIN_CL" --devices) && echo "$out" | grep -q '^0 .*CPU' && ok "--devices lists device 0 (a CPU under PoCL)" \
+    || bad "--devices: $out"
+
+out=$("$NIN_CL" --device 99 selftest 2>&1); rc=$?
+if [ $rc -eq 2 ] && echo "$out" | head -1 | grep -q '^nin-cl: error: no OpenCL device 99' \
+    && echo "$out" | grep -q '^0 '; then
+    ok "--device 99 exits 2 with one error line and the device table"
+else
+    bad "--device 99 gave rc=$rc: $out"
+fi
+
+out=$(NIN_DEVICE=7 "$NIN_CL" selftest 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q 'no OpenCL device 7' && ok "NIN_DEVICE=7 is honoured" || bad "NIN_DEVICE: $out"
+
+out=$("$NIN_CL" --device x selftest 2>&1); rc=$?
+[ $rc -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && ok "--device x: one error line, exit 2" || bad "--device x: $out"
+
+out=$("$NIN_CL" frobnicate 2>&1); rc=$?
+[ $rc -eq 2 ] && ok "unknown command exits 2" || bad "unknown command: rc=$rc $out"
+
+out=$("$NIN_CL" info 192c5p2-160c1-96c1-mp3s2-x 2>&1); rc=$?
+[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "bad layer 'x'" \
+    && ok "bad netdef: one error line" || bad "bad netdef: $out"
+
+out=$(NIN_KERNEL_DIR=/nonexistent "$NIN_CL" selftest 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q 'NIN_KERNEL_DIR' && ok "missing kernels: clear error" || bad "kernel dir: $out"
+
+# A kernel that does not compile: the device's build log is shown.
+broken=$(mktemp -d)
+cp "${NIN_KERNEL_DIR:-cl}"/*.cl "$broken"/
+echo "__kernel void broken(__global float *x) { x[0] = undefined_name; }" >> "$broken/sgd.cl"
+out=$(NIN_KERNEL_DIR=$broken "$NIN_CL" selftest 2>&1); rc=$?
+rm -rf "$broken"
+[ $rc -ne 0 ] && echo "$out" | grep -q 'undefined_name' && echo "$out" | grep -q 'CL_BUILD_PROGRAM_FAILURE' \
+    && ok "kernel build failure shows the build log and the error name" || bad "build failure: $out"
+
+out=$("$NIN_CL" selftest 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q '^selftest passed' && ok "selftest passes" || bad "selftest: $out"
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,157 @@
+/* test_layers.c - every device kernel against the plain-C reference on random data, forward and backward:
+ * one layer at a time (and a few pairs), then GEMM in all transpose combinations. */
+#include <stdlib.h>
+#include "harness.h"
+
+static const struct {
+    const char *netdef;
+    nin_shape input;
+} cases[] = {
+    { "5c3p1", { 3, 7, 7 } },      /* k x k convolution with pad: im2col + GEMM */
+    { "5c3p1s2", { 3, 8, 8 } },    /* with stride */
+    { "4c5p2", { 2, 9, 9 } },      /* the paper's 5x5 */
+    { "4c2s2l", { 3, 7, 7 } },     /* even kernel, no ReLU */
+    { "6c1", { 4, 5, 5 } },        /* 1x1: a plain GEMM, no im2col */
+    { "6c1l", { 4, 5, 5 } },
+    { "mp3s2", { 3, 8, 8 } },      /* ceil mode: 4x4 out where floor gives 3x3 */
+    { "mp2s2", { 3, 7, 7 } },
+    { "ap3s2", { 3, 8, 8 } },
+    { "ap3s1", { 2, 5, 6 } },
+    { "d0.5", { 3, 6, 6 } },       /* dropout: the same counter-based mask on both sides */
+    { "gap", { 5, 4, 3 } },
+    { "7fc", { 3, 4, 5 } },        /* fully connected over a non-square input */
+    { "7fcl", { 6, 1, 1 } },
+    { "6c3p1-mp3s2-d0.3-4c1-gap", { 3, 9, 9 } },
+};
+
+/* Forward (training mode) and backward of one netdef on the device and on the reference, from the same
+ * parameters, input and output gradient; compare output, parameter gradients and input gradient. */
+START_TEST(test_layer_against_reference)
+{
+    const int batch = 3;
+    nin_context *ctx = test_context();
+    nin_net *dev = test_net(ctx, cases[_i].netdef, cases[_i].input, batch);
+    nin_net *ref = test_net(NULL, cases[_i].netdef, cases[_i].input, batch);
+    nin_net_want_input_grad(dev, 1);
+    nin_net_want_input_grad(ref, 1);
+    size_t n_in = nin_volume(cases[_i].input, batch), n_out = nin_volume(nin_net_output_shape(dev), batch);
+    size_t n_params = nin_net_param_count(dev), biggest = n_in > n_out ? n_in : n_out;
+    if (n_params > biggest)
+        biggest = n_params;
+    float *x = malloc(n_in * sizeof *x), *dy = malloc(n_out * sizeof *dy);
+    float *a = malloc(biggest * sizeof *a), *b = malloc(biggest * sizeof *b);
+    random_fill(x, n_in, 1);
+    random_fill(dy, n_out, 2);
+    /* random biases too, so that the ReLU masks are not all alike */
+    nin_net_get_params(ref, a);
+    for (size_t i = nin_net_weight_count(ref); i < n_params; i++)
+        a[i] = 0.1f * nin_random_normal(3, i);
+    nin_net_set_params(dev, a);
+    nin_net_set_params(ref, a);
+
+    nin_net *nets[2] = { dev, ref };
+    for (int k = 0; k < 2; k++) {
+        nin_net_set_input(nets[k], x, NULL);
+        nin_net_forward(nets[k], 1);
+        nin_net_set_output_grad(nets[k], dy);
+        nin_net_backward(nets[k]);
+    }
+    nin_net_get_output(dev, a);
+    nin_net_get_output(ref, b);
+    assert_close(cases[_i].netdef, a, b, n_out, 1e-5);
+    nin_net_get_input_grad(dev, a);
+    nin_net_get_input_grad(ref, b);
+    assert_close("input gradient", a, b, n_in, 1e-5);
+    if (n_params) {
+        nin_net_get_grads(dev, a);
+        nin_net_get_grads(ref, b);
+        assert_close("parameter gradient", a, b, n_params, 1e-5);
+    }
+    free(x);
+    free(dy);
+    free(a);
+    free(b);
+    nin_net_free(dev);
+    nin_net_free(ref);
+}
+END_TEST
+
+/* Dropout: about `rate` of the units dropped, the rest scaled by 1/(1 - rate); a new mask each step;
+ * the identity at test time. */
+START_TEST(test_dropout_statistics)
+{
+    const int batch = 8;
+    const nin_shape in = { 4, 16, 16 };
+    nin_net *dev = test_net(test_context(), "d0.25", in, batch);
+    size_t n = nin_volume(in, batch);
+    float *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y2 = malloc(n * sizeof *y2);
+    for (size_t i = 0; i < n; i++)
+        x[i] = 1.0f;
+    nin_net_set_input(dev, x, NULL);
+    nin_net_forward(dev, 1);
+    nin_net_get_output(dev, y1);
+    nin_net_forward(dev, 1);
+    nin_net_get_output(dev, y2);
+    size_t dropped = 0, differ = 0;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert(y1[i] == 0.0f || y1[i] == 1.0f / 0.75f);
+        dropped += y1[i] == 0.0f;
+        differ += y1[i] != y2[i];
+    }
+    ck_assert_msg(dropped > n * 0.22 && dropped < n * 0.28, "dropped %zu of %zu", dropped, n);
+    ck_assert_msg(differ > n / 5, "masks of two steps differ in only %zu of %zu", differ, n);
+    nin_net_forward(dev, 0);
+    nin_net_get_output(dev, y1);
+    assert_close("dropout at test time", y1, x, n, 0.0);
+    free(x);
+    free(y1);
+    free(y2);
+    nin_net_free(dev);
+}
+END_TEST
+
+/* CLBlast's SGEMM against the plain loops, every transpose combination, with offsets and beta. */
+START_TEST(test_gemm_against_reference)
+{
+    nin_context *ctx = test_context();
+    const size_t m = 13, n = 17, k = 9, off = 5;
+    int ta = _i & 1, tb = (_i >> 1) & 1;
+    size_t lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
+    size_t na = m * k + off, nb = k * n + off, nc = m * n + off;
+    float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c);
+    float *want = malloc(nc * sizeof *want), *got = malloc(nc * sizeof *got);
+    random_fill(a, na, 10);
+    random_fill(b, nb, 11);
+    random_fill(c, nc, 12);
+    cl_mem da = nin_buffer(ctx, na * 4), db = nin_buffer(ctx, nb * 4), dc = nin_buffer(ctx, nc * 4);
+    nin_write(ctx, da, 0, na * 4, a);
+    nin_write(ctx, db, 0, nb * 4, b);
+    nin_write(ctx, dc, 0, nc * 4, c);
+    nin_gemm(ctx, ta, tb, m, n, k, 0.5f, da, off, lda, db, off, ldb, 0.25f, dc, off, ldc);
+    nin_read(ctx, dc, 0, nc * 4, got);
+    for (size_t i = 0; i < nc; i++)
+        want[i] = c[i];
+    nin_gemm_ref(ta, tb, m, n, k, 0.5f, a + off, lda, b + off, ldb, 0.25f, want + off, ldc);
+    assert_close("gemm", got, want, nc, 1e-5);
+    clReleaseMemObject(da);
+    clReleaseMemObject(db);
+    clReleaseMemObject(dc);
+    free(a);
+    free(b);
+    free(c);
+    free(want);
+    free(got);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("layers");
+    TCase *tc = tcase_create("device-vs-reference");
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test_layer_against_reference, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, test_dropout_statistics);
+    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 4);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
