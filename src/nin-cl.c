@@ -5,19 +5,16 @@
 #include <string.h>
 #include "config.h"
 #include <nin/nin.h>
-
-typedef struct options {
-    int device;   /* -1: the default device */
-} options;
+#include "cli.h"
 
 typedef struct command {
     const char *name;
     const char *summary;
-    int (*run)(const options *opt, int argc, char **argv);
+    nin_command_fn run;
 } command;
 
-static int cmd_selftest(const options *opt, int argc, char **argv);
-static int cmd_info(const options *opt, int argc, char **argv);
+static int cmd_selftest(const nin_options *opt, int argc, char **argv);
+static int cmd_info(const nin_options *opt, int argc, char **argv);
 
 static const command commands[] = {
     { "selftest", "run a small network on the device and on the C reference and compare them", cmd_selftest },
@@ -60,7 +57,7 @@ static int list_devices(void)
     return count ? 0 : 1;
 }
 
-static int cmd_selftest(const options *opt, int argc, char **argv)
+static int cmd_selftest(const nin_options *opt, int argc, char **argv)
 {
     (void)argv;
     if (argc > 1)
@@ -71,7 +68,7 @@ static int cmd_selftest(const options *opt, int argc, char **argv)
     return status;
 }
 
-static int cmd_info(const options *opt, int argc, char **argv)
+static int cmd_info(const nin_options *opt, int argc, char **argv)
 {
     (void)opt;
     if (argc != 2 && argc != 5)
@@ -91,7 +88,7 @@ static int cmd_info(const options *opt, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    options opt = { -1 };
+    nin_options opt = { -1 };
     const char *env = getenv("NIN_DEVICE");
     if (env && *env)
         opt.device = parse_index(env, "NIN_DEVICE");

@@ -1,0 +1,14 @@
+/* cli.h - what the subcommands of nin-cl share (internal). */
+#ifndef NIN_CLI_H
+#define NIN_CLI_H
+
+typedef struct nin_options {
+    int device;   /* -1: the default device */
+} nin_options;
+
+/* A subcommand: argv[0] is its name. Returns the process exit status. */
+typedef int (*nin_command_fn)(const nin_options *opt, int argc, char **argv);
+
+int cmd_download(const nin_options *opt, int argc, char **argv);   /* cli_download.c */
+
+#endif
