@@ -4,4 +4,6 @@
 #include <nin/error.h>
 #include <nin/runtime.h>
 #include <nin/net.h>
+#include <nin/data.h>
+#include <nin/image.h>
 #endif
