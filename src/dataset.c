@@ -1,4 +1,5 @@
 /* dataset.c - the datasets nin-cl knows: names, shapes, classes and where their files are. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
