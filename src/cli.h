@@ -9,6 +9,9 @@ typedef struct nin_options {
 /* A subcommand: argv[0] is its name. Returns the process exit status. */
 typedef int (*nin_command_fn)(const nin_options *opt, int argc, char **argv);
 
+int cmd_train(const nin_options *opt, int argc, char **argv);     /* cli_train.c */
+int cmd_test(const nin_options *opt, int argc, char **argv);
+int cmd_predict(const nin_options *opt, int argc, char **argv);
 int cmd_download(const nin_options *opt, int argc, char **argv);   /* cli_download.c */
 
 #endif

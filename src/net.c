@@ -153,6 +153,8 @@ nin_shape nin_net_output_shape(const nin_net *net) { return net->layers[net->cou
 int nin_net_layer_count(const nin_net *net) { return net->count; }
 size_t nin_net_param_count(const nin_net *net) { return net->params; }
 size_t nin_net_weight_count(const nin_net *net) { return net->weights; }
+uint64_t nin_net_step(const nin_net *net) { return net->step; }
+void nin_net_set_step(nin_net *net, uint64_t step) { net->step = step; }
 
 void nin_net_describe(const nin_net *net, FILE *out)
 {

@@ -162,3 +162,26 @@ void nin_netdef_format(const nin_netdef *def, char *buf, size_t size)
         used += snprintf(buf + used, size - used, "%s%s", i ? "-" : "", tok);
     }
 }
+
+void nin_netdef_remove_dropout(nin_netdef *def)
+{
+    int kept = 0;
+    for (int i = 0; i < def->count; i++)
+        if (def->layers[i].kind != NIN_DROPOUT)
+            def->layers[kept++] = def->layers[i];
+    def->count = kept;
+}
+
+int nin_netdef_fc_head(nin_netdef *def, float dropout)
+{
+    int n = def->count;
+    if (n < 2 || def->layers[n - 1].kind != NIN_GAP || def->layers[n - 2].kind != NIN_CONV ||
+        def->layers[n - 2].size != 1)
+        return -1;
+    int classes = def->layers[n - 2].outputs;
+    def->count = n - 2;
+    if (dropout > 0.0f)
+        def->layers[def->count++] = (nin_layer_def){ .kind = NIN_DROPOUT, .stride = 1, .rate = dropout };
+    def->layers[def->count++] = (nin_layer_def){ .kind = NIN_FC, .outputs = classes, .stride = 1, .relu = 0 };
+    return 0;
+}

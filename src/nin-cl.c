@@ -18,6 +18,9 @@ static int cmd_info(const nin_options *opt, int argc, char **argv);
 
 static const command commands[] = {
     { "selftest", "run a small network on the device and on the C reference and compare them", cmd_selftest },
+    { "train", "train a network: train DATASET [options] (train --help for them)", cmd_train },
+    { "test", "evaluate a checkpoint: test --model FILE DATASET [--data DIR]", cmd_test },
+    { "predict", "classify images (PNG, PGM, PPM): predict --model FILE IMAGE...", cmd_predict },
     { "info", "print a network's layers and parameter count: info NETDEF|PRESET [C H W]", cmd_info },
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])

@@ -43,6 +43,12 @@ const char *nin_preset_netdef(const char *name);
 int nin_netdef_parse(const char *text, nin_netdef *def, char *err, size_t err_size);
 /* Write the canonical netdef string of def. */
 void nin_netdef_format(const nin_netdef *def, char *buf, size_t size);
+/* The paper's ablations. Remove every dropout layer: */
+void nin_netdef_remove_dropout(nin_netdef *def);
+/* Replace the global-average-pooling head (the last 1x1 convolution to the class maps and gap) by a fully
+ * connected layer over the previous block's maps, optionally after dropout. Returns -1 when def does not
+ * end in "<classes>c1-gap". */
+int nin_netdef_fc_head(nin_netdef *def, float dropout);
 
 typedef struct nin_sgd {
     float lr;
@@ -94,6 +100,9 @@ nin_metrics nin_net_loss(nin_net *net);
 void nin_net_set_output_grad(nin_net *net, const float *grad);
 void nin_net_backward(nin_net *net);
 void nin_net_update(nin_net *net, const nin_sgd *sgd);
+/* Training forwards so far: they key the dropout masks, so a resumed run must restore it. */
+uint64_t nin_net_step(const nin_net *net);
+void nin_net_set_step(nin_net *net, uint64_t step);
 /* forward + loss + backward + update. */
 nin_metrics nin_net_train_step(nin_net *net, const nin_sgd *sgd);
 

@@ -1,0 +1,357 @@
+/* checkpoint.c - versioned, CRC-checked, atomically written training checkpoints.
+ *
+ * Layout (little-endian): "NINCKPT\0", uint32 version, uint32 section count, then per section an 8-byte tag,
+ * a uint64 byte count and the payload; last a uint32 CRC32 (zlib) of every byte before it. Sections:
+ *   config    the run's settings as "key=value" lines (nin_train_config)
+ *   shape     int32 c, h, w, classes
+ *   preproc   int32 kind, float mean[3], float std[3]; with zca also "zcamean" and "zca" (float arrays)
+ *   state     the loop's position: epoch, step in epoch, step, lr, best val_acc, patience count, epoch sums
+ *   weights   the parameter buffer;  momentum: the optimizer's velocity, same size
+ * The file is written to a temporary name beside the target, fsync'ed and renamed, so a crash or kill at any
+ * moment leaves either the old or the new checkpoint, never a torn one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <nin/train.h>
+
+#define MAGIC "NINCKPT"
+#define VERSION 1u
+#define MAX_FILE_BYTES ((size_t)1 << 31)
+
+/* --- the config as key=value text: one table drives writing and reading ----------------------------- */
+
+enum field_type { T_STR, T_INT, T_FLOAT, T_U64, T_PREPROCESS };
+#define FIELD(name, type) { #name, type, offsetof(nin_train_config, name), sizeof(((nin_train_config *)0)->name) }
+static const struct { const char *name; enum field_type type; size_t offset, size; } fields[] = {
+    FIELD(dataset, T_STR), FIELD(data_dir, T_STR), FIELD(netdef, T_STR), FIELD(out_dir, T_STR),
+    FIELD(batch, T_INT), FIELD(epochs, T_INT), FIELD(patience, T_INT), FIELD(max_steps, T_INT),
+    FIELD(train_limit, T_INT), FIELD(val_size, T_INT), FIELD(augment, T_INT), FIELD(extra, T_INT),
+    FIELD(lr, T_FLOAT), FIELD(min_lr, T_FLOAT), FIELD(momentum, T_FLOAT), FIELD(weight_decay, T_FLOAT),
+    FIELD(init_std, T_FLOAT), FIELD(preprocess, T_PREPROCESS), FIELD(seed, T_U64),
+};
+#define FIELD_COUNT (sizeof fields / sizeof fields[0])
+
+static size_t format_config(const nin_train_config *cfg, char *buf, size_t size)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < FIELD_COUNT && used < size; i++) {
+        const void *v = (const char *)cfg + fields[i].offset;
+        switch (fields[i].type) {
+        case T_STR: used += snprintf(buf + used, size - used, "%s=%s\n", fields[i].name, (const char *)v); break;
+        case T_INT: used += snprintf(buf + used, size - used, "%s=%d\n", fields[i].name, *(const int *)v); break;
+        case T_FLOAT: used += snprintf(buf + used, size - used, "%s=%.9g\n", fields[i].name, *(const float *)v); break;
+        case T_U64:
+            used += snprintf(buf + used, size - used, "%s=%" PRIu64 "\n", fields[i].name, *(const uint64_t *)v);
+            break;
+        case T_PREPROCESS:
+            used += snprintf(buf + used, size - used, "%s=%s\n", fields[i].name,
+                             nin_preprocess_name(*(const nin_preprocess_kind *)v));
+            break;
+        }
+    }
+    return used;
+}
+
+/* Parse "key=value" lines (text is NUL-terminated); -1 on an unknown key or a bad value. */
+static int parse_config(char *text, nin_train_config *cfg, char *bad, size_t bad_size)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *eq = strchr(line, '='), *end = NULL;
+        size_t i = 0;
+        if (eq)
+            for (*eq = '\0'; i < FIELD_COUNT && strcmp(fields[i].name, line) != 0; i++)
+                ;
+        if (!eq || i == FIELD_COUNT) {
+            snprintf(bad, bad_size, "unknown setting '%.40s'", line);
+            return -1;
+        }
+        const char *value = eq + 1;
+        void *v = (char *)cfg + fields[i].offset;
+        errno = 0;
+        switch (fields[i].type) {
+        case T_STR:
+            if (strlen(value) >= fields[i].size)
+                end = (char *)value;   /* too long: reported below */
+            else
+                strcpy(v, value), end = (char *)value + strlen(value);
+            break;
+        case T_INT: *(int *)v = (int)strtol(value, &end, 10); break;
+        case T_FLOAT: *(float *)v = strtof(value, &end); break;
+        case T_U64: *(uint64_t *)v = strtoull(value, &end, 10); break;
+        case T_PREPROCESS:
+            end = nin_preprocess_parse(value, v) == 0 ? (char *)value + strlen(value) : (char *)value;
+            break;
+        }
+        if (errno || end == value || *end) {
+            snprintf(bad, bad_size, "bad value '%.40s' of %s", value, fields[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --- writing ---------------------------------------------------------------------------------------- */
+
+typedef struct sink { uint8_t *data; size_t used, capacity; } sink;
+
+static void put(sink *s, const void *bytes, size_t n)
+{
+    if (s->used + n > s->capacity) {
+        s->capacity = (s->used + n) * 2;
+        s->data = realloc(s->data, s->capacity);
+        if (!s->data)
+            nin_fatal("out of host memory writing a checkpoint of %zu bytes", s->capacity);
+    }
+    memcpy(s->data + s->used, bytes, n);
+    s->used += n;
+}
+
+static void put_section(sink *s, const char *tag, const void *payload, uint64_t bytes)
+{
+    char name[8] = { 0 };
+    memcpy(name, tag, strnlen(tag, sizeof name));
+    put(s, name, sizeof name);
+    put(s, &bytes, sizeof bytes);
+    put(s, payload, bytes);
+}
+
+static int fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Write the whole buffer to path through a temporary file, fsync it, rename it into place, fsync the dir. */
+static int write_atomically(const char *path, const uint8_t *data, size_t size, char *err, size_t err_size)
+{
+    char tmp[1100], dir[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return fail(err, err_size, "cannot write checkpoint %s: %s", tmp, strerror(errno));
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(fd, data + done, size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : ENOSPC;
+            close(fd);
+            unlink(tmp);
+            return fail(err, err_size, "cannot write checkpoint %s: %s (the previous checkpoint is kept)", path,
+                        strerror(e));
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return fail(err, err_size, "cannot write checkpoint %s: %s (the previous checkpoint is kept)", path,
+                    strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return fail(err, err_size, "cannot rename %s to %s: %s", tmp, path, strerror(e));
+    }
+    snprintf(dir, sizeof dir, "%s", path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, size_t err_size)
+{
+    sink s = { 0 };
+    char config[8192];
+    size_t config_bytes = format_config(&ck->config, config, sizeof config);
+    int32_t shape[4] = { ck->input.c, ck->input.h, ck->input.w, ck->classes };
+    struct { int32_t kind; float mean[3], std[3]; } pre = { (int32_t)ck->pre.kind, { 0 }, { 0 } };
+    memcpy(pre.mean, ck->pre.mean, sizeof pre.mean);
+    memcpy(pre.std, ck->pre.std, sizeof pre.std);
+    int zca = ck->pre.kind == NIN_PREPROCESS_ZCA;
+    size_t dim = (size_t)ck->input.c * ck->input.h * ck->input.w;
+    uint32_t version = VERSION, sections = zca ? 8 : 6;
+
+    put(&s, MAGIC, 8);
+    put(&s, &version, 4);
+    put(&s, &sections, 4);
+    put_section(&s, "config", config, config_bytes);
+    put_section(&s, "shape", shape, sizeof shape);
+    put_section(&s, "preproc", &pre, sizeof pre);
+    if (zca) {
+        put_section(&s, "zcamean", ck->pre.zca_mean, dim * sizeof(float));
+        put_section(&s, "zca", ck->pre.zca, dim * dim * sizeof(float));
+    }
+    put_section(&s, "state", &ck->state, sizeof ck->state);
+    put_section(&s, "weights", ck->weights, ck->params * sizeof(float));
+    put_section(&s, "momentum", ck->momentum, ck->params * sizeof(float));
+    uint32_t crc = (uint32_t)crc32(0L, s.data, (uInt)s.used);
+    put(&s, &crc, 4);
+    int status = write_atomically(path, s.data, s.used, err, err_size);
+    free(s.data);
+    return status;
+}
+
+/* --- reading ---------------------------------------------------------------------------------------- */
+
+static uint8_t *read_file(const char *path, size_t *size, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail(err, err_size, "cannot open checkpoint %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || (size_t)st.st_size > MAX_FILE_BYTES || st.st_size < 20) {
+        fclose(f);
+        fail(err, err_size, "%s is not a nin-cl checkpoint (size %lld bytes)", path, (long long)st.st_size);
+        return NULL;
+    }
+    uint8_t *data = malloc((size_t)st.st_size);
+    if (!data || fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        free(data);
+        fclose(f);
+        fail(err, err_size, "cannot read checkpoint %s", path);
+        return NULL;
+    }
+    fclose(f);
+    *size = (size_t)st.st_size;
+    return data;
+}
+
+/* The payload of section `tag`, checking its size is `expect` bytes (0: any size). */
+static const uint8_t *find_section(const uint8_t *data, size_t size, const char *tag, uint64_t expect,
+                                   uint64_t *bytes)
+{
+    size_t at = 16;
+    while (at + 16 <= size - 4) {
+        uint64_t n;
+        memcpy(&n, data + at + 8, 8);
+        if (n > size - 4 - at - 16)
+            return NULL;
+        if (strncmp((const char *)data + at, tag, 8) == 0) {
+            if (expect && n != expect)
+                return NULL;
+            *bytes = n;
+            return data + at + 16;
+        }
+        at += 16 + n;
+    }
+    return NULL;
+}
+
+int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t err_size)
+{
+    size_t size;
+    uint64_t bytes;
+    memset(ck, 0, sizeof *ck);
+    uint8_t *data = read_file(path, &size, err, err_size);
+    if (!data)
+        return -1;
+    uint32_t version, crc;
+    memcpy(&version, data + 8, 4);
+    memcpy(&crc, data + size - 4, 4);
+    int status = -1;
+    const uint8_t *p;
+    char bad[128];
+    if (memcmp(data, MAGIC, 8) != 0)
+        fail(err, err_size, "%s is not a nin-cl checkpoint (bad magic)", path);
+    else if (version != VERSION)
+        fail(err, err_size, "%s has checkpoint version %u; this nin-cl reads version %u", path, version, VERSION);
+    else if ((uint32_t)crc32(0L, data, (uInt)(size - 4)) != crc)
+        fail(err, err_size, "%s is corrupt: CRC32 mismatch", path);
+    else if (!(p = find_section(data, size, "config", 0, &bytes)) || bytes >= 8192)
+        fail(err, err_size, "%s is corrupt: no config section", path);
+    else {
+        char text[8192];
+        memcpy(text, p, bytes);
+        text[bytes] = '\0';
+        if (parse_config(text, &ck->config, bad, sizeof bad) != 0)
+            fail(err, err_size, "%s: %s", path, bad);
+        else
+            status = 0;
+    }
+    int32_t shape[4];
+    if (status == 0) {
+        status = -1;
+        if (!(p = find_section(data, size, "shape", sizeof shape, &bytes)))
+            fail(err, err_size, "%s is corrupt: no shape section", path);
+        else if (memcpy(shape, p, sizeof shape), shape[0] < 1 || shape[0] > 3 || shape[1] < 1 || shape[1] > 4096 ||
+                 shape[2] < 1 || shape[2] > 4096 || shape[3] < 2 || shape[3] > 100000)
+            fail(err, err_size, "%s is corrupt: bad input shape %dx%dx%d or %d classes", path, shape[0], shape[1],
+                 shape[2], shape[3]);
+        else
+            status = 0;
+    }
+    if (status == 0) {
+        ck->input = (nin_shape){ shape[0], shape[1], shape[2] };
+        ck->classes = shape[3];
+        ck->pre.shape = ck->input;
+        struct { int32_t kind; float mean[3], std[3]; } pre;
+        size_t dim = (size_t)shape[0] * shape[1] * shape[2];
+        const uint8_t *st = find_section(data, size, "state", sizeof ck->state, &bytes);
+        const uint8_t *w = find_section(data, size, "weights", 0, &bytes);
+        size_t params = w ? bytes / sizeof(float) : 0;
+        const uint8_t *m = find_section(data, size, "momentum", params * sizeof(float), &bytes);
+        status = -1;
+        if (!(p = find_section(data, size, "preproc", sizeof pre, &bytes)) ||
+            (memcpy(&pre, p, sizeof pre), pre.kind < 0 || pre.kind > NIN_PREPROCESS_LCN))
+            fail(err, err_size, "%s is corrupt: bad preprocessing section", path);
+        else if (!st || !w || !m || params == 0)
+            fail(err, err_size, "%s is corrupt: missing state, weights or momentum", path);
+        else {
+            ck->pre.kind = (nin_preprocess_kind)pre.kind;
+            memcpy(ck->pre.mean, pre.mean, sizeof pre.mean);
+            memcpy(ck->pre.std, pre.std, sizeof pre.std);
+            memcpy(&ck->state, st, sizeof ck->state);
+            ck->params = params;
+            ck->weights = nin_malloc(params * sizeof(float));
+            ck->momentum = nin_malloc(params * sizeof(float));
+            memcpy(ck->weights, w, params * sizeof(float));
+            memcpy(ck->momentum, m, params * sizeof(float));
+            status = 0;
+            if (ck->pre.kind == NIN_PREPROCESS_ZCA) {
+                const uint8_t *zm = find_section(data, size, "zcamean", dim * sizeof(float), &bytes);
+                const uint8_t *z = find_section(data, size, "zca", dim * dim * sizeof(float), &bytes);
+                if (!zm || !z) {
+                    status = fail(err, err_size, "%s is corrupt: missing ZCA matrix", path);
+                } else {
+                    ck->pre.zca_mean = nin_malloc(dim * sizeof(float));
+                    ck->pre.zca = nin_malloc(dim * dim * sizeof(float));
+                    memcpy(ck->pre.zca_mean, zm, dim * sizeof(float));
+                    memcpy(ck->pre.zca, z, dim * dim * sizeof(float));
+                }
+            }
+        }
+    }
+    free(data);
+    if (status != 0)
+        nin_checkpoint_free(ck);
+    return status;
+}
+
+void nin_checkpoint_free(nin_checkpoint *ck)
+{
+    free(ck->weights);
+    free(ck->momentum);
+    nin_preprocess_free(&ck->pre);
+    ck->weights = ck->momentum = NULL;
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""PyTorch reference for `nin-cl train`: the same network (a nin-cl netdef or preset), init, preprocessing,
+validation split and recipe, on the same IDX files, so that accuracies can be compared one for one.
+
+    /usr/bin/python3 tests/ref/torch_train.py fashion-mnist /usr/share/datasets/fashion-mnist --epochs 1
+
+Needs Debian's python3-torch (+ libopenblas0-pthread). Recipe, as nin-cl's defaults: batch 128, SGD momentum
+0.9, weight decay on weights only, He-scaled Gaussian init with zero biases, per-channel standardisation
+with the training split's statistics, the last --val-size training images held out for validation.
+"""
+import argparse
+import gzip
+import os
+import re
+import struct
+import time
+
+import torch
+import torch.nn as nn
+
+PRESETS = {
+    "mnist": None,  # filled from src/netdef.c so that the two never drift apart
+    "fashion-mnist": None,
+}
+
+
+def preset_netdef(name):
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "netdef.c")
+    for preset, netdef in re.findall(r'\{ "([a-z0-9-]+)", "([^"]+)" \}', open(src).read()):
+        if preset == name:
+            return netdef
+    return name
+
+
+def read_idx(path):
+    for p in (path, path + ".gz"):
+        if os.path.exists(p):
+            data = (gzip.open if p.endswith(".gz") else open)(p, "rb").read()
+            ndim = data[3]
+            dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+            return torch.frombuffer(bytearray(data[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
+    raise SystemExit(f"missing {path}")
+
+
+def build(netdef, channels, size):
+    layers, c, h = [], channels, size
+    for tok in netdef.split("-"):
+        if m := re.fullmatch(r"(\d+)c(\d+)(?:p(\d+))?(?:s(\d+))?(l?)", tok):
+            out, k, p, s = int(m[1]), int(m[2]), int(m[3] or 0), int(m[4] or 1)
+            layers.append(nn.Conv2d(c, out, k, s, p))
+            if not m[5]:
+                layers.append(nn.ReLU())
+            c, h = out, (h + 2 * p - k) // s + 1
+        elif m := re.fullmatch(r"mp(\d+)(?:s(\d+))?", tok):
+            k = int(m[1]); s = int(m[2] or k)
+            layers.append(nn.MaxPool2d(k, s, ceil_mode=True))
+            h = -(-(h - k) // s) + 1 if h > k else 1
+        elif m := re.fullmatch(r"d([0-9.]+)", tok):
+            layers.append(nn.Dropout(float(m[1])))
+        elif tok == "gap":
+            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        else:
+            raise SystemExit(f"token {tok} not supported by this reference")
+    net = nn.Sequential(*layers)
+    for mod in net:
+        if isinstance(mod, nn.Conv2d):
+            nn.init.normal_(mod.weight, 0.0, (2.0 / mod.weight[0].numel()) ** 0.5)
+            nn.init.zeros_(mod.bias)
+    return net
+
+
+def evaluate(net, x, y, batch=500):
+    net.eval()
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            out = net(x[i:i + batch])
+            loss += nn.functional.cross_entropy(out, y[i:i + batch], reduction="sum").item()
+            correct += (out.argmax(1) == y[i:i + batch]).sum().item()
+    net.train()
+    return loss / len(x), correct / len(x)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dataset")
+    ap.add_argument("data")
+    ap.add_argument("--net", default=None)
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--momentum", type=float, default=0.9)
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--val-size", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    xtr = read_idx(os.path.join(a.data, "train-images-idx3-ubyte")).float().unsqueeze(1)
+    ytr = read_idx(os.path.join(a.data, "train-labels-idx1-ubyte")).long()
+    xte = read_idx(os.path.join(a.data, "t10k-images-idx3-ubyte")).float().unsqueeze(1)
+    yte = read_idx(os.path.join(a.data, "t10k-labels-idx1-ubyte")).long()
+    xtr, xva, ytr, yva = xtr[:-a.val_size], xtr[-a.val_size:], ytr[:-a.val_size], ytr[-a.val_size:]
+    mean, std = xtr.mean(), xtr.std()
+    xtr, xva, xte = (xtr - mean) / std, (xva - mean) / std, (xte - mean) / std
+    net = build(preset_netdef(a.net or a.dataset), 1, 28)
+    weights = [p for n, p in net.named_parameters() if n.endswith("weight")]
+    biases = [p for n, p in net.named_parameters() if n.endswith("bias")]
+    opt = torch.optim.SGD([{"params": weights, "weight_decay": a.weight_decay},
+                           {"params": biases, "weight_decay": 0.0}], lr=a.lr, momentum=a.momentum)
+    start = time.time()
+    for epoch in range(1, a.epochs + 1):
+        perm = torch.randperm(len(xtr))
+        total, correct, seen = 0.0, 0, 0
+        for i in range(0, len(xtr) - a.batch + 1, a.batch):
+            idx = perm[i:i + a.batch]
+            out = net(xtr[idx])
+            loss = nn.functional.cross_entropy(out, ytr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * a.batch
+            correct += (out.argmax(1) == ytr[idx]).sum().item()
+            seen += a.batch
+        vl, va = evaluate(net, xva, yva)
+        tl, ta = evaluate(net, xte, yte)
+        print(f"epoch={epoch} train_loss={total / seen:.4f} train_acc={correct / seen:.4f} val_acc={va:.4f} "
+              f"test_acc={ta:.4f} test_loss={tl:.4f} seconds={time.time() - start:.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+/* test_checkpoint.c - checkpoint round trip (every field, ZCA included), and rejection of corrupt files:
+ * a flipped byte (CRC32), bad magic, another version, truncation, a missing file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <nin/train.h>
+#include "harness.h"
+
+static char dir[64];
+
+static void make_checkpoint(nin_checkpoint *ck, nin_preprocess_kind kind)
+{
+    memset(ck, 0, sizeof *ck);
+    nin_train_config_defaults(&ck->config, "cifar10");
+    snprintf(ck->config.out_dir, sizeof ck->config.out_dir, "%s", dir);
+    ck->config.augment = 1;
+    ck->config.seed = 99;
+    ck->config.preprocess = kind;
+    ck->input = (nin_shape){ 3, 4, 4 };
+    ck->classes = 10;
+    ck->pre.kind = kind;
+    ck->pre.shape = ck->input;
+    ck->pre.mean[2] = 113.87f;
+    ck->pre.std[0] = 62.99f;
+    size_t dim = 48;
+    if (kind == NIN_PREPROCESS_ZCA) {
+        ck->pre.zca_mean = malloc(dim * sizeof(float));
+        ck->pre.zca = malloc(dim * dim * sizeof(float));
+        random_fill(ck->pre.zca_mean, dim, 5);
+        random_fill(ck->pre.zca, dim * dim, 6);
+    }
+    ck->state = (nin_train_state){ 3, 17, 1234567, 0.001f, 0.875f, 2, 12.5, 77, 96 };
+    ck->params = 1000;
+    ck->weights = malloc(ck->params * sizeof(float));
+    ck->momentum = malloc(ck->params * sizeof(float));
+    random_fill(ck->weights, ck->params, 7);
+    random_fill(ck->momentum, ck->params, 8);
+}
+
+static char *path_in_dir(const char *name)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+START_TEST(test_round_trip)
+{
+    nin_preprocess_kind kind = _i ? NIN_PREPROCESS_ZCA : NIN_PREPROCESS_STANDARDIZE;
+    nin_checkpoint a, b;
+    char err[512];
+    make_checkpoint(&a, kind);
+    ck_assert_msg(nin_checkpoint_save(path_in_dir("a.nin"), &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(nin_checkpoint_load(path_in_dir("a.nin"), &b, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(b.config.dataset, "cifar10");
+    ck_assert_str_eq(b.config.netdef, a.config.netdef);
+    ck_assert_str_eq(b.config.out_dir, dir);
+    ck_assert_int_eq(b.config.batch, 128);
+    ck_assert_int_eq(b.config.augment, 1);
+    ck_assert(b.config.lr == a.config.lr && b.config.min_lr == a.config.min_lr);
+    ck_assert(b.config.seed == 99 && b.config.preprocess == kind);
+    ck_assert(b.input.c == 3 && b.input.h == 4 && b.input.w == 4 && b.classes == 10);
+    ck_assert(b.pre.kind == kind && b.pre.mean[2] == 113.87f && b.pre.std[0] == 62.99f);
+    ck_assert(memcmp(&a.state, &b.state, sizeof a.state) == 0);
+    ck_assert_uint_eq(b.params, 1000);
+    ck_assert(memcmp(a.weights, b.weights, 1000 * sizeof(float)) == 0);
+    ck_assert(memcmp(a.momentum, b.momentum, 1000 * sizeof(float)) == 0);
+    if (kind == NIN_PREPROCESS_ZCA) {
+        ck_assert(memcmp(a.pre.zca, b.pre.zca, 48 * 48 * sizeof(float)) == 0);
+        ck_assert(memcmp(a.pre.zca_mean, b.pre.zca_mean, 48 * sizeof(float)) == 0);
+    }
+    nin_checkpoint_free(&a);
+    nin_checkpoint_free(&b);
+}
+END_TEST
+
+/* Save a good checkpoint, damage it with `damage`, and check the load fails naming `problem`. */
+static void expect_rejected(void (*damage)(FILE *f, long size), const char *problem)
+{
+    nin_checkpoint a, b;
+    char err[512] = "";
+    make_checkpoint(&a, NIN_PREPROCESS_STANDARDIZE);
+    const char *path = path_in_dir("bad.nin");
+    ck_assert(nin_checkpoint_save(path, &a, err, sizeof err) == 0);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 0, SEEK_END);
+    damage(f, ftell(f));
+    fclose(f);
+    ck_assert(nin_checkpoint_load(path, &b, err, sizeof err) == -1);
+    ck_assert_msg(strstr(err, path) && strstr(err, problem), "error '%s' should name %s and '%s'", err, path,
+                  problem);
+    ck_assert(b.weights == NULL);
+    nin_checkpoint_free(&a);
+}
+
+static void flip_weight_byte(FILE *f, long size) { fseek(f, size - 2000, SEEK_SET); fputc(0x5a, f); }
+static void bad_magic(FILE *f, long size) { (void)size; fseek(f, 0, SEEK_SET); fputs("GARBAGE!", f); }
+static void version_two(FILE *f, long size) { (void)size; fseek(f, 8, SEEK_SET); fputc(2, f); }
+static void truncate_half(FILE *f, long size) { fflush(f); ck_assert(ftruncate(fileno(f), size / 2) == 0); }
+
+START_TEST(test_rejects_flipped_byte) { expect_rejected(flip_weight_byte, "CRC32 mismatch"); }
+END_TEST
+START_TEST(test_rejects_bad_magic) { expect_rejected(bad_magic, "bad magic"); }
+END_TEST
+START_TEST(test_rejects_other_version) { expect_rejected(version_two, "version 2"); }
+END_TEST
+START_TEST(test_rejects_truncated) { expect_rejected(truncate_half, "CRC32 mismatch"); }
+END_TEST
+
+START_TEST(test_missing_file_and_unwritable_dir)
+{
+    nin_checkpoint a, b;
+    char err[512];
+    ck_assert(nin_checkpoint_load(path_in_dir("none.nin"), &b, err, sizeof err) == -1);
+    ck_assert_msg(strstr(err, "none.nin") && strstr(err, "No such file"), "%s", err);
+    make_checkpoint(&a, NIN_PREPROCESS_STANDARDIZE);
+    ck_assert(nin_checkpoint_save("/nonexistent-dir/x.nin", &a, err, sizeof err) == -1);
+    ck_assert_msg(strstr(err, "/nonexistent-dir/x.nin") != NULL, "%s", err);
+    nin_checkpoint_free(&a);
+}
+END_TEST
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/nin-checkpoint-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    Suite *s = suite_create("checkpoint");
+    TCase *tc = tcase_create("checkpoint");
+    tcase_add_loop_test(tc, test_round_trip, 0, 2);
+    tcase_add_test(tc, test_rejects_flipped_byte);
+    tcase_add_test(tc, test_rejects_bad_magic);
+    tcase_add_test(tc, test_rejects_other_version);
+    tcase_add_test(tc, test_rejects_truncated);
+    tcase_add_test(tc, test_missing_file_and_unwritable_dir);
+    suite_add_tcase(s, tc);
+    int status = run_suite(s);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return status;
+}
