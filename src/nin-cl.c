@@ -19,6 +19,8 @@ static int cmd_info(const nin_options *opt, int argc, char **argv);
 static const command commands[] = {
     { "selftest", "run a small network on the device and on the C reference and compare them", cmd_selftest },
     { "info", "print a network's layers and parameter count: info NETDEF|PRESET [C H W]", cmd_info },
+    { "download", "fetch a dataset, check its MD5 sums, unpack it: download NAME [--data DIR] [--extra]",
+      cmd_download },
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 
