@@ -22,6 +22,8 @@ static const command commands[] = {
     { "test", "evaluate a checkpoint: test --model FILE DATASET [--data DIR]", cmd_test },
     { "predict", "classify images (PNG, PGM, PPM): predict --model FILE IMAGE...", cmd_predict },
     { "info", "print a network's layers and parameter count: info NETDEF|PRESET [C H W]", cmd_info },
+    { "download", "fetch a dataset, check its MD5 sums, unpack it: download NAME [--data DIR] [--extra]",
+      cmd_download },
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

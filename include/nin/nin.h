@@ -6,4 +6,5 @@
 #include <nin/net.h>
 #include <nin/data.h>
 #include <nin/image.h>
+#include <nin/download.h>
 #endif
