@@ -35,6 +35,7 @@ static const struct { const char *name; enum field_type type; size_t offset, siz
     FIELD(dataset, T_STR), FIELD(data_dir, T_STR), FIELD(netdef, T_STR), FIELD(out_dir, T_STR),
     FIELD(batch, T_INT), FIELD(epochs, T_INT), FIELD(patience, T_INT), FIELD(max_steps, T_INT),
     FIELD(train_limit, T_INT), FIELD(val_size, T_INT), FIELD(augment, T_INT), FIELD(extra, T_INT),
+    FIELD(warmup, T_INT),
     FIELD(lr, T_FLOAT), FIELD(min_lr, T_FLOAT), FIELD(momentum, T_FLOAT), FIELD(weight_decay, T_FLOAT),
     FIELD(init_std, T_FLOAT), FIELD(preprocess, T_PREPROCESS), FIELD(seed, T_U64),
 };
@@ -80,11 +81,12 @@ static int parse_config(char *text, nin_train_config *cfg, char *bad, size_t bad
         errno = 0;
         switch (fields[i].type) {
         case T_STR:
-            if (strlen(value) >= fields[i].size)
-                end = (char *)value;   /* too long: reported below */
-            else
-                strcpy(v, value), end = (char *)value + strlen(value);
-            break;
+            if (strlen(value) >= fields[i].size) {
+                snprintf(bad, bad_size, "%s is longer than %zu characters", fields[i].name, fields[i].size - 1);
+                return -1;
+            }
+            strcpy(v, value);
+            continue;
         case T_INT: *(int *)v = (int)strtol(value, &end, 10); break;
         case T_FLOAT: *(float *)v = strtof(value, &end); break;
         case T_U64: *(uint64_t *)v = strtoull(value, &end, 10); break;

@@ -48,7 +48,7 @@ static const nin_dataset_spec *find_dataset(const char *name)
 enum {
     OPT_DATA = 1000, OPT_NET, OPT_HEAD, OPT_FC_DROPOUT, OPT_NO_DROPOUT, OPT_PREPROCESS, OPT_AUGMENT, OPT_EXTRA,
     OPT_BATCH, OPT_EPOCHS, OPT_LR, OPT_MIN_LR, OPT_MOMENTUM, OPT_DECAY, OPT_INIT_STD, OPT_PATIENCE, OPT_VAL_SIZE,
-    OPT_SEED, OPT_MAX_STEPS, OPT_TRAIN_LIMIT, OPT_OUT, OPT_RESUME, OPT_MODEL,
+    OPT_SEED, OPT_WARMUP, OPT_MAX_STEPS, OPT_TRAIN_LIMIT, OPT_OUT, OPT_RESUME, OPT_MODEL,
 };
 
 static const struct option train_options[] = {
@@ -61,7 +61,8 @@ static const struct option train_options[] = {
     { "min-lr", required_argument, NULL, OPT_MIN_LR }, { "momentum", required_argument, NULL, OPT_MOMENTUM },
     { "weight-decay", required_argument, NULL, OPT_DECAY }, { "init-std", required_argument, NULL, OPT_INIT_STD },
     { "patience", required_argument, NULL, OPT_PATIENCE }, { "val-size", required_argument, NULL, OPT_VAL_SIZE },
-    { "seed", required_argument, NULL, OPT_SEED }, { "max-steps", required_argument, NULL, OPT_MAX_STEPS },
+    { "seed", required_argument, NULL, OPT_SEED }, { "warmup", required_argument, NULL, OPT_WARMUP },
+    { "max-steps", required_argument, NULL, OPT_MAX_STEPS },
     { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT }, { "out", required_argument, NULL, OPT_OUT },
     { "resume", required_argument, NULL, OPT_RESUME }, { NULL, 0, NULL, 0 },
 };
@@ -79,7 +80,8 @@ static const char train_usage[] =
     "  --extra               svhn: also train on extra_32x32.mat\n"
     "  --batch N (128)  --epochs N (100)  --lr F (0.01)  --min-lr F (lr/200)  --momentum F (0.9)\n"
     "  --weight-decay F (1e-4)  --init-std F (0: sqrt(2/fan_in))  --patience N (3)  --val-size N (5000)\n"
-    "  --seed N (1)  --max-steps N  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n";
+    "  --warmup N (0: none; steps of linear learning-rate warm-up)  --seed N (1)  --max-steps N\n"
+    "  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n";
 
 int cmd_train(const nin_options *opt, int argc, char **argv)
 {
@@ -118,6 +120,7 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         case OPT_PATIENCE: cfg.patience = (int)parse_long("--patience", optarg, 1, 1000); break;
         case OPT_VAL_SIZE: cfg.val_size = (int)parse_long("--val-size", optarg, 0, 10000000); break;
         case OPT_SEED: cfg.seed = (uint64_t)parse_long("--seed", optarg, 0, 2147483647L); break;
+        case OPT_WARMUP: cfg.warmup = (int)parse_long("--warmup", optarg, 0, 10000000); break;
         case OPT_MAX_STEPS: cfg.max_steps = max_steps = (int)parse_long("--max-steps", optarg, 1, 2147483647L); break;
         case OPT_TRAIN_LIMIT: cfg.train_limit = (int)parse_long("--train-limit", optarg, 1, 2147483647L); break;
         case OPT_OUT: out = optarg; break;

@@ -331,6 +331,8 @@ static int train_epoch(run *r)
             job->key = nin_random_key(r->cfg.seed, 0xa09, (uint64_t)r->st.epoch * steps + step + 2);
             start_batch(job);
         }
+        uint64_t done = nin_net_step(r->net);
+        sgd.lr = done < (uint64_t)r->cfg.warmup ? r->st.lr * (float)(done + 1) / r->cfg.warmup : r->st.lr;
         nin_metrics m = nin_net_train_step(r->net, &sgd);
         if (!isfinite(m.loss))
             nin_fatal("the loss became %f at step %llu (epoch %d): the learning rate %g is too high for this "

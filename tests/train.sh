@@ -10,9 +10,10 @@ ok() { pass=$((pass + 1)); echo "ok: $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 "$SRC/make_synthetic.py" "$tmp/data" 1500 300 2>/dev/null || { mkdir -p "$tmp/data" && python3 "$SRC/make_synthetic.py" "$tmp/data" 1500 300; }
-NET=16c3p1-16c1-mp3s2-d0.2-24c3p1-10c1-gap
-train() { "$NIN_CL" train mnist --data "$tmp/data" --net $NET --batch 32 --val-size 200 --lr 0.05 "$@"; }
+python3 "$SRC/make_synthetic.py" "$tmp/data" 3000 300
+NET=32c5p2-mp3s2-d0.1-32c3p1-10c1l-gap
+TRAIN="train mnist --data $tmp/data --net $NET --batch 32 --val-size 200 --lr 0.1 --warmup 60"
+train() { "$NIN_CL" $TRAIN "$@"; }
 last_field() { grep '^epoch=' "$1" | tail -1 | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 
 # 1. a short run learns: >= 90 % test accuracy, one epoch line per epoch, metrics.csv, checkpoints
@@ -31,20 +32,13 @@ fi
 # 2. test and predict on the checkpoint
 out=$("$NIN_CL" test --model "$tmp/a/last.nin" mnist --data "$tmp/data" 2>&1)
 echo "$out" | tail -1 | grep -Eq "^test_acc=$acc test_loss=[0-9.]+ n=300$" && ok "test: $out" || bad "test: $out (want $acc)"
-python3 - "$tmp/img.pgm" <<'PY'
-import sys
-canvas = [[20] * 28 for _ in range(28)]
-for y in range(16, 22):          # class 7: second row, third column
-    for x in range(12, 18):
-        canvas[y][x] = 230
-open(sys.argv[1], "wb").write(b"P5\n28 28\n255\n" + bytes(v for row in canvas for v in row))
-PY
+python3 "$SRC/make_synthetic.py" --pgm "$tmp/img.pgm" 7
 out=$("$NIN_CL" predict --model "$tmp/a/best.nin" "$tmp/img.pgm" 2>&1)
 [ "$(echo "$out" | grep -c '^  [1-5]\. ')" -eq 5 ] && echo "$out" | grep -q '^  1\. 7 ' && ok "predict: top-5, class 7 first" \
     || bad "predict: $out"
 
 # 3. kill -9 during an epoch, then --resume last.nin continues from the last completed epoch
-train --epochs 6 --out "$tmp/k" > "$tmp/k.log" 2>&1 &
+"$NIN_CL" $TRAIN --train-limit 640 --epochs 4 --out "$tmp/k" > "$tmp/k.log" 2>&1 &
 pid=$!
 i=0
 while [ ! -f "$tmp/k/last.nin" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
@@ -52,23 +46,23 @@ sleep 0.3
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 done_epochs=$(grep -c '^epoch=' "$tmp/k.log")
-train --resume "$tmp/k/last.nin" > "$tmp/k2.log" 2>&1; rc=$?
+"$NIN_CL" train --resume "$tmp/k/last.nin" > "$tmp/k2.log" 2>&1; rc=$?
 first=$(grep '^epoch=' "$tmp/k2.log" | head -1 | cut -d' ' -f1)
-if [ $rc -eq 0 ] && [ "$first" = "epoch=$((done_epochs + 1))" ] && grep -q '^epoch=6 ' "$tmp/k2.log"; then
-    ok "kill -9 after $done_epochs epoch(s): --resume went on at $first to epoch 6"
+if [ $rc -eq 0 ] && [ "$first" = "epoch=$((done_epochs + 1))" ] && grep -q '^epoch=4 ' "$tmp/k2.log"; then
+    ok "kill -9 after $done_epochs epoch(s): --resume went on at $first to epoch 4"
 else
     bad "kill -9 resume: rc=$rc first=$first done=$done_epochs"; cat "$tmp/k2.log"
 fi
 
 # 4. SIGTERM mid-epoch writes last.nin there; resuming gives exactly the uninterrupted run
-train --epochs 2 --out "$tmp/full" > "$tmp/full.log" 2>&1
-train --epochs 2 --out "$tmp/t" > "$tmp/t.log" 2>&1 &
+train --train-limit 640 --epochs 2 --out "$tmp/full" > "$tmp/full.log" 2>&1
+"$NIN_CL" $TRAIN --train-limit 640 --epochs 2 --out "$tmp/t" > "$tmp/t.log" 2>&1 &
 pid=$!
 i=0
 while ! grep -q '^epoch 2 step' "$tmp/t.log" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM $pid
 wait $pid; rc=$?
-train --resume "$tmp/t/last.nin" > "$tmp/t2.log" 2>&1
+"$NIN_CL" train --resume "$tmp/t/last.nin" > "$tmp/t2.log" 2>&1
 want=$(grep '^epoch=2 ' "$tmp/full.log" | sed 's/ time=.*//')
 got=$(grep '^epoch=2 ' "$tmp/t2.log" | sed 's/ time=.*//')
 if [ $rc -eq 143 ] && grep -q 'resuming at epoch 2 step [1-9]' "$tmp/t2.log" && [ -n "$want" ] && [ "$want" = "$got" ]; then

@@ -92,6 +92,7 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=1e-4)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--val-size", type=int, default=5000)
+    ap.add_argument("--warmup", type=int, default=0, help="steps of linear learning-rate warm-up")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -109,12 +110,15 @@ def main():
     biases = [p for n, p in net.named_parameters() if n.endswith("bias")]
     opt = torch.optim.SGD([{"params": weights, "weight_decay": a.weight_decay},
                            {"params": biases, "weight_decay": 0.0}], lr=a.lr, momentum=a.momentum)
-    start = time.time()
+    start, step = time.time(), 0
     for epoch in range(1, a.epochs + 1):
         perm = torch.randperm(len(xtr))
         total, correct, seen = 0.0, 0, 0
         for i in range(0, len(xtr) - a.batch + 1, a.batch):
             idx = perm[i:i + a.batch]
+            step += 1
+            for group in opt.param_groups:
+                group["lr"] = a.lr * min(1.0, step / a.warmup) if a.warmup else a.lr
             out = net(xtr[idx])
             loss = nn.functional.cross_entropy(out, ytr[idx])
             opt.zero_grad()
