@@ -1,39 +1,50 @@
 /* conv.cl - convolution and fully connected layers: im2col/col2im around CLBlast's GEMM, bias + ReLU. */
 
-/* col[K x P]: row (c, ki, kj), column (n, oy, ox); zero where the window hangs over the padding. */
+/* col[K x P]: row (c, ki, kj), column (n, oy, ox); zero where the window hangs over the padding.
+ * One work-item per output row (row, n, oy) writes OW contiguous values: the index arithmetic is paid once
+ * per row, not per element. */
 __kernel void im2col(__global const float *x, __global float *col, int C, int N, int H, int W,
                      int kh, int kw, int stride, int pad, int OH, int OW)
 {
     int i = get_global_id(0);
-    int P = N * OH * OW;
-    int row = i / P, p = i % P;
+    int oy = i % OH, n = (i / OH) % N, row = i / (OH * N);
     int c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
-    int n = p / (OH * OW), oy = (p / OW) % OH, ox = p % OW;
-    int iy = oy * stride - pad + ki, ix = ox * stride - pad + kj;
-    col[i] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? x[((c * N + n) * H + iy) * W + ix] : 0.0f;
+    int iy = oy * stride - pad + ki;
+    __global float *out = col + (size_t)row * N * OH * OW + (size_t)(n * OH + oy) * OW;
+    if (iy < 0 || iy >= H) {
+        for (int ox = 0; ox < OW; ox++)
+            out[ox] = 0.0f;
+        return;
+    }
+    __global const float *in = x + ((size_t)(c * N + n) * H + iy) * W;
+    for (int ox = 0, ix = kj - pad; ox < OW; ox++, ix += stride)
+        out[ox] = (ix >= 0 && ix < W) ? in[ix] : 0.0f;
 }
 
-/* dx = col2im(dcol): each input pixel gathers every column entry that read it (no atomics needed). */
+/* dx = col2im(dcol): each input pixel gathers every column entry that read it (no atomics needed).
+ * One work-item per input row (c, n, iy). */
 __kernel void col2im(__global const float *col, __global float *dx, int C, int N, int H, int W,
                      int kh, int kw, int stride, int pad, int OH, int OW)
 {
     int i = get_global_id(0);
-    int ix = i % W, iy = (i / W) % H, n = (i / (W * H)) % N, c = i / (W * H * N);
-    int P = N * OH * OW;
-    float sum = 0.0f;
+    int iy = i % H, n = (i / H) % N, c = i / (H * N);
+    size_t P = (size_t)N * OH * OW;
+    __global float *out = dx + (size_t)i * W;
+    for (int ix = 0; ix < W; ix++)
+        out[ix] = 0.0f;
     for (int ki = 0; ki < kh; ki++) {
         int ty = iy + pad - ki;
         if (ty < 0 || ty % stride != 0 || ty / stride >= OH)
             continue;
         for (int kj = 0; kj < kw; kj++) {
-            int tx = ix + pad - kj;
-            if (tx < 0 || tx % stride != 0 || tx / stride >= OW)
-                continue;
-            int row = (c * kh + ki) * kw + kj;
-            sum += col[row * P + (n * OH + ty / stride) * OW + tx / stride];
+            __global const float *in = col + ((size_t)(c * kh + ki) * kw + kj) * P + (size_t)(n * OH + ty / stride) * OW;
+            for (int ix = 0; ix < W; ix++) {
+                int tx = ix + pad - kj;
+                if (tx >= 0 && tx % stride == 0 && tx / stride < OW)
+                    out[ix] += in[tx / stride];
+            }
         }
     }
-    dx[i] = sum;
 }
 
 /* y[m, p] = relu(y[m, p] + b[m]) (no ReLU when relu == 0). */

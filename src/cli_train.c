@@ -48,7 +48,7 @@ static const nin_dataset_spec *find_dataset(const char *name)
 enum {
     OPT_DATA = 1000, OPT_NET, OPT_HEAD, OPT_FC_DROPOUT, OPT_NO_DROPOUT, OPT_PREPROCESS, OPT_AUGMENT, OPT_EXTRA,
     OPT_BATCH, OPT_EPOCHS, OPT_LR, OPT_MIN_LR, OPT_MOMENTUM, OPT_DECAY, OPT_INIT_STD, OPT_PATIENCE, OPT_VAL_SIZE,
-    OPT_SEED, OPT_WARMUP, OPT_MAX_STEPS, OPT_TRAIN_LIMIT, OPT_OUT, OPT_RESUME, OPT_MODEL,
+    OPT_HELP, OPT_SEED, OPT_WARMUP, OPT_MAX_STEPS, OPT_TRAIN_LIMIT, OPT_OUT, OPT_RESUME, OPT_MODEL,
 };
 
 static const struct option train_options[] = {
@@ -64,7 +64,8 @@ static const struct option train_options[] = {
     { "seed", required_argument, NULL, OPT_SEED }, { "warmup", required_argument, NULL, OPT_WARMUP },
     { "max-steps", required_argument, NULL, OPT_MAX_STEPS },
     { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT }, { "out", required_argument, NULL, OPT_OUT },
-    { "resume", required_argument, NULL, OPT_RESUME }, { NULL, 0, NULL, 0 },
+    { "resume", required_argument, NULL, OPT_RESUME }, { "help", no_argument, NULL, OPT_HELP },
+    { NULL, 0, NULL, 0 },
 };
 
 static const char train_usage[] =
@@ -125,6 +126,7 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         case OPT_TRAIN_LIMIT: cfg.train_limit = (int)parse_long("--train-limit", optarg, 1, 2147483647L); break;
         case OPT_OUT: out = optarg; break;
         case OPT_RESUME: resume = optarg; break;
+        case OPT_HELP: fputs(train_usage, stdout); return 0;
         default:
             fputs(train_usage, stderr);
             nin_fatal("unknown or incomplete option '%s' for train", argv[optind - 1]);

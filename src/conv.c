@@ -53,7 +53,8 @@ static cl_mem columns(nin_net *net, nin_layer *l, cl_mem x)
 {
     if (!needs_im2col(l))
         return x;
-    NIN_RUN(net->ctx, "im2col", l->workspace, 0, KARG(x), KARG(net->d_work), WINDOW_ARGS(l, net->batch));
+    NIN_RUN(net->ctx, "im2col", (size_t)l->fan_in * net->batch * l->out.h, 0, KARG(x), KARG(net->d_work),
+            WINDOW_ARGS(l, net->batch));
     return net->d_work;
 }
 
@@ -84,7 +85,7 @@ static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_me
         return;
     }
     nin_gemm(net->ctx, 1, 0, k, p, m, 1.0f, net->d_params, l->weight_off, k, dy, 0, p, 0.0f, net->d_work, 0, p);
-    NIN_RUN(net->ctx, "col2im", nin_volume(l->in, net->batch), 0, KARG(net->d_work), KARG(dx),
+    NIN_RUN(net->ctx, "col2im", (size_t)l->in.c * net->batch * l->in.h, 0, KARG(net->d_work), KARG(dx),
             WINDOW_ARGS(l, net->batch));
 }
 

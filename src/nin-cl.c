@@ -21,6 +21,7 @@ static const command commands[] = {
     { "train", "train a network: train DATASET [options] (train --help for them)", cmd_train },
     { "test", "evaluate a checkpoint: test --model FILE DATASET [--data DIR]", cmd_test },
     { "predict", "classify images (PNG, PGM, PPM): predict --model FILE IMAGE...", cmd_predict },
+    { "bench", "training and inference img/s and a per-kernel profile: bench [PRESET|NETDEF] [--batch N]", cmd_bench },
     { "info", "print a network's layers and parameter count: info NETDEF|PRESET [C H W]", cmd_info },
     { "download", "fetch a dataset, check its MD5 sums, unpack it: download NAME [--data DIR] [--extra]",
       cmd_download },

@@ -2,15 +2,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <nin/runtime.h>
 #include <CL/cl_ext.h>
 #include <clblast_c.h>
 
 /* The kernel sources, one file per layer kind; common.cl comes first because the others use it. */
 static const char *const kernel_files[] = {
-    "common.cl", "conv.cl", "pool.cl", "dropout.cl", "gap.cl", "softmax.cl", "sgd.cl",
+    "common.cl", "conv.cl", "pool.cl", "dropout.cl", "gap.cl", "softmax.cl", "sgd.cl", "gemm.cl",
 };
 #define KERNEL_FILE_COUNT (sizeof kernel_files / sizeof kernel_files[0])
+
+struct nin_profile {
+    int count, capacity;
+    /* a kernel's time comes from its event; a GEMM's is measured around it (CLBlast may enqueue several
+     * kernels and reports the event of the last one only) */
+    struct profiled { char label[64]; double flop, seconds; cl_event event; } *entries;
+};
 
 struct nin_kernel_cache {
     int count, capacity;
@@ -202,10 +210,109 @@ void nin_context_free(nin_context *ctx)
         clReleaseKernel(ctx->kernels->entries[i].kernel);
     free(ctx->kernels->entries);
     free(ctx->kernels);
+    if (ctx->gemm_scratch)
+        clReleaseMemObject(ctx->gemm_scratch);
+    if (ctx->profile)
+        free(ctx->profile->entries);
+    free(ctx->profile);
     clReleaseProgram(ctx->program);
     clReleaseCommandQueue(ctx->queue);
     clReleaseContext(ctx->context);
     free(ctx);
+}
+
+/* Where a command's event goes: NULL when not profiling. */
+static struct profiled *profile_entry(nin_context *ctx, const char *label, double flop)
+{
+    nin_profile *p = ctx->profile;
+    if (!p)
+        return NULL;
+    if (p->count == p->capacity) {
+        p->capacity = p->capacity ? 2 * p->capacity : 256;
+        p->entries = realloc(p->entries, p->capacity * sizeof *p->entries);
+        if (!p->entries)
+            nin_fatal("out of host memory profiling");
+    }
+    struct profiled *e = &p->entries[p->count++];
+    snprintf(e->label, sizeof e->label, "%s", label);
+    e->flop = flop;
+    e->seconds = 0.0;
+    e->event = NULL;
+    return e;
+}
+
+static cl_event *profile_slot(nin_context *ctx, const char *label)
+{
+    struct profiled *e = profile_entry(ctx, label, 0.0);
+    return e ? &e->event : NULL;
+}
+
+static double wall_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+void nin_profile_start(nin_context *ctx)
+{
+    cl_int err;
+    CL_CHECK(clFinish(ctx->queue));
+    CL_CHECK(clReleaseCommandQueue(ctx->queue));
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->info.device, CL_QUEUE_PROFILING_ENABLE, &err);
+    CL_CHECK_ERR(err, "clCreateCommandQueue");
+    if (!ctx->profile)
+        ctx->profile = nin_calloc(1, sizeof *ctx->profile);
+    ctx->profile->count = 0;
+}
+
+void nin_profile_report(nin_context *ctx, FILE *out, int repeats)
+{
+    nin_profile *p = ctx->profile;
+    CL_CHECK(clFinish(ctx->queue));
+    /* sum time and flop per label */
+    struct row { char label[64]; double seconds, flop; int calls; } *rows = nin_calloc(p->count + 1, sizeof *rows);
+    int nrows = 0;
+    double total = 0.0;
+    for (int i = 0; i < p->count; i++) {
+        double seconds = p->entries[i].seconds;
+        if (p->entries[i].event) {
+            cl_ulong start, end;
+            CL_CHECK(clGetEventProfilingInfo(p->entries[i].event, CL_PROFILING_COMMAND_START, sizeof start, &start,
+                                             NULL));
+            CL_CHECK(clGetEventProfilingInfo(p->entries[i].event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL));
+            clReleaseEvent(p->entries[i].event);
+            seconds = (end - start) * 1e-9;
+        }
+        int r = 0;
+        while (r < nrows && strcmp(rows[r].label, p->entries[i].label) != 0)
+            r++;
+        if (r == nrows)
+            snprintf(rows[nrows++].label, sizeof rows[0].label, "%s", p->entries[i].label);
+        rows[r].seconds += seconds;
+        rows[r].flop += p->entries[i].flop;
+        rows[r].calls++;
+        total += seconds;
+    }
+    for (int r = 0; r < nrows; r++) {   /* by time, longest first; a few dozen rows */
+        for (int q = r + 1; q < nrows; q++)
+            if (rows[q].seconds > rows[r].seconds) {
+                struct row t = rows[r];
+                rows[r] = rows[q];
+                rows[q] = t;
+            }
+    }
+    fprintf(out, "%-44s %6s %10s %6s %8s\n", "kernel", "calls", "ms/step", "%", "GFLOPS");
+    for (int r = 0; r < nrows; r++) {
+        fprintf(out, "%-44s %6d %10.2f %5.1f%%", rows[r].label, rows[r].calls / repeats,
+                rows[r].seconds * 1e3 / repeats, 100.0 * rows[r].seconds / total);
+        if (rows[r].flop > 0)
+            fprintf(out, " %8.1f", rows[r].flop / rows[r].seconds * 1e-9);
+        fputc('\n', out);
+    }
+    fprintf(out, "%-44s %6s %10.2f\n", "total device time", "", total * 1e3 / repeats);
+    free(rows);
+    p->count = 0;
 }
 
 static cl_kernel get_kernel(nin_context *ctx, const char *name)
@@ -229,15 +336,28 @@ static cl_kernel get_kernel(nin_context *ctx, const char *name)
     return kernel;
 }
 
-void nin_run_kernel(nin_context *ctx, const char *name, size_t global, size_t local, int nargs,
-                    const nin_karg *args)
+static void run_kernel(nin_context *ctx, const char *name, cl_uint dims, const size_t *global,
+                       const size_t *local, int nargs, const nin_karg *args)
 {
-    if (global == 0)
-        return;
+    for (cl_uint d = 0; d < dims; d++)
+        if (global[d] == 0)
+            return;
     cl_kernel kernel = get_kernel(ctx, name);
     for (int i = 0; i < nargs; i++)
         CL_CHECK(clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value));
-    CL_CHECK(clEnqueueNDRangeKernel(ctx->queue, kernel, 1, NULL, &global, local ? &local : NULL, 0, NULL, NULL));
+    CL_CHECK(clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0, NULL, profile_slot(ctx, name)));
+}
+
+void nin_run_kernel(nin_context *ctx, const char *name, size_t global, size_t local, int nargs,
+                    const nin_karg *args)
+{
+    run_kernel(ctx, name, 1, &global, local ? &local : NULL, nargs, args);
+}
+
+void nin_run_kernel_2d(nin_context *ctx, const char *name, const size_t global[2], const size_t *local, int nargs,
+                       const nin_karg *args)
+{
+    run_kernel(ctx, name, 2, global, local, nargs, args);
 }
 
 cl_mem nin_buffer(nin_context *ctx, size_t bytes)
@@ -270,13 +390,73 @@ void nin_fill_zero(nin_context *ctx, cl_mem buf, size_t bytes)
         CL_CHECK(clEnqueueFillBuffer(ctx->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, NULL));
 }
 
+/* scratch of at least `floats` floats for transposed GEMM operands */
+static cl_mem gemm_scratch(nin_context *ctx, size_t floats)
+{
+    if (ctx->gemm_scratch_bytes < floats * sizeof(float)) {
+        if (ctx->gemm_scratch)
+            clReleaseMemObject(ctx->gemm_scratch);   /* queued commands keep it alive until they finish */
+        ctx->gemm_scratch_bytes = floats * sizeof(float);
+        ctx->gemm_scratch = nin_buffer(ctx, ctx->gemm_scratch_bytes);
+    }
+    return ctx->gemm_scratch;
+}
+
+/* dst (at dst_off) = the rows x cols matrix at src (leading dimension ld), transposed */
+static void transpose(nin_context *ctx, cl_mem src, size_t src_off, size_t rows, size_t cols, size_t ld, cl_mem dst,
+                      size_t dst_off)
+{
+    int off_in = (int)src_off, r = (int)rows, c = (int)cols, ld_in = (int)ld, off_out = (int)dst_off;
+    const size_t global[2] = { (cols + 15) / 16 * 16, (rows + 15) / 16 * 16 }, local[2] = { 16, 16 };
+    NIN_RUN_2D(ctx, "transpose", global, local, KARG(src), KARG(off_in), KARG(r), KARG(c), KARG(ld_in), KARG(dst),
+               KARG(off_out), KARG(r));
+}
+
+/* nin-cl's own GEMM: transposed operands are first copied untransposed into scratch. */
+static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                       cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+                       cl_mem c, size_t c_off, size_t ldc)
+{
+    size_t need = (trans_a ? m * k : 0) + (trans_b ? k * n : 0);
+    cl_mem scratch = need ? gemm_scratch(ctx, need) : NULL;
+    if (trans_a) {   /* A is stored k x m */
+        transpose(ctx, a, a_off, k, m, lda, scratch, 0);
+        a = scratch, a_off = 0, lda = k;
+    }
+    if (trans_b) {   /* B is stored n x k */
+        size_t at = trans_a ? m * k : 0;
+        transpose(ctx, b, b_off, n, k, ldb, scratch, at);
+        b = scratch, b_off = at, ldb = n;
+    }
+    int M = (int)m, N = (int)n, K = (int)k, ao = (int)a_off, bo = (int)b_off, co = (int)c_off;
+    int la = (int)lda, lb = (int)ldb, lc = (int)ldc;
+    const size_t global[2] = { (m + 7) / 8, (n + 15) / 16 }, local[2] = { 1, 1 };
+    NIN_RUN_2D(ctx, "gemm_nn", global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao), KARG(la),
+               KARG(b), KARG(bo), KARG(lb), KARG(beta), KARG(c), KARG(co), KARG(lc));
+}
+
 void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
               cl_mem c, size_t c_off, size_t ldc)
 {
-    CL_CHECK(CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                          trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda,
-                          b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, NULL));
+    char label[64];
+    snprintf(label, sizeof label, "gemm%s%s %zux%zux%zu", trans_a ? " At" : "", trans_b ? " Bt" : "", m, n, k);
+    struct profiled *e = profile_entry(ctx, label, 2.0 * m * n * k);
+    double start = 0.0;
+    if (e) {
+        CL_CHECK(clFinish(ctx->queue));
+        start = wall_seconds();
+    }
+    if (ctx->gemm == NIN_GEMM_TILED)
+        gemm_tiled(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
+    else
+        CL_CHECK(CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                              trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda,
+                              b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, NULL));
+    if (e) {
+        CL_CHECK(clFinish(ctx->queue));
+        e->seconds = wall_seconds() - start;
+    }
 }
 
 void nin_gemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

@@ -27,6 +27,11 @@ int nin_default_device(const nin_device_info *devices, int count);
 const char *nin_device_type_name(cl_device_type type);
 
 typedef struct nin_kernel_cache nin_kernel_cache;
+typedef struct nin_profile nin_profile;
+
+/* Who computes GEMMs: CLBlast (the portable default), or nin-cl's own tiled kernel (cl/gemm.cl), which
+ * `nin-cl tune` selects on devices where it is faster (CPUs under PoCL). */
+typedef enum nin_gemm_backend { NIN_GEMM_CLBLAST, NIN_GEMM_TILED } nin_gemm_backend;
 
 typedef struct nin_context {
     nin_device_info info;
@@ -35,6 +40,10 @@ typedef struct nin_context {
     cl_program program;       /* every file of cl/, built once at start-up */
     char kernel_dir[1024];    /* where the .cl sources were found */
     nin_kernel_cache *kernels;
+    nin_profile *profile;     /* non-NULL while profiling: every enqueued command's event */
+    nin_gemm_backend gemm;
+    cl_mem gemm_scratch;      /* transposed operands for the tiled GEMM */
+    size_t gemm_scratch_bytes;
 } nin_context;
 
 /* Open device `index` (as numbered by nin_list_devices; -1 = default) and build the kernels.
@@ -44,6 +53,11 @@ void nin_context_free(nin_context *ctx);
 
 /* Directory holding the .cl sources: $NIN_KERNEL_DIR, else the source tree, else the installed copy. */
 const char *nin_find_kernel_dir(char *buf, size_t size);
+
+/* Profiling: from nin_profile_start on, every kernel and GEMM is timed by its OpenCL event;
+ * nin_profile_report waits for the queue and prints the time per kernel (and GFLOPS per GEMM shape). */
+void nin_profile_start(nin_context *ctx);
+void nin_profile_report(nin_context *ctx, FILE *out, int repeats);
 
 cl_mem nin_buffer(nin_context *ctx, size_t bytes);
 void nin_write(nin_context *ctx, cl_mem dst, size_t offset_bytes, size_t bytes, const void *src);
@@ -57,6 +71,13 @@ typedef struct nin_karg { size_t size; const void *value; } nin_karg;
 /* Enqueue kernel `name` over `global` work-items (work-groups of `local`, or the driver's choice when 0). */
 void nin_run_kernel(nin_context *ctx, const char *name, size_t global, size_t local,
                     int nargs, const nin_karg *args);
+/* The same over a 2-D range (local may be NULL). */
+void nin_run_kernel_2d(nin_context *ctx, const char *name, const size_t global[2], const size_t *local,
+                       int nargs, const nin_karg *args);
+#define NIN_RUN_2D(ctx, name, global, local, ...)                                                \
+    nin_run_kernel_2d((ctx), (name), (global), (local),                                          \
+                      (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),             \
+                      (nin_karg[]){ __VA_ARGS__ })
 #define NIN_RUN(ctx, name, global, local, ...)                                                   \
     nin_run_kernel((ctx), (name), (global), (local),                                             \
                    (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),                \

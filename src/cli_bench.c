@@ -1,0 +1,120 @@
+/* cli_bench.c - `nin-cl bench`: training and inference throughput of a network on random data, the time of
+ * each phase, and a per-kernel breakdown from OpenCL profiling events. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <nin/nin.h>
+#include "cli.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static const char bench_usage[] =
+    "usage: nin-cl bench [PRESET|NETDEF] [--batch N] [--steps N] [--input C,H,W]\n"
+    "  PRESET   cifar10 (default), cifar100, svhn, mnist or fashion-mnist: the input is the dataset's\n";
+
+int cmd_bench(const nin_options *opt, int argc, char **argv)
+{
+    const char *netdef = "cifar10";
+    int batch = 128, steps = 5, c;
+    nin_shape input = { 3, 32, 32 };
+    static const struct option options[] = {
+        { "batch", required_argument, NULL, 'b' }, { "steps", required_argument, NULL, 's' },
+        { "input", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (c) {
+        case 'b': batch = atoi(optarg); break;
+        case 's': steps = atoi(optarg); break;
+        case 'i':
+            if (sscanf(optarg, "%d,%d,%d", &input.c, &input.h, &input.w) != 3)
+                nin_fatal("--input takes C,H,W, e.g. 3,32,32, not '%s'", optarg);
+            break;
+        case 'h': fputs(bench_usage, stdout); return 0;
+        default: nin_fatal("unknown or incomplete option '%s' for bench", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        netdef = argv[optind];
+    if (batch < 1 || steps < 1 || batch > 65536 || steps > 100000)
+        nin_fatal("--batch and --steps take positive numbers");
+    const nin_dataset_spec *spec = nin_dataset_find(netdef);
+    if (spec)
+        input = (nin_shape){ spec->channels, spec->height, spec->width };
+    nin_netdef def;
+    char err[512];
+    if (nin_netdef_parse(netdef, &def, err, sizeof err) != 0)
+        nin_fatal("%s", err);
+
+    nin_context *ctx = nin_context_create(opt->device);
+    nin_net *net = nin_net_create(ctx, &def, input, batch, 1, 0.0f);
+    int classes = nin_net_output_shape(net).c;
+    size_t n_in = (size_t)batch * input.c * input.h * input.w;
+    float *x = nin_malloc(n_in * sizeof *x), *out = nin_malloc((size_t)batch * classes * sizeof *out);
+    int *labels = nin_malloc(batch * sizeof *labels);
+    for (size_t i = 0; i < n_in; i++)
+        x[i] = nin_random_normal(3, i);
+    for (int i = 0; i < batch; i++)
+        labels[i] = i % classes;
+    nin_sgd sgd = { 0.001f, 0.9f, 1e-4f };
+    printf("bench %s: input %dx%dx%d, batch %d, %zu parameters, on %s (%s)\n", netdef, input.c, input.h, input.w,
+           batch, nin_net_param_count(net), ctx->info.name, ctx->info.platform_name);
+
+    double t0 = now();
+    nin_net_set_input(net, x, labels);
+    nin_net_train_step(net, &sgd);   /* warm-up: first-use compilation in the driver and CLBlast */
+    printf("warm-up step: %.2f s\n", now() - t0);
+
+    double phase[3] = { 0 };
+    for (int s = 0; s < steps; s++) {   /* each phase timed alone: a wait after each */
+        double a = now();
+        nin_net_forward(net, 1);
+        nin_net_loss(net);
+        double b = now();
+        nin_net_backward(net);
+        CL_CHECK(clFinish(ctx->queue));
+        double d = now();
+        nin_net_update(net, &sgd);
+        CL_CHECK(clFinish(ctx->queue));
+        phase[0] += b - a;
+        phase[1] += d - b;
+        phase[2] += now() - d;
+    }
+    t0 = now();
+    for (int s = 0; s < steps; s++) {
+        nin_net_set_input(net, x, labels);
+        nin_net_train_step(net, &sgd);
+    }
+    double train = steps * (double)batch / (now() - t0);
+    t0 = now();
+    for (int s = 0; s < steps; s++) {
+        nin_net_set_input(net, x, NULL);
+        nin_net_forward(net, 0);
+        nin_net_get_output(net, out);
+    }
+    double infer = steps * (double)batch / (now() - t0);
+    printf("forward  %8.1f img/s\nbackward %8.1f img/s\nupdate   %8.1f img/s\n", steps * batch / phase[0],
+           steps * batch / phase[1], steps * batch / phase[2]);
+    printf("train: %.1f img/s\ninference: %.1f img/s\n", train, infer);
+
+    printf("\nper kernel, one training step (profiled):\n");
+    nin_profile_start(ctx);
+    nin_net_set_input(net, x, labels);
+    nin_net_train_step(net, &sgd);
+    nin_profile_report(ctx, stdout, 1);
+
+    free(x);
+    free(out);
+    free(labels);
+    nin_net_free(net);
+    nin_context_free(ctx);
+    return 0;
+}
