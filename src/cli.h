@@ -13,6 +13,7 @@ int cmd_train(const nin_options *opt, int argc, char **argv);     /* cli_train.c
 int cmd_test(const nin_options *opt, int argc, char **argv);
 int cmd_predict(const nin_options *opt, int argc, char **argv);
 int cmd_bench(const nin_options *opt, int argc, char **argv);     /* cli_bench.c */
+int cmd_tune(const nin_options *opt, int argc, char **argv);
 int cmd_download(const nin_options *opt, int argc, char **argv);   /* cli_download.c */
 
 #endif

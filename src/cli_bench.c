@@ -65,8 +65,9 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
     for (int i = 0; i < batch; i++)
         labels[i] = i % classes;
     nin_sgd sgd = { 0.001f, 0.9f, 1e-4f };
-    printf("bench %s: input %dx%dx%d, batch %d, %zu parameters, on %s (%s)\n", netdef, input.c, input.h, input.w,
-           batch, nin_net_param_count(net), ctx->info.name, ctx->info.platform_name);
+    printf("bench %s: input %dx%dx%d, batch %d, %zu parameters, on %s (%s), gemm %s\n", netdef, input.c, input.h,
+           input.w, batch, nin_net_param_count(net), ctx->info.name, ctx->info.platform_name,
+           nin_gemm_backend_name(ctx->gemm));
 
     double t0 = now();
     nin_net_set_input(net, x, labels);
@@ -117,4 +118,23 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
     nin_net_free(net);
     nin_context_free(ctx);
     return 0;
+}
+
+int cmd_tune(const nin_options *opt, int argc, char **argv)
+{
+    const char *netdef = argc > 1 ? argv[1] : "cifar10";
+    if (argc > 2)
+        nin_fatal("usage: nin-cl tune [PRESET|NETDEF]");
+    nin_netdef def;
+    char err[512];
+    if (nin_netdef_parse(netdef, &def, err, sizeof err) != 0)
+        nin_fatal("%s", err);
+    const nin_dataset_spec *spec = nin_dataset_find(netdef);
+    nin_shape input = spec ? (nin_shape){ spec->channels, spec->height, spec->width } : (nin_shape){ 3, 32, 32 };
+    nin_context *ctx = nin_context_create(opt->device);
+    printf("tuning GEMMs for %s on %s (%s), driver %s\n", netdef, ctx->info.name, ctx->info.platform_name,
+           ctx->info.driver);
+    int status = nin_tune(ctx, &def, input, 128, stdout);
+    nin_context_free(ctx);
+    return status;
 }

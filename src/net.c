@@ -156,6 +156,15 @@ size_t nin_net_weight_count(const nin_net *net) { return net->weights; }
 uint64_t nin_net_step(const nin_net *net) { return net->step; }
 void nin_net_set_step(nin_net *net, uint64_t step) { net->step = step; }
 
+int nin_net_gemm_shapes(const nin_net *net, nin_net_gemm *shapes, int max)
+{
+    int count = 0;
+    for (int i = 0; i < net->count && count + 3 <= max; i++)
+        if (net->layers[i].ops == &nin_conv_ops || net->layers[i].ops == &nin_fc_ops)
+            count += nin_conv_gemm_shapes(&net->layers[i], net->batch, i == 0, shapes + count);
+    return count;
+}
+
 void nin_net_describe(const nin_net *net, FILE *out)
 {
     char token[64];

@@ -22,6 +22,7 @@ static const command commands[] = {
     { "test", "evaluate a checkpoint: test --model FILE DATASET [--data DIR]", cmd_test },
     { "predict", "classify images (PNG, PGM, PPM): predict --model FILE IMAGE...", cmd_predict },
     { "bench", "training and inference img/s and a per-kernel profile: bench [PRESET|NETDEF] [--batch N]", cmd_bench },
+    { "tune", "measure the GEMM implementations on a network's shapes and save the faster: tune [PRESET]", cmd_tune },
     { "info", "print a network's layers and parameter count: info NETDEF|PRESET [C H W]", cmd_info },
     { "download", "fetch a dataset, check its MD5 sums, unpack it: download NAME [--data DIR] [--extra]",
       cmd_download },

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <nin/runtime.h>
+#include <nin/net.h>
 #include <CL/cl_ext.h>
 #include <clblast_c.h>
 
@@ -199,6 +200,7 @@ nin_context *nin_context_create(int index)
     nin_find_kernel_dir(ctx->kernel_dir, sizeof ctx->kernel_dir);
     build_program(ctx);
     ctx->kernels = nin_calloc(1, sizeof *ctx->kernels);
+    nin_tuning_load(ctx);
     return ctx;
 }
 

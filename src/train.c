@@ -212,7 +212,12 @@ static void load_data(run *r)
         nin_dataset_free(&extra);
     }
     int available = r->train.count;
-    r->n_val = r->cfg.val_size < available / 2 ? r->cfg.val_size : available / 10;
+    r->n_val = r->cfg.val_size;
+    if (r->n_val > available / 2) {
+        r->n_val = available / 10;
+        printf("note: --val-size %d would leave too few of the %d training images; validating on %d\n",
+               r->cfg.val_size, available, r->n_val);
+    }
     r->n_train = available - r->n_val;
     if (r->cfg.train_limit > 0 && r->cfg.train_limit < r->n_train) {
         /* keep the first train_limit images, and the validation images after them */
@@ -397,8 +402,8 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     if (!r.spec)
         nin_fatal("unknown dataset '%s' (known: %s)", r.cfg.dataset, nin_dataset_names());
     nin_shape input = { r.spec->channels, r.spec->height, r.spec->width };
+    load_data(&r);   /* first: a missing or bad file is reported before any device work */
     setup_network(&r, input);
-    load_data(&r);
     r.order = nin_malloc(r.n_train * sizeof *r.order);
     r.tty = isatty(STDOUT_FILENO);
     if (resume) {
@@ -452,10 +457,13 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         r.st.step_in_epoch = 0;
         r.st.epoch_loss_sum = 0.0;
         r.st.epoch_correct = r.st.epoch_seen = 0;
-        int improved = val.acc > r.st.best_val_acc;
+        /* the paper divides the LR when accuracy stops improving: validation accuracy, or training accuracy
+         * when no images are held out */
+        double watched = r.n_val ? val.acc : train_acc;
+        int improved = watched > r.st.best_val_acc;
         float lr_used = r.st.lr;
         if (improved) {
-            r.st.best_val_acc = (float)val.acc;
+            r.st.best_val_acc = (float)watched;
             r.st.bad_epochs = 0;
         } else if (++r.st.bad_epochs >= r.cfg.patience) {   /* the paper's schedule */
             r.st.lr /= 10.0f;

@@ -25,11 +25,15 @@ static const struct {
 };
 
 /* Forward (training mode) and backward of one netdef on the device and on the reference, from the same
- * parameters, input and output gradient; compare output, parameter gradients and input gradient. */
+ * parameters, input and output gradient; compare output, parameter gradients and input gradient.
+ * Each case runs with both GEMM implementations. */
 START_TEST(test_layer_against_reference)
 {
     const int batch = 3;
     nin_context *ctx = test_context();
+    nin_gemm_backend saved = ctx->gemm;
+    ctx->gemm = _i & 1 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+    _i /= 2;
     nin_net *dev = test_net(ctx, cases[_i].netdef, cases[_i].input, batch);
     nin_net *ref = test_net(NULL, cases[_i].netdef, cases[_i].input, batch);
     nin_net_want_input_grad(dev, 1);
@@ -73,6 +77,7 @@ START_TEST(test_layer_against_reference)
     free(b);
     nin_net_free(dev);
     nin_net_free(ref);
+    ctx->gemm = saved;
 }
 END_TEST
 
@@ -110,12 +115,16 @@ START_TEST(test_dropout_statistics)
 }
 END_TEST
 
-/* CLBlast's SGEMM against the plain loops, every transpose combination, with offsets and beta. */
+/* Both GEMM implementations (CLBlast, the portable default, and the tiled kernel `nin-cl tune` may choose)
+ * against the plain loops: every transpose combination, with offsets and beta, on a shape of partial tiles
+ * and one of whole 8 x 16 tiles. */
 START_TEST(test_gemm_against_reference)
 {
     nin_context *ctx = test_context();
-    const size_t m = 13, n = 17, k = 9, off = 5;
-    int ta = _i & 1, tb = (_i >> 1) & 1;
+    int ta = _i & 1, tb = (_i >> 1) & 1, whole = (_i >> 2) & 1;
+    const size_t m = whole ? 24 : 13, n = whole ? 48 : 17, k = whole ? 33 : 9, off = 5;
+    nin_gemm_backend saved = ctx->gemm;
+    ctx->gemm = (_i >> 3) & 1 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
     size_t lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
     size_t na = m * k + off, nb = k * n + off, nc = m * n + off;
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c);
@@ -132,7 +141,8 @@ START_TEST(test_gemm_against_reference)
     for (size_t i = 0; i < nc; i++)
         want[i] = c[i];
     nin_gemm_ref(ta, tb, m, n, k, 0.5f, a + off, lda, b + off, ldb, 0.25f, want + off, ldc);
-    assert_close("gemm", got, want, nc, 1e-5);
+    ctx->gemm = saved;
+    assert_close(nin_gemm_backend_name((_i >> 3) & 1 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST), got, want, nc, 1e-5);
     clReleaseMemObject(da);
     clReleaseMemObject(db);
     clReleaseMemObject(dc);
@@ -149,9 +159,9 @@ int main(void)
     Suite *s = suite_create("layers");
     TCase *tc = tcase_create("device-vs-reference");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, test_layer_against_reference, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_loop_test(tc, test_layer_against_reference, 0, 2 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
-    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 4);
+    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 16);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -110,6 +110,17 @@ nin_metrics nin_net_train_step(nin_net *net, const nin_sgd *sgd);
 void nin_net_get_output(nin_net *net, float *out);
 void nin_net_get_input_grad(nin_net *net, float *grad);
 
+/* The GEMMs one training step of the network runs (forward, weight gradient, input gradient per layer). */
+typedef struct nin_net_gemm { int trans_a, trans_b; size_t m, n, k; } nin_net_gemm;
+int nin_net_gemm_shapes(const nin_net *net, nin_net_gemm *shapes, int max);
+
+/* Tuning data (tune.c): the file for this device and driver, loading it into ctx (returns 1 when found),
+ * and measuring the GEMM implementations on a network's GEMM shapes to write it. */
+const char *nin_gemm_backend_name(nin_gemm_backend b);
+const char *nin_tuning_path(const nin_context *ctx, char *buf, size_t size);
+int nin_tuning_load(nin_context *ctx);
+int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, FILE *log);
+
 /* Counter-based random numbers, identical on the host and in cl/common.cl. */
 uint32_t nin_random_u32(uint64_t key, uint64_t counter);
 float nin_random_uniform(uint64_t key, uint64_t counter);   /* [0, 1) */

@@ -63,7 +63,7 @@ typedef struct nin_train_state {
     int step_in_epoch;            /* steps of the current epoch done (a checkpoint written mid-epoch) */
     uint64_t step;                /* training steps so far (keys the dropout masks) */
     float lr;                     /* the current learning rate */
-    float best_val_acc;
+    float best_val_acc;           /* best watched accuracy: validation (training without a validation split) */
     int bad_epochs;               /* epochs since best_val_acc improved */
     double epoch_loss_sum;        /* running sums of the current epoch */
     int64_t epoch_correct, epoch_seen;

@@ -1,0 +1,135 @@
+/* tune.c - per-device tuning data: which GEMM implementation is faster on this device for the network's
+ * actual GEMM shapes, found by measurement (`nin-cl tune`) and loaded when a context is created.
+ *
+ * The file is $NIN_TUNING_DIR/<device>--<driver>.tune (default ~/.cache/nin-cl/tuning), keyed by the device
+ * name and driver version so that a driver update re-tunes. Format: '#' comments and "key value" lines;
+ * the one key so far is `gemm clblast|tiled`. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <nin/net.h>
+#include <nin/runtime.h>
+
+static const char *const backend_names[] = { "clblast", "tiled" };
+
+const char *nin_gemm_backend_name(nin_gemm_backend b) { return backend_names[b]; }
+
+const char *nin_tuning_path(const nin_context *ctx, char *buf, size_t size)
+{
+    const char *dir = getenv("NIN_TUNING_DIR"), *home = getenv("HOME");
+    char key[200];
+    snprintf(key, sizeof key, "%s--%s", ctx->info.name, ctx->info.driver);
+    for (char *p = key; *p; p++)   /* a file name: letters, digits, '.', '-', '_' */
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
+            *p = '_';
+    if (dir && *dir)
+        snprintf(buf, size, "%s/%s.tune", dir, key);
+    else
+        snprintf(buf, size, "%s/.cache/nin-cl/tuning/%s.tune", home && *home ? home : ".", key);
+    return buf;
+}
+
+int nin_tuning_load(nin_context *ctx)
+{
+    char path[1200], line[256];
+    FILE *f = fopen(nin_tuning_path(ctx, path, sizeof path), "r");
+    if (!f)
+        return 0;
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char key[64], value[64], extra[2];
+        if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line))
+            continue;
+        int fields = sscanf(line, "%63s %63s %1s", key, value, extra);
+        if (fields == 2 && strcmp(key, "gemm") == 0 && strcmp(value, "clblast") == 0)
+            ctx->gemm = NIN_GEMM_CLBLAST;
+        else if (fields == 2 && strcmp(key, "gemm") == 0 && strcmp(value, "tiled") == 0)
+            ctx->gemm = NIN_GEMM_TILED;
+        else
+            nin_fatal("%s:%d: expected 'gemm clblast' or 'gemm tiled', found '%.*s' (delete the file or run "
+                      "nin-cl tune)", path, lineno, (int)strcspn(line, "\r\n"), line);
+    }
+    fclose(f);
+    return 1;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Seconds for one training step's GEMMs of `net` with backend b (after a warm-up call of each). */
+static double time_gemms(nin_context *ctx, const nin_net_gemm *shapes, int count, nin_gemm_backend b, cl_mem buf)
+{
+    ctx->gemm = b;
+    double start = 0.0;
+    for (int pass = 0; pass < 2; pass++) {   /* pass 0 compiles and warms up */
+        if (pass == 1) {
+            CL_CHECK(clFinish(ctx->queue));
+            start = now();
+        }
+        for (int i = 0; i < count; i++) {
+            const nin_net_gemm *g = &shapes[i];
+            size_t lda = g->trans_a ? g->m : g->k, ldb = g->trans_b ? g->k : g->n;
+            nin_gemm(ctx, g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, buf, 0, lda, buf, 0, ldb, 0.0f, buf, 0, g->n);
+        }
+    }
+    CL_CHECK(clFinish(ctx->queue));
+    return now() - start;
+}
+
+int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, FILE *log)
+{
+    nin_net *net = nin_net_create(NULL, def, input, batch, 1, 0.0f);   /* only for its GEMM shapes */
+    nin_net_gemm shapes[3 * NIN_MAX_LAYERS];
+    int count = nin_net_gemm_shapes(net, shapes, 3 * NIN_MAX_LAYERS);
+    nin_net_free(net);
+    size_t floats = 0;
+    double flop = 0.0;
+    for (int i = 0; i < count; i++) {
+        size_t biggest = shapes[i].m * shapes[i].k;
+        if (shapes[i].k * shapes[i].n > biggest) biggest = shapes[i].k * shapes[i].n;
+        if (shapes[i].m * shapes[i].n > biggest) biggest = shapes[i].m * shapes[i].n;
+        floats = floats > biggest ? floats : biggest;
+        flop += 2.0 * shapes[i].m * shapes[i].n * shapes[i].k;
+    }
+    /* one buffer serves as A, B and C: the values do not matter for timing */
+    cl_mem buf = nin_buffer(ctx, floats * sizeof(float));
+    nin_fill_zero(ctx, buf, floats * sizeof(float));
+    double seconds[2];
+    for (int b = 0; b < 2; b++) {
+        seconds[b] = time_gemms(ctx, shapes, count, (nin_gemm_backend)b, buf);
+        fprintf(log, "gemm %-8s %3d GEMMs of a training step: %8.1f ms, %6.1f GFLOPS\n", backend_names[b], count,
+                seconds[b] * 1e3, flop / seconds[b] * 1e-9);
+    }
+    clReleaseMemObject(buf);
+    ctx->gemm = seconds[NIN_GEMM_TILED] < seconds[NIN_GEMM_CLBLAST] ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+
+    char path[1200], dir[1200];
+    nin_tuning_path(ctx, path, sizeof path);
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)   /* mkdir -p of the file's directory */
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        nin_fatal("cannot write the tuning file %s: %s", path, strerror(errno));
+    fprintf(f, "# nin-cl tuning for %s, driver %s (%s)\n", ctx->info.name, ctx->info.driver, ctx->info.platform_name);
+    fprintf(f, "# measured on the GEMMs of one training step, batch %d: clblast %.1f GFLOPS, tiled %.1f GFLOPS\n",
+            batch, flop / seconds[0] * 1e-9, flop / seconds[1] * 1e-9);
+    fprintf(f, "gemm %s\n", backend_names[ctx->gemm]);
+    if (fclose(f) != 0)
+        nin_fatal("cannot write the tuning file %s: %s", path, strerror(errno));
+    fprintf(log, "chose gemm %s; wrote %s\n", backend_names[ctx->gemm], path);
+    return 0;
+}
