@@ -7,47 +7,57 @@
 #define GEMM_TM 8
 #define GEMM_TN 16
 
+/* B[k, j0 .. j0 + 15] of a partial tile: columns past N repeat column N - 1 (their results are dropped). */
+inline float16 load_clamped(__global const float *row, int j0, int N)
+{
+    float v[GEMM_TN];
+    for (int j = 0; j < GEMM_TN; j++)
+        v[j] = row[min(j0 + j, N - 1)];
+    return vload16(0, v);
+}
+
 __kernel void gemm_nn(int M, int N, int K, float alpha, __global const float *A, int a_off, int lda,
                       __global const float *B, int b_off, int ldb, float beta, __global float *C, int c_off,
                       int ldc)
 {
     int i0 = get_global_id(0) * GEMM_TM, j0 = get_global_id(1) * GEMM_TN;
+    int rows = min(GEMM_TM, M - i0), whole = j0 + GEMM_TN <= N;
     A += a_off;
     B += b_off;
     C += c_off;
-    if (i0 + GEMM_TM <= M && j0 + GEMM_TN <= N) {
-        float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
-        __global const float *a = A + (size_t)i0 * lda;
-        for (int k = 0; k < K; k++) {
-            float16 b = vload16(0, B + (size_t)k * ldb + j0);
-            c0 = fma((float16)a[k], b, c0);
-            c1 = fma((float16)a[lda + k], b, c1);
-            c2 = fma((float16)a[2 * lda + k], b, c2);
-            c3 = fma((float16)a[3 * lda + k], b, c3);
-            c4 = fma((float16)a[4 * lda + k], b, c4);
-            c5 = fma((float16)a[5 * lda + k], b, c5);
-            c6 = fma((float16)a[6 * lda + k], b, c6);
-            c7 = fma((float16)a[7 * lda + k], b, c7);
-        }
-        float16 acc[GEMM_TM] = { c0, c1, c2, c3, c4, c5, c6, c7 };
-        for (int r = 0; r < GEMM_TM; r++) {
-            __global float *c = C + (size_t)(i0 + r) * ldc + j0;
+    /* rows past M repeat row M - 1, so that every tile runs the same register-blocked loop */
+    __global const float *a0 = A + (size_t)min(i0 + 0, M - 1) * lda, *a1 = A + (size_t)min(i0 + 1, M - 1) * lda;
+    __global const float *a2 = A + (size_t)min(i0 + 2, M - 1) * lda, *a3 = A + (size_t)min(i0 + 3, M - 1) * lda;
+    __global const float *a4 = A + (size_t)min(i0 + 4, M - 1) * lda, *a5 = A + (size_t)min(i0 + 5, M - 1) * lda;
+    __global const float *a6 = A + (size_t)min(i0 + 6, M - 1) * lda, *a7 = A + (size_t)min(i0 + 7, M - 1) * lda;
+    float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
+    for (int k = 0; k < K; k++) {
+        __global const float *brow = B + (size_t)k * ldb;
+        float16 b = whole ? vload16(0, brow + j0) : load_clamped(brow, j0, N);
+        c0 = fma((float16)a0[k], b, c0);
+        c1 = fma((float16)a1[k], b, c1);
+        c2 = fma((float16)a2[k], b, c2);
+        c3 = fma((float16)a3[k], b, c3);
+        c4 = fma((float16)a4[k], b, c4);
+        c5 = fma((float16)a5[k], b, c5);
+        c6 = fma((float16)a6[k], b, c6);
+        c7 = fma((float16)a7[k], b, c7);
+    }
+    float16 acc[GEMM_TM] = { c0, c1, c2, c3, c4, c5, c6, c7 };
+    for (int r = 0; r < rows; r++) {
+        __global float *c = C + (size_t)(i0 + r) * ldc + j0;
+        if (whole) {
             float16 v = alpha * acc[r];
             if (beta != 0.0f)
                 v += beta * vload16(0, c);
             vstore16(v, 0, c);
+        } else {
+            float v[GEMM_TN];
+            vstore16(acc[r], 0, v);
+            for (int j = 0; j < N - j0; j++)
+                c[j] = alpha * v[j] + (beta != 0.0f ? beta * c[j] : 0.0f);
         }
-        return;
     }
-    /* a partial tile at the right or bottom edge: plain loops */
-    for (int i = i0; i < min(i0 + GEMM_TM, M); i++)
-        for (int j = j0; j < min(j0 + GEMM_TN, N); j++) {
-            float sum = 0.0f;
-            for (int k = 0; k < K; k++)
-                sum += A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
-            __global float *c = C + (size_t)i * ldc + j;
-            *c = alpha * sum + (beta != 0.0f ? beta * *c : 0.0f);
-        }
 }
 
 /* out[cols x rows] = in[rows x cols]^T, in tiles of 16 x 16 through local memory. */

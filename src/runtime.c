@@ -414,11 +414,30 @@ static void transpose(nin_context *ctx, cl_mem src, size_t src_off, size_t rows,
                KARG(off_out), KARG(r));
 }
 
-/* nin-cl's own GEMM: transposed operands are first copied untransposed into scratch. */
+static void gemm_nn(nin_context *ctx, size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
+                    size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc)
+{
+    int M = (int)m, N = (int)n, K = (int)k, ao = (int)a_off, bo = (int)b_off, co = (int)c_off;
+    int la = (int)lda, lb = (int)ldb, lc = (int)ldc;
+    const size_t global[2] = { (m + 7) / 8, (n + 15) / 16 }, local[2] = { 1, 1 };
+    NIN_RUN_2D(ctx, "gemm_nn", global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao), KARG(la),
+               KARG(b), KARG(bo), KARG(lb), KARG(beta), KARG(c), KARG(co), KARG(lc));
+}
+
+/* nin-cl's own GEMM is untransposed (gemm_nn); transposed operands are first copied into scratch. For
+ * C = A * B^T (the weight gradients, whose k is the whole batch's pixels) it transposes whichever is
+ * cheaper: B, or A with C^T = B * A^T computed and transposed back. */
 static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                        cl_mem c, size_t c_off, size_t ldc)
 {
+    if (!trans_a && trans_b && beta == 0.0f && ldc == n && m * k + m * n < n * k) {
+        cl_mem scratch = gemm_scratch(ctx, m * k + m * n);
+        transpose(ctx, a, a_off, m, k, lda, scratch, 0);                              /* A^T: k x m */
+        gemm_nn(ctx, n, m, k, alpha, b, b_off, ldb, scratch, 0, m, 0.0f, scratch, m * k, m);   /* C^T: n x m */
+        transpose(ctx, scratch, m * k, n, m, m, c, c_off);
+        return;
+    }
     size_t need = (trans_a ? m * k : 0) + (trans_b ? k * n : 0);
     cl_mem scratch = need ? gemm_scratch(ctx, need) : NULL;
     if (trans_a) {   /* A is stored k x m */
@@ -430,11 +449,7 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
         transpose(ctx, b, b_off, n, k, ldb, scratch, at);
         b = scratch, b_off = at, ldb = n;
     }
-    int M = (int)m, N = (int)n, K = (int)k, ao = (int)a_off, bo = (int)b_off, co = (int)c_off;
-    int la = (int)lda, lb = (int)ldb, lc = (int)ldc;
-    const size_t global[2] = { (m + 7) / 8, (n + 15) / 16 }, local[2] = { 1, 1 };
-    NIN_RUN_2D(ctx, "gemm_nn", global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao), KARG(la),
-               KARG(b), KARG(bo), KARG(lb), KARG(beta), KARG(c), KARG(co), KARG(lc));
+    gemm_nn(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
 }
 
 void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

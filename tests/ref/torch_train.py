@@ -42,7 +42,7 @@ def read_idx(path):
     raise SystemExit(f"missing {path}")
 
 
-def build(netdef, channels, size, last_std=0.0):
+def build(netdef, channels, size, last_std=0.0, bias=0.0):
     layers, c, h = [], channels, size
     for tok in netdef.split("-"):
         if m := re.fullmatch(r"(\d+)c(\d+)(?:p(\d+))?(?:s(\d+))?(l?)", tok):
@@ -66,7 +66,7 @@ def build(netdef, channels, size, last_std=0.0):
     for mod in convs:
         std = last_std if (mod is convs[-1] and last_std > 0) else (2.0 / mod.weight[0].numel()) ** 0.5
         nn.init.normal_(mod.weight, 0.0, std)
-        nn.init.zeros_(mod.bias)
+        nn.init.constant_(mod.bias, 0.0 if mod is convs[-1] else bias)
     return net
 
 
@@ -94,6 +94,7 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--val-size", type=int, default=5000)
     ap.add_argument("--last-std", type=float, default=0.0, help="init std of the class layer (0: He)")
+    ap.add_argument("--bias-init", type=float, default=0.0, help="initial bias of the ReLU layers")
     ap.add_argument("--warmup", type=int, default=0, help="steps of linear learning-rate warm-up")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
@@ -107,7 +108,7 @@ def main():
     xtr, xva, ytr, yva = xtr[:-a.val_size], xtr[-a.val_size:], ytr[:-a.val_size], ytr[-a.val_size:]
     mean, std = xtr.mean(), xtr.std()
     xtr, xva, xte = (xtr - mean) / std, (xva - mean) / std, (xte - mean) / std
-    net = build(preset_netdef(a.net or a.dataset), 1, 28, a.last_std)
+    net = build(preset_netdef(a.net or a.dataset), 1, 28, a.last_std, a.bias_init)
     weights = [p for n, p in net.named_parameters() if n.endswith("weight")]
     biases = [p for n, p in net.named_parameters() if n.endswith("bias")]
     opt = torch.optim.SGD([{"params": weights, "weight_decay": a.weight_decay},
