@@ -72,3 +72,54 @@ __kernel void transpose(__global const float *in, int in_off, int rows, int cols
     if (bx + ty < cols && by + tx < rows)
         out[out_off + (size_t)(bx + ty) * ld_out + by + tx] = tile[tx][ty];
 }
+
+/* C = A * B^T with A[M x K] and B[N x K] both contiguous along k: the weight gradients, where k runs over every
+ * pixel of the batch and C is small. Split-K: work-item (tile, chunk) computes a 4 x 4 tile of C over one chunk
+ * of k as dot products of 16-wide vectors, into partial[chunk][M][N]; consecutive work-items share a chunk, so
+ * its slices of A and B stay in cache. gemm_reduce_chunks sums the chunks. */
+__kernel void gemm_nt_chunk(int M, int N, int K, int chunk, __global const float *A, int a_off, int lda,
+                            __global const float *B, int b_off, int ldb, __global float *partial)
+{
+    int tiles_n = (N + 3) / 4, tile = get_global_id(0), part = get_global_id(1);
+    int i0 = tile / tiles_n * 4, j0 = tile % tiles_n * 4;
+    int k0 = part * chunk, k1 = min(k0 + chunk, K);
+    __global const float *a[4], *b[4];
+    for (int r = 0; r < 4; r++) {   /* rows past the edge repeat the last row; their sums are dropped */
+        a[r] = A + a_off + (size_t)min(i0 + r, M - 1) * lda;
+        b[r] = B + b_off + (size_t)min(j0 + r, N - 1) * ldb;
+    }
+    float16 s00 = 0.0f, s01 = 0.0f, s02 = 0.0f, s03 = 0.0f, s10 = 0.0f, s11 = 0.0f, s12 = 0.0f, s13 = 0.0f;
+    float16 s20 = 0.0f, s21 = 0.0f, s22 = 0.0f, s23 = 0.0f, s30 = 0.0f, s31 = 0.0f, s32 = 0.0f, s33 = 0.0f;
+    int k = k0;
+    for (; k + 16 <= k1; k += 16) {
+        float16 a0 = vload16(0, a[0] + k), a1 = vload16(0, a[1] + k), a2 = vload16(0, a[2] + k), a3 = vload16(0, a[3] + k);
+        float16 b0 = vload16(0, b[0] + k), b1 = vload16(0, b[1] + k), b2 = vload16(0, b[2] + k), b3 = vload16(0, b[3] + k);
+        s00 = fma(a0, b0, s00); s01 = fma(a0, b1, s01); s02 = fma(a0, b2, s02); s03 = fma(a0, b3, s03);
+        s10 = fma(a1, b0, s10); s11 = fma(a1, b1, s11); s12 = fma(a1, b2, s12); s13 = fma(a1, b3, s13);
+        s20 = fma(a2, b0, s20); s21 = fma(a2, b1, s21); s22 = fma(a2, b2, s22); s23 = fma(a2, b3, s23);
+        s30 = fma(a3, b0, s30); s31 = fma(a3, b1, s31); s32 = fma(a3, b2, s32); s33 = fma(a3, b3, s33);
+    }
+    float16 s[4][4] = { { s00, s01, s02, s03 }, { s10, s11, s12, s13 }, { s20, s21, s22, s23 }, { s30, s31, s32, s33 } };
+    for (int r = 0; r < 4 && i0 + r < M; r++)
+        for (int c = 0; c < 4 && j0 + c < N; c++) {
+            float16 v = s[r][c];
+            float8 h8 = v.lo + v.hi;
+            float4 h4 = h8.lo + h8.hi;
+            float sum = h4.x + h4.y + h4.z + h4.w;
+            for (int kk = k; kk < k1; kk++)   /* the chunk's last k % 16 */
+                sum += a[r][kk] * b[c][kk];
+            partial[((size_t)part * M + i0 + r) * N + j0 + c] = sum;
+        }
+}
+
+/* C[i, j] = alpha * sum over chunks of partial[chunk][i][j] + beta * C[i, j] */
+__kernel void gemm_reduce_chunks(int M, int N, int chunks, float alpha, __global const float *partial, float beta,
+                                 __global float *C, int c_off, int ldc)
+{
+    int i = get_global_id(0) / N, j = get_global_id(0) % N;
+    float sum = 0.0f;
+    for (int p = 0; p < chunks; p++)
+        sum += partial[((size_t)p * M + i) * N + j];
+    __global float *c = C + c_off + (size_t)i * ldc + j;
+    *c = alpha * sum + (beta != 0.0f ? beta * *c : 0.0f);
+}

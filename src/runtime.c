@@ -424,13 +424,41 @@ static void gemm_nn(nin_context *ctx, size_t m, size_t n, size_t k, float alpha,
                KARG(b), KARG(bo), KARG(lb), KARG(beta), KARG(c), KARG(co), KARG(lc));
 }
 
-/* nin-cl's own GEMM is untransposed (gemm_nn); transposed operands are first copied into scratch. For
- * C = A * B^T (the weight gradients, whose k is the whole batch's pixels) it transposes whichever is
- * cheaper: B, or A with C^T = B * A^T computed and transposed back. */
+#define NT_CHUNK 512                    /* k per chunk of the split-K A * B^T */
+#define NT_PARTIAL_MAX ((size_t)1 << 24)  /* floats of partial sums at most */
+
+/* C = A * B^T, split over k (gemm_nt_chunk, gemm_reduce_chunks in cl/gemm.cl). */
+static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off, size_t lda,
+                    cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc)
+{
+    size_t chunks = (k + NT_CHUNK - 1) / NT_CHUNK;
+    if (chunks * m * n > NT_PARTIAL_MAX)
+        chunks = NT_PARTIAL_MAX / (m * n) ? NT_PARTIAL_MAX / (m * n) : 1;
+    size_t chunk = ((k + chunks - 1) / chunks + 15) / 16 * 16;
+    chunks = (k + chunk - 1) / chunk;
+    cl_mem partial = gemm_scratch(ctx, chunks * m * n);
+    int M = (int)m, N = (int)n, K = (int)k, C = (int)chunk, P = (int)chunks, ao = (int)a_off, bo = (int)b_off;
+    int la = (int)lda, lb = (int)ldb, co = (int)c_off, lc = (int)ldc;
+    const size_t global[2] = { ((m + 3) / 4) * ((n + 3) / 4), chunks }, local[2] = { 1, 1 };
+    NIN_RUN_2D(ctx, "gemm_nt_chunk", global, local, KARG(M), KARG(N), KARG(K), KARG(C), KARG(a), KARG(ao), KARG(la),
+               KARG(b), KARG(bo), KARG(lb), KARG(partial));
+    NIN_RUN(ctx, "gemm_reduce_chunks", m * n, 0, KARG(M), KARG(N), KARG(P), KARG(alpha), KARG(partial), KARG(beta),
+            KARG(c), KARG(co), KARG(lc));
+}
+
+#define NT_SPLIT_MAX_OUTPUT 65536           /* A * B^T with a larger C: transposed + gemm_nn is faster */
+
+/* nin-cl's own GEMM. C = A * B^T (the weight gradients, k = every pixel of the batch): split over k when C
+ * is small; else transpose whichever is cheaper, B, or A with C^T = B * A^T computed and transposed back.
+ * Otherwise untransposed (gemm_nn), a transposed operand first copied untransposed into scratch. */
 static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                        cl_mem c, size_t c_off, size_t ldc)
 {
+    if (!trans_a && trans_b && m * n <= NT_SPLIT_MAX_OUTPUT) {
+        gemm_nt(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
+        return;
+    }
     if (!trans_a && trans_b && beta == 0.0f && ldc == n && m * k + m * n < n * k) {
         cl_mem scratch = gemm_scratch(ctx, m * k + m * n);
         transpose(ctx, a, a_off, m, k, lda, scratch, 0);                              /* A^T: k x m */
@@ -459,10 +487,12 @@ void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, si
     char label[64];
     snprintf(label, sizeof label, "gemm%s%s %zux%zux%zu", trans_a ? " At" : "", trans_b ? " Bt" : "", m, n, k);
     struct profiled *e = profile_entry(ctx, label, 2.0 * m * n * k);
+    nin_profile *profile = ctx->profile;
     double start = 0.0;
-    if (e) {
+    if (e) {   /* the GEMM is timed as a whole: its own kernels are not listed separately */
         CL_CHECK(clFinish(ctx->queue));
         start = wall_seconds();
+        ctx->profile = NULL;
     }
     if (ctx->gemm == NIN_GEMM_TILED)
         gemm_tiled(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
@@ -473,6 +503,7 @@ void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, si
     if (e) {
         CL_CHECK(clFinish(ctx->queue));
         e->seconds = wall_seconds() - start;
+        ctx->profile = profile;
     }
 }
 

@@ -115,16 +115,18 @@ START_TEST(test_dropout_statistics)
 }
 END_TEST
 
-/* Both GEMM implementations (CLBlast, the portable default, and the tiled kernel `nin-cl tune` may choose)
- * against the plain loops: every transpose combination, with offsets and beta, on a shape of partial tiles
- * and one of whole 8 x 16 tiles. */
+/* GEMM shapes: partial tiles; whole 8 x 16 tiles; a C too large for the tiled GEMM's split-K A * B^T */
+static const size_t gemm_shapes[][3] = { { 13, 17, 9 }, { 24, 48, 33 }, { 17, 3900, 300 } };
+
+/* Both GEMM implementations (CLBlast, the portable default, and the tiled kernels `nin-cl tune` may choose)
+ * against the plain loops: every transpose combination, with offsets and beta, on every shape. */
 START_TEST(test_gemm_against_reference)
 {
     nin_context *ctx = test_context();
-    int ta = _i & 1, tb = (_i >> 1) & 1, whole = (_i >> 2) & 1;
-    const size_t m = whole ? 24 : 13, n = whole ? 48 : 17, k = whole ? 33 : 9, off = 5;
+    int ta = _i & 1, tb = (_i >> 1) & 1, shape = (_i >> 2) % 3;
+    const size_t m = gemm_shapes[shape][0], n = gemm_shapes[shape][1], k = gemm_shapes[shape][2], off = 5;
     nin_gemm_backend saved = ctx->gemm;
-    ctx->gemm = (_i >> 3) & 1 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+    ctx->gemm = _i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
     size_t lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
     size_t na = m * k + off, nb = k * n + off, nc = m * n + off;
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c);
@@ -142,7 +144,7 @@ START_TEST(test_gemm_against_reference)
         want[i] = c[i];
     nin_gemm_ref(ta, tb, m, n, k, 0.5f, a + off, lda, b + off, ldb, 0.25f, want + off, ldc);
     ctx->gemm = saved;
-    assert_close(nin_gemm_backend_name((_i >> 3) & 1 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST), got, want, nc, 1e-5);
+    assert_close(nin_gemm_backend_name(_i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST), got, want, nc, 1e-5);
     clReleaseMemObject(da);
     clReleaseMemObject(db);
     clReleaseMemObject(dc);
@@ -161,7 +163,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_layer_against_reference, 0, 2 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
-    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 16);
+    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 24);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
