@@ -112,7 +112,7 @@ START_TEST(test_netdef_ablations)
     ck_assert(nin_netdef_parse("cifar10", &def, err, sizeof err) == 0);
     nin_netdef_remove_dropout(&def);
     nin_netdef_format(&def, out, sizeof out);
-    ck_assert_str_eq(out, "192c5p2-160c1-96c1-mp3s2-192c5p2-192c1-192c1-mp3s2-192c3p1-192c1-10c1-gap");
+    ck_assert_str_eq(out, "192c5p2-160c1-96c1-mp3s2-192c5p2-192c1-192c1-mp3s2-192c3p1-192c1-10c1l-gap");
     ck_assert(nin_netdef_parse("cifar10", &def, err, sizeof err) == 0);
     ck_assert(nin_netdef_fc_head(&def, 0.5f) == 0);
     nin_netdef_format(&def, out, sizeof out);

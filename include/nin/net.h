@@ -38,7 +38,7 @@ typedef struct nin_netdef {
 
 /* Parse a compact netdef such as "192c5p2-160c1-96c1-mp3s2-d0.5-...-gap", or a preset name.
  * Returns 0, or -1 with a one-line reason in err. */
-/* The netdef of a preset ("cifar10", "cifar100", "svhn", "mnist"), or NULL. */
+/* The netdef of a preset ("cifar10", "cifar100", "svhn", "mnist", "fashion-mnist"), or NULL. */
 const char *nin_preset_netdef(const char *name);
 int nin_netdef_parse(const char *text, nin_netdef *def, char *err, size_t err_size);
 /* Write the canonical netdef string of def. */
