@@ -2,6 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <zlib.h>
 #include <time.h>
 #include <nin/runtime.h>
 #include <nin/net.h>
@@ -147,21 +150,124 @@ static char *read_text_file(const char *path)
     return text;
 }
 
+#define BUILD_OPTIONS "-cl-std=CL1.2"
+#define CACHE_MAGIC "NINPROG1"
+
+/* The compiled-program cache: $NIN_CACHE_DIR (default ~/.cache/nin-cl/programs)/<key>.bin, where key is the
+ * SHA-256 of the kernel sources, the build options, the device name and the driver version. A file holds
+ * the magic, the binary's size, the binary and a CRC32; an entry that fails any check, or that the driver
+ * rejects, is rebuilt from source and rewritten, never trusted. */
+static void cache_path(const nin_context *ctx, char *const *sources, char *buf, size_t size)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (size_t i = 0; i < KERNEL_FILE_COUNT; i++)
+        EVP_DigestUpdate(md, sources[i], strlen(sources[i]) + 1);
+    const char *parts[] = { BUILD_OPTIONS, ctx->info.name, ctx->info.driver, ctx->info.version };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        EVP_DigestUpdate(md, parts[i], strlen(parts[i]) + 1);
+    EVP_DigestFinal_ex(md, digest, &length);
+    EVP_MD_CTX_free(md);
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    for (unsigned int i = 0; i < length; i++)
+        sprintf(hex + 2 * i, "%02x", digest[i]);
+    const char *dir = getenv("NIN_CACHE_DIR"), *home = getenv("HOME");
+    if (dir && *dir)
+        snprintf(buf, size, "%s/%s.bin", dir, hex);
+    else
+        snprintf(buf, size, "%s/.cache/nin-cl/programs/%s.bin", home && *home ? home : ".", hex);
+}
+
+/* A program from a cache entry, or NULL when there is none or it does not check out. */
+static cl_program load_cached_program(nin_context *ctx, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char magic[8];
+    uint64_t size = 0;
+    uint32_t crc = 0;
+    unsigned char *binary = NULL;
+    cl_program program = NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && fread(magic, 8, 1, f) == 1 && memcmp(magic, CACHE_MAGIC, 8) == 0 &&
+        fread(&size, 8, 1, f) == 1 && size > 0 && size + 20 == (uint64_t)st.st_size &&
+        (binary = malloc(size)) && fread(binary, 1, size, f) == size && fread(&crc, 4, 1, f) == 1 &&
+        crc == (uint32_t)crc32(0L, binary, (uInt)size)) {
+        size_t length = size;
+        cl_int status, err;
+        program = clCreateProgramWithBinary(ctx->context, 1, &ctx->info.device, &length,
+                                            (const unsigned char **)&binary, &status, &err);
+        if (err != CL_SUCCESS || status != CL_SUCCESS ||
+            clBuildProgram(program, 1, &ctx->info.device, BUILD_OPTIONS, NULL, NULL) != CL_SUCCESS) {
+            if (program)
+                clReleaseProgram(program);
+            program = NULL;
+        }
+    }
+    free(binary);
+    fclose(f);
+    return program;
+}
+
+/* Best effort: a cache that cannot be written only costs the next start a compilation. */
+static void save_cached_program(nin_context *ctx, const char *path)
+{
+    size_t size = 0;
+    if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS || !size)
+        return;
+    unsigned char *binary = nin_malloc(size);
+    char dir[1400], tmp[1500];
+    if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARIES, sizeof binary, &binary, NULL) == CL_SUCCESS) {
+        snprintf(dir, sizeof dir, "%s", path);
+        for (char *p = dir + 1; *p; p++)
+            if (*p == '/') {
+                *p = '\0';
+                mkdir(dir, 0755);
+                *p = '/';
+            }
+        snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+        FILE *f = fopen(tmp, "wb");
+        uint64_t size64 = size;
+        uint32_t crc = (uint32_t)crc32(0L, binary, (uInt)size);
+        if (f) {
+            int ok = fwrite(CACHE_MAGIC, 8, 1, f) == 1 && fwrite(&size64, 8, 1, f) == 1 &&
+                     fwrite(binary, 1, size, f) == size && fwrite(&crc, 4, 1, f) == 1;
+            if (fclose(f) == 0 && ok)
+                rename(tmp, path);
+            else
+                unlink(tmp);
+        }
+    }
+    free(binary);
+}
+
 static void build_program(nin_context *ctx)
 {
     char *sources[KERNEL_FILE_COUNT];
-    char path[1200];
+    char path[1200], cache[1400];
     cl_int err;
     for (size_t i = 0; i < KERNEL_FILE_COUNT; i++) {
         snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, kernel_files[i]);
         sources[i] = read_text_file(path);
+    }
+    cache_path(ctx, sources, cache, sizeof cache);
+    snprintf(ctx->program_cache, sizeof ctx->program_cache, "%s", cache);
+    ctx->program = load_cached_program(ctx, cache);
+    if (ctx->program) {
+        ctx->programs_compiled = 0;
+        for (size_t i = 0; i < KERNEL_FILE_COUNT; i++)
+            free(sources[i]);
+        return;
     }
     ctx->program = clCreateProgramWithSource(ctx->context, KERNEL_FILE_COUNT, (const char **)sources, NULL, &err);
     CL_CHECK_ERR(err, "clCreateProgramWithSource");
     for (size_t i = 0; i < KERNEL_FILE_COUNT; i++)
         free(sources[i]);
 
-    err = clBuildProgram(ctx->program, 1, &ctx->info.device, "-cl-std=CL1.2", NULL, NULL);
+    err = clBuildProgram(ctx->program, 1, &ctx->info.device, BUILD_OPTIONS, NULL, NULL);
     if (err != CL_SUCCESS) {
         size_t log_size = 0;
         clGetProgramBuildInfo(ctx->program, ctx->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
@@ -172,6 +278,8 @@ static void build_program(nin_context *ctx)
         free(log);
         CL_CHECK_ERR(err, "clBuildProgram");
     }
+    ctx->programs_compiled = 1;
+    save_cached_program(ctx, cache);
 }
 
 nin_context *nin_context_create(int index)

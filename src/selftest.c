@@ -51,6 +51,8 @@ int nin_selftest(nin_context *ctx, FILE *out)
 
     fprintf(out, "selftest on %s (%s): network %s, batch %d, %zu parameters\n", ctx->info.name,
             ctx->info.platform_name, SELFTEST_NETDEF, batch, n_params);
+    fprintf(out, "kernels: %s %s; gemm %s\n", ctx->programs_compiled ? "compiled from source, cached in" :
+            "loaded from the program cache (0 programs compiled),", ctx->program_cache, nin_gemm_backend_name(ctx->gemm));
     int ok = 1;
     for (int step = 1; step <= 2; step++) {
         nin_net_set_input(dev, images, labels);

@@ -46,5 +46,31 @@ rm -rf "$broken"
 out=$("$NIN_CL" selftest 2>&1); rc=$?
 [ $rc -eq 0 ] && echo "$out" | grep -q '^selftest passed' && ok "selftest passes" || bad "selftest: $out"
 
+# The compiled-program cache: the first start compiles and saves, the second compiles nothing; a damaged
+# entry is rebuilt, not trusted.
+cache=$(mktemp -d)
+first=$(NIN_CACHE_DIR=$cache "$NIN_CL" selftest 2>&1 | grep '^kernels:')
+second=$(NIN_CACHE_DIR=$cache "$NIN_CL" selftest 2>&1 | grep '^kernels:')
+echo "$first" | grep -q 'compiled from source' && echo "$second" | grep -q '(0 programs compiled)' \
+    && ok "warm program cache: second selftest compiles nothing" || bad "program cache: $first / $second"
+for f in "$cache"/*.bin; do printf 'garbage' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null; done
+out=$(NIN_CACHE_DIR=$cache "$NIN_CL" selftest 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q '^kernels: compiled from source' && echo "$out" | grep -q '^selftest passed' \
+    && ok "damaged cache entry: rebuilt from source" || bad "damaged cache: $out"
+rm -rf "$cache"
+
+# Tuning: nin-cl tune writes the device's tuning file, later starts use it; a malformed file is one error line.
+tuning=$(mktemp -d)
+out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" tune mnist 2>&1); rc=$?
+chosen=$(echo "$out" | sed -n 's/^chose gemm \([a-z]*\);.*/\1/p')
+used=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1 | sed -n 's/^kernels:.*; gemm \([a-z]*\)$/\1/p')
+[ $rc -eq 0 ] && [ -n "$chosen" ] && [ "$chosen" = "$used" ] && ok "tune chose gemm $chosen and selftest uses it" \
+    || bad "tune: rc=$rc chose '$chosen' used '$used': $out"
+for f in "$tuning"/*.tune; do echo "gemm fastest" >> "$f"; done
+out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1); rc=$?
+[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "\.tune:[0-9]*: expected 'gemm clblast' or 'gemm tiled'" \
+    && ok "malformed tuning file: one error line" || bad "malformed tuning: $out"
+rm -rf "$tuning"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -41,6 +41,8 @@ typedef struct nin_context {
     char kernel_dir[1024];    /* where the .cl sources were found */
     nin_kernel_cache *kernels;
     nin_profile *profile;     /* non-NULL while profiling: every enqueued command's event */
+    int programs_compiled;    /* 1 when the kernels were compiled from source, 0 when loaded from the cache */
+    char program_cache[1400]; /* the compiled-program cache entry of these kernels on this device */
     nin_gemm_backend gemm;
     cl_mem gemm_scratch;      /* transposed operands for the tiled GEMM */
     size_t gemm_scratch_bytes;
