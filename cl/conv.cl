@@ -55,16 +55,18 @@ __kernel void bias_relu_forward(__global float *y, __global const float *params,
     y[i] = (relu && v < 0.0f) ? 0.0f : v;
 }
 
-/* One work-group of 64 per output map m: dy[m, :] *= (y > 0) in place, db[m] = sum of the result. */
+/* One work-group of 64 per output map m: dy[m, :] *= (y > 0) in place, db[m] = sum of the result.
+ * Work-item t takes a contiguous 1/64 of the row, so its loop runs over consecutive addresses. */
 __kernel void bias_relu_backward(__global float *dy, __global const float *y, __global float *grads,
                                  int bias_off, int P, int relu)
 {
     __local float partial[64];
-    int m = get_group_id(0), t = get_local_id(0);
+    int m = get_group_id(0), t = get_local_id(0), chunk = (P + 63) / 64;
+    int p0 = min(t * chunk, P), p1 = min(p0 + chunk, P);
     __global float *row = dy + (size_t)m * P;
     __global const float *yrow = y + (size_t)m * P;
     float sum = 0.0f;
-    for (int p = t; p < P; p += 64) {
+    for (int p = p0; p < p1; p++) {
         float d = (relu && yrow[p] <= 0.0f) ? 0.0f : row[p];
         row[p] = d;
         sum += d;

@@ -208,13 +208,14 @@ static const struct option model_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
-/* Parse --model FILE [--data DIR] and return the index of the first positional argument. */
+/* Parse --model FILE [--data DIR] anywhere on the line (getopt moves the other arguments to the end) and
+ * return the index of the first of those. */
 static int parse_model_options(int argc, char **argv, const char **model, const char **data, const char *usage)
 {
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", model_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", model_options, NULL)) != -1) {
         if (c == OPT_MODEL)
             *model = optarg;
         else if (c == OPT_DATA && data)
@@ -232,9 +233,7 @@ int cmd_test(const nin_options *opt, int argc, char **argv)
     const char *usage = "usage: nin-cl test --model FILE DATASET [--data DIR]";
     const char *model = NULL, *data = NULL;
     int first = parse_model_options(argc, argv, &model, &data, usage);
-    if (first < argc && argv[first][0] != '-' && first + 1 < argc)   /* DATASET before --data */
-        parse_model_options(argc - first, argv + first, &model, &data, usage);
-    if (first >= argc)
+    if (first + 1 != argc)
         nin_fatal("%s", usage);
     const nin_dataset_spec *spec = find_dataset(argv[first]);
     nin_context *ctx = nin_context_create(opt->device);

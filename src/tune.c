@@ -4,6 +4,7 @@
  * The file is $NIN_TUNING_DIR/<device>--<driver>.tune (default ~/.cache/nin-cl/tuning), keyed by the device
  * name and driver version so that a driver update re-tunes. Format: '#' comments and "key value" lines;
  * the one key so far is `gemm clblast|tiled`. */
+#include <cblas.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -85,6 +86,27 @@ static double time_gemms(nin_context *ctx, const nin_net_gemm *shapes, int count
     return now() - start;
 }
 
+/* Seconds for the same GEMMs with OpenBLAS on the host: the yardstick of what the CPU can do. */
+static double time_host_gemms(const nin_net_gemm *shapes, int count, size_t floats)
+{
+    float *buf = nin_calloc(floats, sizeof *buf), *out = nin_calloc(floats, sizeof *out);
+    double start = 0.0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            start = now();
+        for (int i = 0; i < count; i++) {
+            const nin_net_gemm *g = &shapes[i];
+            cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans,
+                        (int)g->m, (int)g->n, (int)g->k, 1.0f, buf, (int)(g->trans_a ? g->m : g->k), buf,
+                        (int)(g->trans_b ? g->k : g->n), 0.0f, out, (int)g->n);
+        }
+    }
+    double seconds = now() - start;
+    free(buf);
+    free(out);
+    return seconds;
+}
+
 int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, FILE *log)
 {
     nin_net *net = nin_net_create(NULL, def, input, batch, 1, 0.0f);   /* only for its GEMM shapes */
@@ -111,6 +133,9 @@ int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch
     }
     clReleaseMemObject(buf);
     ctx->gemm = seconds[NIN_GEMM_TILED] < seconds[NIN_GEMM_CLBLAST] ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+    double host = time_host_gemms(shapes, count, floats);
+    fprintf(log, "OpenBLAS on the host, the same GEMMs: %8.1f ms, %6.1f GFLOPS; %s reaches %.0f %% of it\n",
+            host * 1e3, flop / host * 1e-9, backend_names[ctx->gemm], 100.0 * host / seconds[ctx->gemm]);
 
     char path[1200], dir[1200];
     nin_tuning_path(ctx, path, sizeof path);
