@@ -127,16 +127,6 @@ static void put_section(sink *s, const char *tag, const void *payload, uint64_t 
     put(s, payload, bytes);
 }
 
-static int fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Write the whole buffer to path through a temporary file, fsync it, rename it into place, fsync the dir. */
 static int write_atomically(const char *path, const uint8_t *data, size_t size, char *err, size_t err_size)
 {
@@ -144,7 +134,7 @@ static int write_atomically(const char *path, const uint8_t *data, size_t size, 
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
-        return fail(err, err_size, "cannot write checkpoint %s: %s", tmp, strerror(errno));
+        return nin_set_error(err, err_size, "cannot write checkpoint %s: %s", tmp, strerror(errno));
     size_t done = 0;
     while (done < size) {
         ssize_t n = write(fd, data + done, size - done);
@@ -154,7 +144,7 @@ static int write_atomically(const char *path, const uint8_t *data, size_t size, 
             int e = n < 0 ? errno : ENOSPC;
             close(fd);
             unlink(tmp);
-            return fail(err, err_size, "cannot write checkpoint %s: %s (the previous checkpoint is kept)", path,
+            return nin_set_error(err, err_size, "cannot write checkpoint %s: %s (the previous checkpoint is kept)", path,
                         strerror(e));
         }
         done += (size_t)n;
@@ -162,13 +152,13 @@ static int write_atomically(const char *path, const uint8_t *data, size_t size, 
     if (fsync(fd) != 0 || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
-        return fail(err, err_size, "cannot write checkpoint %s: %s (the previous checkpoint is kept)", path,
+        return nin_set_error(err, err_size, "cannot write checkpoint %s: %s (the previous checkpoint is kept)", path,
                     strerror(e));
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return fail(err, err_size, "cannot rename %s to %s: %s", tmp, path, strerror(e));
+        return nin_set_error(err, err_size, "cannot rename %s to %s: %s", tmp, path, strerror(e));
     }
     snprintf(dir, sizeof dir, "%s", path);
     int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
@@ -218,20 +208,20 @@ static uint8_t *read_file(const char *path, size_t *size, char *err, size_t err_
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, err_size, "cannot open checkpoint %s: %s", path, strerror(errno));
+        nin_set_error(err, err_size, "cannot open checkpoint %s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || (size_t)st.st_size > MAX_FILE_BYTES || st.st_size < 20) {
         fclose(f);
-        fail(err, err_size, "%s is not a nin-cl checkpoint (size %lld bytes)", path, (long long)st.st_size);
+        nin_set_error(err, err_size, "%s is not a nin-cl checkpoint (size %lld bytes)", path, (long long)st.st_size);
         return NULL;
     }
     uint8_t *data = malloc((size_t)st.st_size);
     if (!data || fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
         free(data);
         fclose(f);
-        fail(err, err_size, "cannot read checkpoint %s", path);
+        nin_set_error(err, err_size, "cannot read checkpoint %s", path);
         return NULL;
     }
     fclose(f);
@@ -275,19 +265,19 @@ int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t 
     const uint8_t *p;
     char bad[128];
     if (memcmp(data, MAGIC, 8) != 0)
-        fail(err, err_size, "%s is not a nin-cl checkpoint (bad magic)", path);
+        nin_set_error(err, err_size, "%s is not a nin-cl checkpoint (bad magic)", path);
     else if (version != VERSION)
-        fail(err, err_size, "%s has checkpoint version %u; this nin-cl reads version %u", path, version, VERSION);
+        nin_set_error(err, err_size, "%s has checkpoint version %u; this nin-cl reads version %u", path, version, VERSION);
     else if ((uint32_t)crc32(0L, data, (uInt)(size - 4)) != crc)
-        fail(err, err_size, "%s is corrupt: CRC32 mismatch", path);
+        nin_set_error(err, err_size, "%s is corrupt: CRC32 mismatch", path);
     else if (!(p = find_section(data, size, "config", 0, &bytes)) || bytes >= 8192)
-        fail(err, err_size, "%s is corrupt: no config section", path);
+        nin_set_error(err, err_size, "%s is corrupt: no config section", path);
     else {
         char text[8192];
         memcpy(text, p, bytes);
         text[bytes] = '\0';
         if (parse_config(text, &ck->config, bad, sizeof bad) != 0)
-            fail(err, err_size, "%s: %s", path, bad);
+            nin_set_error(err, err_size, "%s: %s", path, bad);
         else
             status = 0;
     }
@@ -295,10 +285,10 @@ int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t 
     if (status == 0) {
         status = -1;
         if (!(p = find_section(data, size, "shape", sizeof shape, &bytes)))
-            fail(err, err_size, "%s is corrupt: no shape section", path);
+            nin_set_error(err, err_size, "%s is corrupt: no shape section", path);
         else if (memcpy(shape, p, sizeof shape), shape[0] < 1 || shape[0] > 3 || shape[1] < 1 || shape[1] > 4096 ||
                  shape[2] < 1 || shape[2] > 4096 || shape[3] < 2 || shape[3] > 100000)
-            fail(err, err_size, "%s is corrupt: bad input shape %dx%dx%d or %d classes", path, shape[0], shape[1],
+            nin_set_error(err, err_size, "%s is corrupt: bad input shape %dx%dx%d or %d classes", path, shape[0], shape[1],
                  shape[2], shape[3]);
         else
             status = 0;
@@ -316,9 +306,9 @@ int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t 
         status = -1;
         if (!(p = find_section(data, size, "preproc", sizeof pre, &bytes)) ||
             (memcpy(&pre, p, sizeof pre), pre.kind < 0 || pre.kind > NIN_PREPROCESS_LCN))
-            fail(err, err_size, "%s is corrupt: bad preprocessing section", path);
+            nin_set_error(err, err_size, "%s is corrupt: bad preprocessing section", path);
         else if (!st || !w || !m || params == 0)
-            fail(err, err_size, "%s is corrupt: missing state, weights or momentum", path);
+            nin_set_error(err, err_size, "%s is corrupt: missing state, weights or momentum", path);
         else {
             ck->pre.kind = (nin_preprocess_kind)pre.kind;
             memcpy(ck->pre.mean, pre.mean, sizeof pre.mean);
@@ -334,7 +324,7 @@ int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t 
                 const uint8_t *zm = find_section(data, size, "zcamean", dim * sizeof(float), &bytes);
                 const uint8_t *z = find_section(data, size, "zca", dim * dim * sizeof(float), &bytes);
                 if (!zm || !z) {
-                    status = fail(err, err_size, "%s is corrupt: missing ZCA matrix", path);
+                    status = nin_set_error(err, err_size, "%s is corrupt: missing ZCA matrix", path);
                 } else {
                     ck->pre.zca_mean = nin_malloc(dim * sizeof(float));
                     ck->pre.zca = nin_malloc(dim * dim * sizeof(float));

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <nin/download.h>
+#include <nin/error.h>
 
 #define PATH_BUF 4096
 #define MD5_HEX 33   /* 32 hex digits and the terminator */
@@ -72,16 +73,6 @@ typedef struct fetch_item {
     long long bytes;
 } fetch_item;
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static void say(const nin_download_options *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const nin_download_options *opt, const char *fmt, ...)
 {
@@ -98,7 +89,7 @@ static void say(const nin_download_options *opt, const char *fmt, ...)
 static int join(char *buf, size_t size, const char *dir, const char *name, char *err, size_t err_size)
 {
     if ((size_t)snprintf(buf, size, "%s/%s", dir, name) >= size)
-        return fail(err, err_size, "path too long: %s/%s", dir, name);
+        return nin_set_error(err, err_size, "path too long: %s/%s", dir, name);
     return 0;
 }
 
@@ -125,30 +116,6 @@ static const char *human_size(long long bytes, char *buf, size_t size)
     else
         snprintf(buf, size, "%.1f MB", (double)bytes / 1e6);
     return buf;
-}
-
-/* mkdir -p: every missing directory of path, parents first. */
-static int make_dirs(const char *path, char *err, size_t err_size)
-{
-    char buf[PATH_BUF];
-    if (!*path)
-        return fail(err, err_size, "the data directory is an empty path");
-    if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
-        return fail(err, err_size, "path too long: %s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p)
-            continue;
-        char c = *p;
-        *p = '\0';
-        struct stat st;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return fail(err, err_size, "cannot create the directory %s: %s", buf, strerror(errno));
-        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-            return fail(err, err_size, "%s is not a directory", buf);
-        if (!c)
-            return 0;
-        *p = c;
-    }
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -193,7 +160,7 @@ static int resolve(const manifest_entry *e, fetch_item *item, char *err, size_t 
     else
         n = snprintf(item->url, sizeof item->url, "%s", e->url);
     if ((size_t)n >= sizeof item->url)
-        return fail(err, err_size, "NIN_DOWNLOAD_BASE_URL is too long");
+        return nin_set_error(err, err_size, "NIN_DOWNLOAD_BASE_URL is too long");
     return 0;
 }
 
@@ -206,7 +173,7 @@ static int apply_manifest_file(const char *dataset, fetch_item *items, int count
         return 0;
     FILE *f = fopen(path, "r");
     if (!f)
-        return fail(err, err_size, "NIN_DOWNLOAD_MANIFEST %s: %s", path, strerror(errno));
+        return nin_set_error(err, err_size, "NIN_DOWNLOAD_MANIFEST %s: %s", path, strerror(errno));
     char line[1024];
     int status = 0;
     for (int lineno = 1; status == 0 && fgets(line, sizeof line, f); lineno++) {
@@ -223,7 +190,7 @@ static int apply_manifest_file(const char *dataset, fetch_item *items, int count
             size = strtoll(bytes, &end, 10);
         }
         if (fields < 3 || !is_md5(md5) || (fields == 4 && (errno || *end || size <= 0))) {
-            status = fail(err, err_size, "NIN_DOWNLOAD_MANIFEST %s:%d: expected 'DATASET FILE MD5 [BYTES]'",
+            status = nin_set_error(err, err_size, "NIN_DOWNLOAD_MANIFEST %s:%d: expected 'DATASET FILE MD5 [BYTES]'",
                           path, lineno);
             break;
         }
@@ -231,7 +198,7 @@ static int apply_manifest_file(const char *dataset, fetch_item *items, int count
         for (int i = 0; i < MANIFEST_COUNT; i++)
             known |= strcmp(manifest[i].dataset, ds) == 0 && strcmp(file_name(manifest[i].url), file) == 0;
         if (!known) {
-            status = fail(err, err_size, "NIN_DOWNLOAD_MANIFEST %s:%d: %s has no file %s", path, lineno, ds, file);
+            status = nin_set_error(err, err_size, "NIN_DOWNLOAD_MANIFEST %s:%d: %s has no file %s", path, lineno, ds, file);
             break;
         }
         for (char *c = md5; *c; c++)   /* md5sum prints lower case; accept either */
@@ -262,7 +229,7 @@ static EVP_MD_CTX *md5_new(char *err, size_t err_size)
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (!md || !EVP_DigestInit_ex(md, EVP_md5(), NULL)) {
         EVP_MD_CTX_free(md);
-        fail(err, err_size, "MD5 is not available from OpenSSL (a FIPS-only configuration?)");
+        nin_set_error(err, err_size, "MD5 is not available from OpenSSL (a FIPS-only configuration?)");
         return NULL;
     }
     return md;
@@ -272,7 +239,7 @@ static int md5_file(const char *path, char *hex, char *err, size_t err_size)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, err_size, "cannot read %s: %s", path, strerror(errno));
+        return nin_set_error(err, err_size, "cannot read %s: %s", path, strerror(errno));
     EVP_MD_CTX *md = md5_new(err, err_size);
     unsigned char buf[1 << 16];
     size_t n;
@@ -280,7 +247,7 @@ static int md5_file(const char *path, char *hex, char *err, size_t err_size)
         EVP_DigestUpdate(md, buf, n);
     int status = md ? 0 : -1;
     if (md && ferror(f))
-        status = fail(err, err_size, "cannot read %s: %s", path, strerror(errno));
+        status = nin_set_error(err, err_size, "cannot read %s: %s", path, strerror(errno));
     if (md)
         md5_hex(md, hex);
     EVP_MD_CTX_free(md);
@@ -383,20 +350,20 @@ static int check_transfer(transfer *t, CURLcode rc, const char *curl_err, char *
 {
     const fetch_item *item = t->item;
     if (t->too_big)
-        return fail(err, err_size, "%s: more than the published %lld bytes (%s)", item->name, item->bytes,
+        return nin_set_error(err, err_size, "%s: more than the published %lld bytes (%s)", item->name, item->bytes,
                     item->url);
     if (t->write_errno)
-        return fail(err, err_size, "%s: cannot write it: %s", item->name, strerror(t->write_errno));
+        return nin_set_error(err, err_size, "%s: cannot write it: %s", item->name, strerror(t->write_errno));
     if (rc != CURLE_OK)
-        return fail(err, err_size, "%s: download failed: %s (%s)", item->name,
+        return nin_set_error(err, err_size, "%s: download failed: %s (%s)", item->name,
                     *curl_err ? curl_err : curl_easy_strerror(rc), item->url);
     if (item->bytes && t->received != item->bytes)
-        return fail(err, err_size, "%s: %lld bytes instead of the published %lld (%s)", item->name, t->received,
+        return nin_set_error(err, err_size, "%s: %lld bytes instead of the published %lld (%s)", item->name, t->received,
                     item->bytes, item->url);
     char hex[MD5_HEX];
     md5_hex(t->md, hex);
     if (strcmp(hex, item->md5) != 0)
-        return fail(err, err_size, "%s: MD5 mismatch: expected %s, got %s (%s)", item->name, item->md5, hex,
+        return nin_set_error(err, err_size, "%s: MD5 mismatch: expected %s, got %s (%s)", item->name, item->md5, hex,
                     item->url);
     return 0;
 }
@@ -407,13 +374,13 @@ static int fetch(const fetch_item *item, const char *path, const nin_download_op
 {
     char part[PATH_BUF];
     if ((size_t)snprintf(part, sizeof part, "%s.part", path) >= sizeof part)
-        return fail(err, err_size, "path too long: %s", path);
+        return nin_set_error(err, err_size, "path too long: %s", path);
     transfer t = { .item = item, .opt = opt, .total = item->bytes, .start = now() };
     if (!(t.md = md5_new(err, err_size)))
         return -1;
     if (!(t.out = fopen(part, "wb"))) {
         EVP_MD_CTX_free(t.md);
-        return fail(err, err_size, "cannot write %s: %s", part, strerror(errno));
+        return nin_set_error(err, err_size, "cannot write %s: %s", part, strerror(errno));
     }
     int bar = opt->progress && opt->log;
     char curl_err[CURL_ERROR_SIZE] = "";
@@ -447,7 +414,7 @@ static int fetch(const fetch_item *item, const char *path, const nin_download_op
     int status = check_transfer(&t, rc, curl_err, err, err_size);
     EVP_MD_CTX_free(t.md);
     if (status == 0 && rename(part, path) != 0)
-        status = fail(err, err_size, "cannot rename %s to %s: %s", part, path, strerror(errno));
+        status = nin_set_error(err, err_size, "cannot rename %s to %s: %s", part, path, strerror(errno));
     if (status != 0) {
         unlink(part);
         return -1;
@@ -503,26 +470,26 @@ static int extract(const char *archive_path, const char *dest, char *err, size_t
     const char *name = strrchr(archive_path, '/') + 1;
     int status = 0, r;
     if (archive_read_open_filename(in, archive_path, 1 << 16) != ARCHIVE_OK)
-        status = fail(err, err_size, "%s: %s", archive_path, archive_error_string(in));
+        status = nin_set_error(err, err_size, "%s: %s", archive_path, archive_error_string(in));
     struct archive_entry *entry;
     while (status == 0 && (r = archive_read_next_header(in, &entry)) != ARCHIVE_EOF) {
         if (r < ARCHIVE_WARN) {
-            status = fail(err, err_size, "%s: %s", name, archive_error_string(in));
+            status = nin_set_error(err, err_size, "%s: %s", name, archive_error_string(in));
             break;
         }
         char path[PATH_BUF], target[PATH_BUF];   /* path: a copy, as set_pathname frees the entry's */
         snprintf(path, sizeof path, "%s", archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
         if (!inside(path))
-            status = fail(err, err_size, "%s: refusing the entry '%s': it leads out of the data directory",
+            status = nin_set_error(err, err_size, "%s: refusing the entry '%s': it leads out of the data directory",
                           name, path);
         else if ((archive_entry_filetype(entry) != AE_IFREG && archive_entry_filetype(entry) != AE_IFDIR)
                  || archive_entry_hardlink(entry))
-            status = fail(err, err_size, "%s: refusing the entry '%s': not a plain file or directory", name, path);
+            status = nin_set_error(err, err_size, "%s: refusing the entry '%s': not a plain file or directory", name, path);
         else if (join(target, sizeof target, dest, path, err, err_size) == 0) {
             archive_entry_set_pathname(entry, target);
             if (archive_write_header(out, entry) < ARCHIVE_WARN || copy_entry_data(in, out) != 0
                 || archive_write_finish_entry(out) < ARCHIVE_WARN)
-                status = fail(err, err_size, "%s: unpacking '%s': %s", name, path,
+                status = nin_set_error(err, err_size, "%s: unpacking '%s': %s", name, path,
                               archive_error_string(out) ? archive_error_string(out) : archive_error_string(in));
         } else
             status = -1;
@@ -540,7 +507,7 @@ static int unpack(const fetch_item *item, const char *archive_path, const char *
     if (join(tmp, sizeof tmp, dir, ".unpack-XXXXXX", err, err_size) != 0)
         return -1;
     if (!mkdtemp(tmp))
-        return fail(err, err_size, "cannot create a directory in %s: %s", dir, strerror(errno));
+        return nin_set_error(err, err_size, "cannot create a directory in %s: %s", dir, strerror(errno));
     int status = extract(archive_path, tmp, err, err_size);
     DIR *d = status == 0 ? opendir(tmp) : NULL;
     struct dirent *e;
@@ -550,15 +517,15 @@ static int unpack(const fetch_item *item, const char *archive_path, const char *
         if (join(from, sizeof from, tmp, e->d_name, err, err_size) || join(to, sizeof to, dir, e->d_name, err, err_size))
             status = -1;
         else if (exists(to))
-            status = fail(err, err_size, "%s: %s is in the way; move it away and run again", item->name, to);
+            status = nin_set_error(err, err_size, "%s: %s is in the way; move it away and run again", item->name, to);
         else if (rename(from, to) != 0)
-            status = fail(err, err_size, "cannot rename %s to %s: %s", from, to, strerror(errno));
+            status = nin_set_error(err, err_size, "cannot rename %s to %s: %s", from, to, strerror(errno));
     }
     if (d)
         closedir(d);
     remove_tree(tmp);
     if (status == 0 && join(to, sizeof to, dir, item->entry->unpacks_to, err, err_size) == 0 && !exists(to))
-        status = fail(err, err_size, "%s: it holds no %s (%s)", item->name, item->entry->unpacks_to, item->url);
+        status = nin_set_error(err, err_size, "%s: it holds no %s (%s)", item->name, item->entry->unpacks_to, item->url);
     return status;
 }
 
@@ -609,11 +576,11 @@ int nin_download(const nin_dataset_spec *spec, const char *dir, const nin_downlo
             if (resolve(&manifest[i], &items[count++], err, err_size) != 0)
                 return -1;
     if (count == 0)
-        return fail(err, err_size, "no download is known for %s", spec->name);
-    if (apply_manifest_file(spec->name, items, count, err, err_size) != 0 || make_dirs(dir, err, err_size) != 0)
+        return nin_set_error(err, err_size, "no download is known for %s", spec->name);
+    if (apply_manifest_file(spec->name, items, count, err, err_size) != 0 || nin_make_dirs(dir, err, err_size) != 0)
         return -1;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return fail(err, err_size, "libcurl failed to initialise");
+        return nin_set_error(err, err_size, "libcurl failed to initialise");
     int status = 0;
     for (int i = 0; i < count && status == 0; i++)
         status = get_file(&items[i], dir, opt, err, err_size);

@@ -2,6 +2,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <nin/error.h>
 #include <CL/cl_ext.h>
 
@@ -136,4 +139,41 @@ void *nin_calloc(size_t count, size_t size)
     if (!p)
         nin_fatal("out of host memory allocating %zu x %zu bytes", count, size);
     return p;
+}
+
+int nin_set_error(char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || err_size == 0)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    for (char *p = err; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    return -1;
+}
+
+int nin_make_dirs(const char *path, char *err, size_t err_size)
+{
+    char buf[4096];
+    if (!*path)
+        return nin_set_error(err, err_size, "the directory is an empty path");
+    if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
+        return nin_set_error(err, err_size, "path too long: %s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p)
+            continue;
+        char c = *p;
+        *p = '\0';
+        struct stat st;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return nin_set_error(err, err_size, "cannot create the directory %s: %s", buf, strerror(errno));
+        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+            return nin_set_error(err, err_size, "%s is not a directory", buf);
+        if (!c)
+            return 0;
+        *p = c;
+    }
 }

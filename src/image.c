@@ -16,21 +16,6 @@
  * fits in 32 bits: past the header checks no size computation can overflow, even with a 32-bit size_t. */
 #define MAX_SIDE 16384
 
-static void fail(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Format the error and keep it to one line even when the path or a library message holds a newline. */
-static void fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || err_size == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    for (char *p = err; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-}
 
 /* a * b * c, or 0 when the product does not fit in size_t. */
 static size_t mul3(size_t a, size_t b, size_t c)
@@ -111,13 +96,13 @@ static int pnm_header_field(pnm_reader *r, const char *what, unsigned long max, 
 {
     int rc = pnm_number(r->f, value);
     if (rc > 0)
-        fail(r->err, r->err_size, "%s: truncated data: file ends in the header before the %s", r->path, what);
+        nin_set_error(r->err, r->err_size, "%s: truncated data: file ends in the header before the %s", r->path, what);
     else if (rc < 0)
-        fail(r->err, r->err_size, "%s: bad header: %s is not a positive integer", r->path, what);
+        nin_set_error(r->err, r->err_size, "%s: bad header: %s is not a positive integer", r->path, what);
     else if (*value >= PNM_SATURATE)
-        fail(r->err, r->err_size, "%s: bad header: %s is too large (range 1..%lu)", r->path, what, max);
+        nin_set_error(r->err, r->err_size, "%s: bad header: %s is too large (range 1..%lu)", r->path, what, max);
     else if (*value < 1 || *value > max)
-        fail(r->err, r->err_size, "%s: bad header: %s %lu is out of range 1..%lu", r->path, what, *value, max);
+        nin_set_error(r->err, r->err_size, "%s: bad header: %s %lu is out of range 1..%lu", r->path, what, *value, max);
     else
         return 0;
     return -1;
@@ -135,12 +120,12 @@ static int pnm_sample(pnm_reader *r, const uint8_t *raw, size_t bytes_per_sample
     }
     int rc = pnm_number(r->f, v);
     if (rc > 0)
-        fail(r->err, r->err_size, "%s: truncated data: expected %zu samples, found %zu", r->path,
+        nin_set_error(r->err, r->err_size, "%s: truncated data: expected %zu samples, found %zu", r->path,
              (size_t)r->channels * r->height * r->width, index);
     else if (rc < 0)
-        fail(r->err, r->err_size, "%s: bad sample %zu: not a number", r->path, index);
+        nin_set_error(r->err, r->err_size, "%s: bad sample %zu: not a number", r->path, index);
     else if (*v > maxval)
-        fail(r->err, r->err_size, "%s: sample value %s%lu (sample #%zu) exceeds maxval %lu", r->path,
+        nin_set_error(r->err, r->err_size, "%s: sample value %s%lu (sample #%zu) exceeds maxval %lu", r->path,
              *v >= PNM_SATURATE ? "over " : "", *v >= PNM_SATURATE ? PNM_SATURATE - 1 : *v, index, maxval);
     else
         return 0;
@@ -156,7 +141,7 @@ static int pnm_raster(pnm_reader *r, unsigned long maxval, nin_image *img)
     const size_t bytes_per_sample = maxval > 255 ? 2 : 1, row_bytes = row_samples * bytes_per_sample;
     uint8_t *raw = NULL;
     if (!r->ascii && !(raw = malloc(row_bytes))) {
-        fail(r->err, r->err_size, "%s: out of memory", r->path);
+        nin_set_error(r->err, r->err_size, "%s: out of memory", r->path);
         return -1;
     }
     int rc = 0;
@@ -165,9 +150,9 @@ static int pnm_raster(pnm_reader *r, unsigned long maxval, nin_image *img)
             size_t got = fread(raw, 1, row_bytes, r->f);
             if (got != row_bytes) {
                 if (ferror(r->f))
-                    fail(r->err, r->err_size, "%s: read error: %s", r->path, strerror(errno));
+                    nin_set_error(r->err, r->err_size, "%s: read error: %s", r->path, strerror(errno));
                 else
-                    fail(r->err, r->err_size, "%s: truncated data: expected %zu bytes of pixels, found %zu",
+                    nin_set_error(r->err, r->err_size, "%s: truncated data: expected %zu bytes of pixels, found %zu",
                          r->path, row_bytes * (size_t)img->height, row_bytes * (size_t)y + got);
                 rc = -1;
                 break;
@@ -215,11 +200,11 @@ static int pnm_load(pnm_reader *r, nin_image *img)
             while ((c = getc(r->f)) != EOF && c != '\n' && c != '\r')
                 ;
         if (c == EOF) {
-            fail(r->err, r->err_size, "%s: truncated data: no pixels after the header", r->path);
+            nin_set_error(r->err, r->err_size, "%s: truncated data: no pixels after the header", r->path);
             return -1;
         }
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f') {
-            fail(r->err, r->err_size, "%s: bad header: maxval is not followed by whitespace", r->path);
+            nin_set_error(r->err, r->err_size, "%s: bad header: maxval is not followed by whitespace", r->path);
             return -1;
         }
     }
@@ -230,15 +215,15 @@ static int pnm_load(pnm_reader *r, nin_image *img)
     long long left = bytes_left(r->f);
     if (left >= 0 && (unsigned long long)left < need) {
         if (r->ascii)
-            fail(r->err, r->err_size, "%s: truncated data: %zu samples need at least %zu bytes, found %lld",
+            nin_set_error(r->err, r->err_size, "%s: truncated data: %zu samples need at least %zu bytes, found %lld",
                  r->path, samples, need, left);
         else
-            fail(r->err, r->err_size, "%s: truncated data: expected %zu bytes of pixels, found %lld", r->path,
+            nin_set_error(r->err, r->err_size, "%s: truncated data: expected %zu bytes of pixels, found %lld", r->path,
                  need, left);
         return -1;
     }
     if (image_alloc(img, r->channels, (int)height, (int)width)) {
-        fail(r->err, r->err_size, "%s: out of memory for a %lux%lu image", r->path, width, height);
+        nin_set_error(r->err, r->err_size, "%s: out of memory for a %lux%lu image", r->path, width, height);
         return -1;
     }
     if (pnm_raster(r, maxval, img)) {
@@ -360,7 +345,7 @@ static int load_png(FILE *f, const char *path, nin_image *img, char *err, size_t
     free(job.rows);
     if (rc) {
         nin_image_free(img);
-        fail(err, err_size, "%s: bad PNG: %s", path, job.msg);
+        nin_set_error(err, err_size, "%s: bad PNG: %s", path, job.msg);
     }
     return rc;
 }
@@ -392,18 +377,18 @@ int nin_image_save_png(const char *path, const nin_image *img, char *err, size_t
 {
     if (!img || !img->pixels || (img->channels != 1 && img->channels != 3) || img->width < 1 ||
         img->height < 1 || img->width > MAX_SIDE || img->height > MAX_SIDE) {
-        fail(err, err_size, "%s: cannot write PNG: not a valid 8-bit gray or RGB image", path);
+        nin_set_error(err, err_size, "%s: cannot write PNG: not a valid 8-bit gray or RGB image", path);
         return -1;
     }
     libpng_job job = { .src = img };
     job.buf = malloc((size_t)img->width * (size_t)img->channels);
     if (!job.buf) {
-        fail(err, err_size, "%s: cannot write PNG: out of memory", path);
+        nin_set_error(err, err_size, "%s: cannot write PNG: out of memory", path);
         return -1;
     }
     job.f = fopen(path, "wb");
     if (!job.f) {
-        fail(err, err_size, "%s: cannot create: %s", path, strerror(errno));
+        nin_set_error(err, err_size, "%s: cannot create: %s", path, strerror(errno));
         free(job.buf);
         return -1;
     }
@@ -422,7 +407,7 @@ int nin_image_save_png(const char *path, const nin_image *img, char *err, size_t
         rc = -1;
     }
     if (rc) {
-        fail(err, err_size, "%s: cannot write PNG: %s", path, job.msg);
+        nin_set_error(err, err_size, "%s: cannot write PNG: %s", path, job.msg);
         remove(path);   /* a half-written file would look like a valid, wrong picture later */
     }
     return rc;
@@ -435,7 +420,7 @@ int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
     memset(img, 0, sizeof *img);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        nin_set_error(err, err_size, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     /* Read the magic without seeking back, so pipes work too: two bytes for Netpbm, eight for PNG. */
@@ -443,9 +428,9 @@ int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
     size_t got = fread(magic, 1, 2, f);
     int rc = -1;
     if (got < 2 && ferror(f))
-        fail(err, err_size, "%s: cannot read: %s", path, strerror(errno));
+        nin_set_error(err, err_size, "%s: cannot read: %s", path, strerror(errno));
     else if (got < 2)
-        fail(err, err_size, "%s: not an image (%s)", path, got ? "only one byte long" : "empty file");
+        nin_set_error(err, err_size, "%s: not an image (%s)", path, got ? "only one byte long" : "empty file");
     else if (magic[0] == 'P' && (magic[1] == '2' || magic[1] == '3' || magic[1] == '5' || magic[1] == '6')) {
         pnm_reader r = { .f = f, .path = path, .err = err, .err_size = err_size,
                          .channels = magic[1] == '3' || magic[1] == '6' ? 3 : 1,
@@ -454,7 +439,7 @@ int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
     } else if (magic[0] == 0x89 && magic[1] == 'P' && fread(magic + 2, 1, 6, f) == 6 && png_sig_cmp(magic, 0, 8) == 0)
         rc = load_png(f, path, img, err, err_size);
     else
-        fail(err, err_size, "%s: not an image (unknown magic; expected PNG, PGM P2/P5 or PPM P3/P6)", path);
+        nin_set_error(err, err_size, "%s: not an image (unknown magic; expected PNG, PGM P2/P5 or PPM P3/P6)", path);
     fclose(f);
     return rc;
 }

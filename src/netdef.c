@@ -38,16 +38,6 @@ const char *nin_preset_netdef(const char *name)
     return NULL;
 }
 
-static int fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Read a positive decimal integer at *s; 0 when there is none. */
 static int read_int(const char **s)
 {
@@ -119,18 +109,18 @@ int nin_netdef_parse(const char *text, nin_netdef *def, char *err, size_t err_si
         text = preset;
     memset(def, 0, sizeof *def);
     if (!*text)
-        return fail(err, err_size, "empty network definition");
+        return nin_set_error(err, err_size, "empty network definition");
     char *copy = strdup(text), *rest = copy;
     if (!copy)
-        return fail(err, err_size, "out of memory");
+        return nin_set_error(err, err_size, "out of memory");
     int status = 0;
     for (char *tok = strsep(&rest, "-"); tok; tok = strsep(&rest, "-")) {   /* "a--b" has an empty token */
         if (def->count == NIN_MAX_LAYERS) {
-            status = fail(err, err_size, "network definition has more than %d layers", NIN_MAX_LAYERS);
+            status = nin_set_error(err, err_size, "network definition has more than %d layers", NIN_MAX_LAYERS);
             break;
         }
         if (parse_token(tok, &def->layers[def->count]) != 0) {
-            status = fail(err, err_size,
+            status = nin_set_error(err, err_size,
                           "bad layer '%s' in network definition (layer %d): expected e.g. 192c5p2, 10c1l, "
                           "256fc, mp3s2, ap3s2, d0.5 or gap",
                           tok, def->count + 1);

@@ -221,13 +221,9 @@ static void save_cached_program(nin_context *ctx, const char *path)
     unsigned char *binary = nin_malloc(size);
     char dir[1400], tmp[1500];
     if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARIES, sizeof binary, &binary, NULL) == CL_SUCCESS) {
-        snprintf(dir, sizeof dir, "%s", path);
-        for (char *p = dir + 1; *p; p++)
-            if (*p == '/') {
-                *p = '\0';
-                mkdir(dir, 0755);
-                *p = '/';
-            }
+        char err[256];
+        snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') - path), path);
+        nin_make_dirs(dir, err, sizeof err);   /* on failure the fopen below fails and nothing is cached */
         snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
         FILE *f = fopen(tmp, "wb");
         uint64_t size64 = size;

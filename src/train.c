@@ -366,20 +366,6 @@ static int train_epoch(run *r)
     return stopped;
 }
 
-static void make_dirs(const char *path)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        nin_fatal("cannot create the output directory %s: %s", path, strerror(errno));
-}
-
 static void setup_network(run *r, nin_shape input)
 {
     nin_netdef def;
@@ -396,6 +382,7 @@ static void setup_network(run *r, nin_shape input)
 int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *resume)
 {
     run r = { 0 };
+    char err[1200];
     r.ctx = ctx;
     r.cfg = *cfg;
     r.spec = nin_dataset_find(r.cfg.dataset);
@@ -421,7 +408,8 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         r.st.lr = r.cfg.lr;
         r.st.best_val_acc = -1.0f;
     }
-    make_dirs(r.cfg.out_dir);
+    if (nin_make_dirs(r.cfg.out_dir, err, sizeof err) != 0)
+        nin_fatal("output directory: %s", err);
     printf("nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, lr %g, "
            "preprocess %s%s, output %s%s\n",
            r.spec->name, ctx->info.name, r.n_train, r.n_val, r.test.count, r.cfg.netdef, nin_net_param_count(r.net),

@@ -137,15 +137,11 @@ int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch
     fprintf(log, "OpenBLAS on the host, the same GEMMs: %8.1f ms, %6.1f GFLOPS; %s reaches %.0f %% of it\n",
             host * 1e3, flop / host * 1e-9, backend_names[ctx->gemm], 100.0 * host / seconds[ctx->gemm]);
 
-    char path[1200], dir[1200];
+    char path[1200], dir[1200], err[1400];
     nin_tuning_path(ctx, path, sizeof path);
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)   /* mkdir -p of the file's directory */
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0755);
-            *p = '/';
-        }
+    snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') - path), path);
+    if (nin_make_dirs(dir, err, sizeof err) != 0)
+        nin_fatal("tuning file: %s", err);
     FILE *f = fopen(path, "w");
     if (!f)
         nin_fatal("cannot write the tuning file %s: %s", path, strerror(errno));

@@ -1,11 +1,6 @@
 #!/bin/sh
 # cli.sh - the command line as a user meets it: the device table, a bad device index, selftest.
-set -u
-NIN_CL=${NIN_CL:-./nin-cl}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+. "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 
 out=$("$NIN_CL" --devices) && echo "$out" | grep -q '^0 .*CPU' && ok "--devices lists device 0 (a CPU under PoCL)" \
     || bad "--devices: $out"
@@ -72,5 +67,4 @@ out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1); rc=$?
     && ok "malformed tuning file: one error line" || bad "malformed tuning: $out"
 rm -rf "$tuning"
 
-echo "cli: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish cli

@@ -2,13 +2,8 @@
 # formats.sh - `nin-cl train` and `nin-cl test` end to end on every dataset's official file layout (IDX for
 # mnist and fashion-mnist, CIFAR binary batches, SVHN .mat), on small learnable sets that tests/make_datasets
 # writes; and a damaged CIFAR batch or SVHN file gives one error line naming the file.
-set -u
-NIN_CL=${NIN_CL:-./nin-cl}
+. "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 MAKE_DATASETS=${NIN_MAKE_DATASETS:-$(dirname "$0")/make_datasets}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -72,5 +67,4 @@ else
     bad "svhn: make_datasets --bad-x-shape failed"
 fi
 
-echo "formats: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish formats

@@ -2,12 +2,7 @@
 # test_download.sh - `nin-cl download` against a local HTTP server (python3 -m http.server on 127.0.0.1):
 # fetch, MD5 check and unpack; up to date; a damaged file fetched again; a wrong checksum, a wrong size,
 # a 404 and an archive entry leading out of the data directory each fail with one line and leave nothing.
-set -u
-NIN_CL=${NIN_CL:-./nin-cl}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+. "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 
 PYTHON=$(command -v python3 || echo /usr/bin/python3)
 work=$(mktemp -d)
@@ -160,5 +155,4 @@ dl imagenet --data "$work/data/imagenet"
 [ $rc -ne 0 ] && echo "$out" | grep -q "unknown dataset 'imagenet' (one of: mnist, .*svhn)" \
     && [ ! -e "$work/data/imagenet" ] && ok "unknown dataset: exit $rc, the names listed" || bad "unknown dataset: rc=$rc $out"
 
-echo "download: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish download

@@ -1,13 +1,8 @@
 #!/bin/sh
 # train.sh - end-to-end training on a small learnable dataset in MNIST's format: accuracy, the epoch lines,
 # metrics.csv, checkpoints, test and predict, kill -9 + --resume, SIGTERM mid-epoch + exact resume.
-set -u
-NIN_CL=${NIN_CL:-./nin-cl}
+. "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 SRC=${NIN_TEST_SRCDIR:-$(dirname "$0")}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 "$SRC/make_synthetic.py" "$tmp/data" 3000 300
@@ -80,5 +75,4 @@ printf 'garbage' > "$tmp/bad.nin"
 out=$("$NIN_CL" test --model "$tmp/bad.nin" mnist --data "$tmp/data" 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q 'not a nin-cl checkpoint' && ok "bad checkpoint: clear line" || bad "bad checkpoint: $out"
 
-echo "train: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish train

@@ -23,6 +23,13 @@ void nin_check_cl(int code, const char *call, const char *file, int line);
 #define CL_CHECK(call) nin_check_cl((int)(call), #call, __FILE__, __LINE__)
 #define CL_CHECK_ERR(err, name) nin_check_cl((int)(err), (name), __FILE__, __LINE__)
 
+/* Write a one-line message (newlines folded to spaces) into err for a function that returns -1 on failure;
+ * returns -1. */
+int nin_set_error(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* mkdir -p: 0, or -1 with one line in err. */
+int nin_make_dirs(const char *path, char *err, size_t err_size);
+
 /* malloc/calloc that never return NULL: out of host memory is a clear fatal error. */
 void *nin_malloc(size_t bytes);
 void *nin_calloc(size_t count, size_t size);
