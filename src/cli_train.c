@@ -48,7 +48,7 @@ static const nin_dataset_spec *find_dataset(const char *name)
 enum {
     OPT_DATA = 1000, OPT_NET, OPT_HEAD, OPT_FC_DROPOUT, OPT_NO_DROPOUT, OPT_PREPROCESS, OPT_AUGMENT, OPT_EXTRA,
     OPT_BATCH, OPT_EPOCHS, OPT_LR, OPT_MIN_LR, OPT_MOMENTUM, OPT_DECAY, OPT_INIT_STD, OPT_PATIENCE, OPT_VAL_SIZE,
-    OPT_HELP, OPT_SEED, OPT_WARMUP, OPT_MAX_STEPS, OPT_TRAIN_LIMIT, OPT_OUT, OPT_RESUME, OPT_MODEL,
+    OPT_HELP, OPT_INIT, OPT_SEED, OPT_WARMUP, OPT_MAX_STEPS, OPT_TRAIN_LIMIT, OPT_OUT, OPT_RESUME, OPT_MODEL,
 };
 
 static const struct option train_options[] = {
@@ -65,6 +65,7 @@ static const struct option train_options[] = {
     { "max-steps", required_argument, NULL, OPT_MAX_STEPS },
     { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT }, { "out", required_argument, NULL, OPT_OUT },
     { "resume", required_argument, NULL, OPT_RESUME }, { "help", no_argument, NULL, OPT_HELP },
+    { "init", required_argument, NULL, OPT_INIT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -81,6 +82,8 @@ static const char train_usage[] =
     "  --extra               svhn: also train on extra_32x32.mat\n"
     "  --batch N (128)  --epochs N (100)  --lr F (0.01)  --min-lr F (lr/200)  --momentum F (0.9)\n"
     "  --weight-decay F (1e-4)  --init-std F (0: sqrt(2/fan_in))  --patience N (3)  --val-size N (5000)\n"
+    "  --init data|gaussian  the Gaussian init, then (data) each layer rescaled to zero-mean unit-variance\n"
+    "                        pre-activations on the first batch\n"
     "  --warmup N (0: none; steps of linear learning-rate warm-up)  --seed N (1)  --max-steps N\n"
     "  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n";
 
@@ -127,6 +130,11 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         case OPT_OUT: out = optarg; break;
         case OPT_RESUME: resume = optarg; break;
         case OPT_HELP: fputs(train_usage, stdout); return 0;
+        case OPT_INIT:
+            if (strcmp(optarg, "data") != 0 && strcmp(optarg, "gaussian") != 0)
+                nin_fatal("--init takes data or gaussian, not '%s'", optarg);
+            cfg.data_init = strcmp(optarg, "data") == 0;
+            break;
         default:
             fputs(train_usage, stderr);
             nin_fatal("unknown or incomplete option '%s' for train", argv[optind - 1]);

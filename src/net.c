@@ -249,17 +249,59 @@ void nin_net_want_input_grad(nin_net *net, int on)
         alloc_buffer(net, nin_volume(net->input, net->batch), &net->d_input_grad, &net->h_input_grad);
 }
 
-void nin_net_forward(nin_net *net, int train)
+/* Forward through layers [0, end). */
+static void forward_layers(nin_net *net, int end, int train)
 {
-    if (train)
-        net->step++;
-    for (int i = 0; i < net->count; i++) {
+    for (int i = 0; i < end; i++) {
         nin_layer *l = &net->layers[i];
         if (net->ctx)
             l->ops->forward(net, l, i ? net->layers[i - 1].y : net->d_input, train);
         else
             l->ops->forward_ref(net, l, i ? net->layers[i - 1].h_y : net->h_input, l->h_y, train);
     }
+}
+
+void nin_net_forward(nin_net *net, int train)
+{
+    if (train)
+        net->step++;
+    forward_layers(net, net->count, train);
+}
+
+void nin_net_init_from_data(nin_net *net, const float *images)
+{
+    float *params = nin_malloc(net->params * sizeof *params);
+    nin_net_get_params(net, params);
+    nin_net_set_input(net, images, NULL);
+    for (int i = 0; i < net->count; i++) {
+        nin_layer *l = &net->layers[i];
+        if (l->weights == 0)
+            continue;
+        /* the layer's pre-activation on the batch: run up to it with its ReLU off */
+        int relu = l->def.relu;
+        l->def.relu = 0;
+        forward_layers(net, i + 1, 0);
+        l->def.relu = relu;
+        size_t per_map = (size_t)net->batch * l->out.h * l->out.w, fan_in = l->weights / l->out.c;
+        float *y = net->staging;
+        if (net->ctx)
+            nin_read(net->ctx, l->y, 0, nin_volume(l->out, net->batch) * sizeof(float), y);
+        else
+            y = l->h_y;
+        for (int c = 0; c < l->out.c; c++) {   /* CNHW: map c of the whole batch is contiguous */
+            double sum = 0.0, sq = 0.0;
+            for (size_t j = 0; j < per_map; j++) {
+                sum += y[c * per_map + j];
+                sq += (double)y[c * per_map + j] * y[c * per_map + j];
+            }
+            double mean = sum / per_map, std = sqrt(fmax(sq / per_map - mean * mean, 0.0)) + 1e-6;
+            for (size_t j = 0; j < fan_in; j++)
+                params[l->weight_off + c * fan_in + j] /= (float)std;
+            params[l->bias_off + c] = (float)((params[l->bias_off + c] - mean) / std);
+        }
+        nin_net_set_params(net, params);
+    }
+    free(params);
 }
 
 static nin_metrics read_metrics(nin_net *net)

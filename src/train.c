@@ -405,16 +405,23 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         r.st = resume->state;
     } else {
         nin_preprocess_fit(&r.pre, r.cfg.preprocess, input, r.train.images, r.n_train);
+        if (r.cfg.data_init) {
+            float *x = nin_malloc((size_t)r.cfg.batch * input.c * input.h * input.w * sizeof *x);
+            nin_preprocess_apply(&r.pre, r.train.images, r.cfg.batch, x);
+            nin_net_init_from_data(r.net, x);
+            free(x);
+        }
         r.st.lr = r.cfg.lr;
         r.st.best_val_acc = -1.0f;
     }
     if (nin_make_dirs(r.cfg.out_dir, err, sizeof err) != 0)
         nin_fatal("output directory: %s", err);
     printf("nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, lr %g, "
-           "preprocess %s%s, output %s%s\n",
+           "preprocess %s%s, init %s, output %s%s\n",
            r.spec->name, ctx->info.name, r.n_train, r.n_val, r.test.count, r.cfg.netdef, nin_net_param_count(r.net),
            r.cfg.batch, r.st.lr, nin_preprocess_name(r.pre.kind), r.cfg.augment ? " + augmentation" : "",
-           r.cfg.out_dir, resume ? " (resumed)" : "");
+           r.cfg.data_init ? "data" : r.cfg.init_std > 0.0f ? "gaussian" : "he", r.cfg.out_dir,
+           resume ? " (resumed)" : "");
     if (resume)
         printf("resuming at epoch %d step %d (step %llu overall)\n", r.st.epoch + 1, r.st.step_in_epoch,
                (unsigned long long)nin_net_step(r.net));

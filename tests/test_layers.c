@@ -1,5 +1,6 @@
 /* test_layers.c - every device kernel against the plain-C reference on random data, forward and backward:
  * one layer at a time (and a few pairs), then GEMM in all transpose combinations. */
+#include <math.h>
 #include <stdlib.h>
 #include "harness.h"
 
@@ -115,6 +116,47 @@ START_TEST(test_dropout_statistics)
 }
 END_TEST
 
+/* Data-dependent init: afterwards the last (linear) layer's maps have zero mean and unit variance on the
+ * batch, and device and reference agree on the parameters. */
+START_TEST(test_data_init)
+{
+    const int batch = 6;
+    const nin_shape in = { 3, 9, 9 };
+    nin_net *dev = test_net(test_context(), "8c3p1-mp3s2-6c1-5c3p1l", in, batch);
+    nin_net *ref = test_net(NULL, "8c3p1-mp3s2-6c1-5c3p1l", in, batch);
+    size_t n_in = nin_volume(in, batch), n_out = nin_volume(nin_net_output_shape(dev), batch);
+    size_t n_params = nin_net_param_count(dev), area = n_out / batch / 5;
+    float *x = malloc(n_in * sizeof *x), *y = malloc(n_out * sizeof *y);
+    float *a = malloc(n_params * sizeof *a), *b = malloc(n_params * sizeof *b);
+    for (size_t i = 0; i < n_in; i++)   /* inputs with a large common offset, as images have */
+        x[i] = 3.0f + nin_random_normal(31, i);
+    nin_net_init_from_data(dev, x);
+    nin_net_init_from_data(ref, x);
+    nin_net_get_params(dev, a);
+    nin_net_get_params(ref, b);
+    assert_close("parameters after data init", a, b, n_params, 1e-4);
+    nin_net_forward(dev, 0);
+    nin_net_get_output(dev, y);
+    for (int c = 0; c < 5; c++) {
+        double sum = 0.0, sq = 0.0;
+        for (int n = 0; n < batch; n++)
+            for (size_t j = 0; j < area; j++) {
+                double v = y[((size_t)n * 5 + c) * area + j];
+                sum += v;
+                sq += v * v;
+            }
+        double mean = sum / (batch * area), var = sq / (batch * area) - mean * mean;
+        ck_assert_msg(fabs(mean) < 1e-3 && fabs(var - 1.0) < 1e-2, "map %d: mean %g variance %g", c, mean, var);
+    }
+    free(x);
+    free(y);
+    free(a);
+    free(b);
+    nin_net_free(dev);
+    nin_net_free(ref);
+}
+END_TEST
+
 /* GEMM shapes: partial tiles; whole 8 x 16 tiles; a C too large for the tiled GEMM's split-K A * B^T */
 static const size_t gemm_shapes[][3] = { { 13, 17, 9 }, { 24, 48, 33 }, { 17, 3900, 300 } };
 
@@ -163,6 +205,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_layer_against_reference, 0, 2 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
+    tcase_add_test(tc, test_data_init);
     tcase_add_loop_test(tc, test_gemm_against_reference, 0, 24);
     suite_add_tcase(s, tc);
     return run_suite(s);

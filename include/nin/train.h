@@ -48,6 +48,7 @@ typedef struct nin_train_config {
     int augment;                  /* random crops (pad 4) + horizontal flips (not for digits) */
     int extra;                    /* svhn: train on extra_32x32.mat too */
     int warmup;                   /* steps over which the learning rate rises linearly to lr */
+    int data_init;                /* 1: nin_net_init_from_data on the first training images */
     float lr, min_lr, momentum, weight_decay, init_std;
     nin_preprocess_kind preprocess;
     uint64_t seed;

@@ -70,7 +70,7 @@ def build(netdef, channels, size, last_std=0.0, bias=0.0):
     return net
 
 
-def lsuv(net, x):
+def lsuv(net, x, center=False):
     """Data-dependent init (Mishkin & Matas): scale each convolution in turn so that its pre-activation output
     on the batch x has unit variance."""
     convs = [m for m in net if isinstance(m, nn.Conv2d)]
@@ -82,7 +82,13 @@ def lsuv(net, x):
             net(x)
             net.train()
             handle.remove()
-            conv.weight /= out["y"].std()
+            if center:   # data-dependent init: per-channel zero mean and unit variance before the ReLU
+                y = out["y"].transpose(0, 1).reshape(conv.out_channels, -1)
+                mean, std = y.mean(1), y.std(1) + 1e-6
+                conv.weight /= std.view(-1, 1, 1, 1)
+                conv.bias.copy_((conv.bias - mean) / std)
+            else:
+                conv.weight /= out["y"].std()
 
 
 def evaluate(net, x, y, batch=500):
@@ -111,6 +117,7 @@ def main():
     ap.add_argument("--last-std", type=float, default=0.0, help="init std of the class layer (0: He)")
     ap.add_argument("--bias-init", type=float, default=0.0, help="initial bias of the ReLU layers")
     ap.add_argument("--lsuv", action="store_true", help="data-dependent init: unit-variance layer outputs")
+    ap.add_argument("--ddi", action="store_true", help="data-dependent init: per-channel zero-mean unit-variance")
     ap.add_argument("--warmup", type=int, default=0, help="steps of linear learning-rate warm-up")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
@@ -125,8 +132,8 @@ def main():
     mean, std = xtr.mean(), xtr.std()
     xtr, xva, xte = (xtr - mean) / std, (xva - mean) / std, (xte - mean) / std
     net = build(preset_netdef(a.net or a.dataset), 1, 28, a.last_std, a.bias_init)
-    if a.lsuv:
-        lsuv(net, xtr[:a.batch])
+    if a.lsuv or a.ddi:
+        lsuv(net, xtr[:a.batch], center=a.ddi)
     weights = [p for n, p in net.named_parameters() if n.endswith("weight")]
     biases = [p for n, p in net.named_parameters() if n.endswith("bias")]
     opt = torch.optim.SGD([{"params": weights, "weight_decay": a.weight_decay},
