@@ -80,11 +80,11 @@ static const char train_usage[] =
     "  --preprocess standardize|zca|lcn   (default standardize)\n"
     "  --augment             random crops (pad 4) and horizontal flips (no flips for digits)\n"
     "  --extra               svhn: also train on extra_32x32.mat\n"
-    "  --batch N (128)  --epochs N (100)  --lr F (0.01)  --min-lr F (lr/200)  --momentum F (0.9)\n"
+    "  --batch N (128)  --epochs N (100)  --lr F (0.07)  --min-lr F (lr/200)  --momentum F (0.9)\n"
     "  --weight-decay F (1e-4)  --init-std F (0: sqrt(2/fan_in))  --patience N (3)  --val-size N (5000)\n"
-    "  --init data|gaussian  the Gaussian init, then (data) each layer rescaled to zero-mean unit-variance\n"
-    "                        pre-activations on the first batch\n"
-    "  --warmup N (0: none; steps of linear learning-rate warm-up)  --seed N (1)  --max-steps N\n"
+    "  --init data|gaussian  the Gaussian init, then (data, the default) each layer rescaled to zero-mean\n"
+    "                        unit-variance pre-activations on the first batch\n"
+    "  --warmup N (300: steps of linear learning-rate warm-up)  --seed N (1)  --max-steps N\n"
     "  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n";
 
 int cmd_train(const nin_options *opt, int argc, char **argv)

@@ -26,8 +26,10 @@ void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
     cfg->epochs = 100;
     cfg->patience = 3;
     cfg->val_size = 5000;
-    cfg->lr = 0.01f;
+    cfg->lr = 0.07f;
     cfg->min_lr = cfg->lr / 200.0f;   /* stop at the third division by 10: two LR drops trained */
+    cfg->warmup = 300;
+    cfg->data_init = 1;
     cfg->momentum = 0.9f;
     cfg->weight_decay = 1e-4f;
     cfg->preprocess = NIN_PREPROCESS_STANDARDIZE;
@@ -339,10 +341,14 @@ static int train_epoch(run *r)
         uint64_t done = nin_net_step(r->net);
         sgd.lr = done < (uint64_t)r->cfg.warmup ? r->st.lr * (float)(done + 1) / r->cfg.warmup : r->st.lr;
         nin_metrics m = nin_net_train_step(r->net, &sgd);
-        if (!isfinite(m.loss))
+        if (!isfinite(m.loss)) {
+            char last[1100];
+            snprintf(last, sizeof last, "%s/last.nin", r->cfg.out_dir);
             nin_fatal("the loss became %f at step %llu (epoch %d): the learning rate %g is too high for this "
-                      "network and init; %s/last.nin holds the last good epoch",
-                      m.loss, (unsigned long long)nin_net_step(r->net), r->st.epoch + 1, r->st.lr, r->cfg.out_dir);
+                      "network and init (try a lower --lr, a longer --warmup or --init data); %s",
+                      m.loss, (unsigned long long)nin_net_step(r->net), r->st.epoch + 1, sgd.lr,
+                      access(last, F_OK) == 0 ? "last.nin holds the last good epoch" : "no epoch was completed");
+        }
         r->st.epoch_loss_sum += (double)m.loss * batch;
         r->st.epoch_correct += m.correct;
         r->st.epoch_seen += batch;

@@ -7,7 +7,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 "$SRC/make_synthetic.py" "$tmp/data" 3000 300
 NET=32c5p2-mp3s2-d0.1-32c3p1-10c1l-gap
-TRAIN="train mnist --data $tmp/data --net $NET --batch 32 --val-size 200 --lr 0.1 --warmup 60"
+TRAIN="train mnist --data $tmp/data --net $NET --batch 32 --val-size 200 --lr 0.05 --warmup 60"
 train() { "$NIN_CL" $TRAIN "$@"; }
 last_field() { grep '^epoch=' "$1" | tail -1 | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 
