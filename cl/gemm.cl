@@ -1,39 +1,44 @@
-/* gemm.cl - a GEMM for CPU devices (PoCL), where CLBlast's kernels reach a fraction of the FLOP limit.
- * C[M x N] = alpha * A[M x K] * B[K x N] + beta * C, row-major, no transposes (the host transposes an operand
- * first when needed). One work-item computes an 8 x 16 tile of C as eight float16 accumulators: per k, one
- * 16-wide load of B and eight broadcast multiply-adds, the register-blocked inner kernel of CPU BLAS.
- * Dimension 0 runs over row tiles, so consecutive work-groups reuse the same panel of B from cache. */
+/* gemm.cl - GEMMs for CPU devices (PoCL), where CLBlast's kernels reach a fraction of the FLOP limit.
+ * C[M x N] = alpha * A[M x K] * B[K x N] + beta * C, row-major. B is first packed into panels of 16 columns
+ * (pack_b: panel jt holds B[k][16 jt .. 16 jt + 15] for k = 0 .. K-1, contiguous, zero past N), so that the
+ * inner loop streams it instead of striding a row of B per k (a new page per k for wide B). One work-item
+ * computes an 8 x 16 tile of C as eight float16 accumulators: per k, one 16-wide load of the panel and eight
+ * broadcast multiply-adds, the register-blocked inner kernel of CPU BLAS. Dimension 0 runs over row tiles,
+ * so consecutive work-groups reuse the same panel from cache. */
 
 #define GEMM_TM 8
 #define GEMM_TN 16
 
-/* B[k, j0 .. j0 + 15] of a partial tile: columns past N repeat column N - 1 (their results are dropped). */
-inline float16 load_clamped(__global const float *row, int j0, int N)
+/* Work-item (k, jt): row k of panel jt, from B (trans == 0: B[k][j] at B[k * ldb + j]) or from B stored
+ * transposed (trans == 1: at B[j * ldb + k]). */
+__kernel void pack_b(__global const float *B, int b_off, int ldb, int trans, int K, int N, __global float *panels,
+                     int p_off)
 {
+    int k = get_global_id(0), jt = get_global_id(1);
     float v[GEMM_TN];
-    for (int j = 0; j < GEMM_TN; j++)
-        v[j] = row[min(j0 + j, N - 1)];
-    return vload16(0, v);
+    for (int jj = 0; jj < GEMM_TN; jj++) {
+        int j = jt * GEMM_TN + jj;
+        v[jj] = j < N ? B[b_off + (trans ? (size_t)j * ldb + k : (size_t)k * ldb + j)] : 0.0f;
+    }
+    vstore16(vload16(0, v), 0, panels + p_off + ((size_t)jt * K + k) * GEMM_TN);
 }
 
 __kernel void gemm_nn(int M, int N, int K, float alpha, __global const float *A, int a_off, int lda,
-                      __global const float *B, int b_off, int ldb, float beta, __global float *C, int c_off,
-                      int ldc)
+                      __global const float *panels, int p_off, float beta, __global float *C, int c_off, int ldc)
 {
-    int i0 = get_global_id(0) * GEMM_TM, j0 = get_global_id(1) * GEMM_TN;
-    int rows = min(GEMM_TM, M - i0), whole = j0 + GEMM_TN <= N;
+    int i0 = get_global_id(0) * GEMM_TM, jt = get_global_id(1), j0 = jt * GEMM_TN;
+    int rows = min(GEMM_TM, M - i0), cols = min(GEMM_TN, N - j0);
     A += a_off;
-    B += b_off;
     C += c_off;
     /* rows past M repeat row M - 1, so that every tile runs the same register-blocked loop */
     __global const float *a0 = A + (size_t)min(i0 + 0, M - 1) * lda, *a1 = A + (size_t)min(i0 + 1, M - 1) * lda;
     __global const float *a2 = A + (size_t)min(i0 + 2, M - 1) * lda, *a3 = A + (size_t)min(i0 + 3, M - 1) * lda;
     __global const float *a4 = A + (size_t)min(i0 + 4, M - 1) * lda, *a5 = A + (size_t)min(i0 + 5, M - 1) * lda;
     __global const float *a6 = A + (size_t)min(i0 + 6, M - 1) * lda, *a7 = A + (size_t)min(i0 + 7, M - 1) * lda;
+    __global const float *panel = panels + p_off + (size_t)jt * K * GEMM_TN;
     float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
     for (int k = 0; k < K; k++) {
-        __global const float *brow = B + (size_t)k * ldb;
-        float16 b = whole ? vload16(0, brow + j0) : load_clamped(brow, j0, N);
+        float16 b = vload16(k, panel);
         c0 = fma((float16)a0[k], b, c0);
         c1 = fma((float16)a1[k], b, c1);
         c2 = fma((float16)a2[k], b, c2);
@@ -46,7 +51,7 @@ __kernel void gemm_nn(int M, int N, int K, float alpha, __global const float *A,
     float16 acc[GEMM_TM] = { c0, c1, c2, c3, c4, c5, c6, c7 };
     for (int r = 0; r < rows; r++) {
         __global float *c = C + (size_t)(i0 + r) * ldc + j0;
-        if (whole) {
+        if (cols == GEMM_TN) {
             float16 v = alpha * acc[r];
             if (beta != 0.0f)
                 v += beta * vload16(0, c);
@@ -54,7 +59,7 @@ __kernel void gemm_nn(int M, int N, int K, float alpha, __global const float *A,
         } else {
             float v[GEMM_TN];
             vstore16(acc[r], 0, v);
-            for (int j = 0; j < N - j0; j++)
+            for (int j = 0; j < cols; j++)
                 c[j] = alpha * v[j] + (beta != 0.0f ? beta * c[j] : 0.0f);
         }
     }

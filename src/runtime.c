@@ -518,14 +518,19 @@ static void transpose(nin_context *ctx, cl_mem src, size_t src_off, size_t rows,
                KARG(off_out), KARG(r));
 }
 
-static void gemm_nn(nin_context *ctx, size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
-                    size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc)
+/* C = alpha * op(A) * op(B) + beta * C with A untransposed: op(B) packed into panels (B or B^T), then gemm_nn. */
+static void gemm_nn(nin_context *ctx, int trans_b, size_t m, size_t n, size_t k, float alpha, cl_mem a,
+                    size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
+                    size_t c_off, size_t ldc, cl_mem panels, size_t panels_off)
 {
     int M = (int)m, N = (int)n, K = (int)k, ao = (int)a_off, bo = (int)b_off, co = (int)c_off;
-    int la = (int)lda, lb = (int)ldb, lc = (int)ldc;
+    int la = (int)lda, lb = (int)ldb, lc = (int)ldc, tb = trans_b, po = (int)panels_off;
+    const size_t pack[2] = { k, (n + 15) / 16 };
+    NIN_RUN_2D(ctx, "pack_b", pack, NULL, KARG(b), KARG(bo), KARG(lb), KARG(tb), KARG(K), KARG(N), KARG(panels),
+               KARG(po));
     const size_t global[2] = { (m + 7) / 8, (n + 15) / 16 }, local[2] = { 1, 1 };
     NIN_RUN_2D(ctx, "gemm_nn", global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao), KARG(la),
-               KARG(b), KARG(bo), KARG(lb), KARG(beta), KARG(c), KARG(co), KARG(lc));
+               KARG(panels), KARG(po), KARG(beta), KARG(c), KARG(co), KARG(lc));
 }
 
 #define NT_CHUNK 512                    /* k per chunk of the split-K A * B^T */
@@ -550,11 +555,11 @@ static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha,
             KARG(c), KARG(co), KARG(lc));
 }
 
-#define NT_SPLIT_MAX_OUTPUT 65536           /* A * B^T with a larger C: transposed + gemm_nn is faster */
+#define NT_SPLIT_MAX_OUTPUT 65536           /* A * B^T with a larger C: packed panels + gemm_nn is faster */
 
-/* nin-cl's own GEMM. C = A * B^T (the weight gradients, k = every pixel of the batch): split over k when C
- * is small; else transpose whichever is cheaper, B, or A with C^T = B * A^T computed and transposed back.
- * Otherwise untransposed (gemm_nn), a transposed operand first copied untransposed into scratch. */
+/* nin-cl's own GEMM. C = A * B^T with a small C (the weight gradients, k = every pixel of the batch) is split
+ * over k; everything else runs gemm_nn on op(B) packed into panels, a transposed A first copied
+ * untransposed into scratch. */
 static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                        cl_mem c, size_t c_off, size_t ldc)
@@ -563,25 +568,13 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
         gemm_nt(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
         return;
     }
-    if (!trans_a && trans_b && beta == 0.0f && ldc == n && m * k + m * n < n * k) {
-        cl_mem scratch = gemm_scratch(ctx, m * k + m * n);
-        transpose(ctx, a, a_off, m, k, lda, scratch, 0);                              /* A^T: k x m */
-        gemm_nn(ctx, n, m, k, alpha, b, b_off, ldb, scratch, 0, m, 0.0f, scratch, m * k, m);   /* C^T: n x m */
-        transpose(ctx, scratch, m * k, n, m, m, c, c_off);
-        return;
-    }
-    size_t need = (trans_a ? m * k : 0) + (trans_b ? k * n : 0);
-    cl_mem scratch = need ? gemm_scratch(ctx, need) : NULL;
+    size_t a_floats = trans_a ? m * k : 0, panel_floats = k * ((n + 15) / 16 * 16);
+    cl_mem scratch = gemm_scratch(ctx, a_floats + panel_floats);
     if (trans_a) {   /* A is stored k x m */
         transpose(ctx, a, a_off, k, m, lda, scratch, 0);
         a = scratch, a_off = 0, lda = k;
     }
-    if (trans_b) {   /* B is stored n x k */
-        size_t at = trans_a ? m * k : 0;
-        transpose(ctx, b, b_off, n, k, ldb, scratch, at);
-        b = scratch, b_off = at, ldb = n;
-    }
-    gemm_nn(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
+    gemm_nn(ctx, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc, scratch, a_floats);
 }
 
 void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
