@@ -47,37 +47,59 @@ __kernel void col2im(__global const float *col, __global float *dx, int C, int N
     }
 }
 
-/* y[m, p] = relu(y[m, p] + b[m]) (no ReLU when relu == 0). */
-__kernel void bias_relu_forward(__global float *y, __global const float *params, int bias_off, int P, int relu)
+/* y[m, p] = relu(y[m, p] + b[m]) (no ReLU when relu == 0); work-item (m, chunk), 16 values at a time. */
+__kernel void bias_relu_forward(__global float *y, __global const float *params, int bias_off, int P, int chunk,
+                                int relu)
 {
-    int i = get_global_id(0);
-    float v = y[i] + params[bias_off + i / P];
-    y[i] = (relu && v < 0.0f) ? 0.0f : v;
+    int m = get_global_id(0), p = get_global_id(1) * chunk, p1 = min(p + chunk, P);
+    __global float *row = y + (size_t)m * P;
+    float b = params[bias_off + m];
+    for (; p + 16 <= p1; p += 16) {
+        float16 v = vload16(0, row + p) + b;
+        vstore16(relu ? fmax(v, 0.0f) : v, 0, row + p);
+    }
+    for (; p < p1; p++) {
+        float v = row[p] + b;
+        row[p] = (relu && v < 0.0f) ? 0.0f : v;
+    }
 }
 
-/* One work-group of 64 per output map m: dy[m, :] *= (y > 0) in place, db[m] = sum of the result.
- * Work-item t takes a contiguous 1/64 of the row, so its loop runs over consecutive addresses. */
-__kernel void bias_relu_backward(__global float *dy, __global const float *y, __global float *grads,
-                                 int bias_off, int P, int relu)
+/* Backward of bias + ReLU, part 1: work-item (m, chunk) masks dy[m, chunk] by (y > 0) in place, 16 values at a
+ * time, and writes the chunk's sum, partial[m][chunk]. No barriers, explicit vectors: PoCL runs it at memory
+ * speed. */
+__kernel void bias_relu_backward(__global float *dy, __global const float *y, __global float *partial,
+                                 int P, int chunk, int relu)
 {
-    __local float partial[64];
-    int m = get_group_id(0), t = get_local_id(0), chunk = (P + 63) / 64;
-    int p0 = min(t * chunk, P), p1 = min(p0 + chunk, P);
+    int m = get_global_id(0), part = get_global_id(1), chunks = get_global_size(1);
+    int p0 = part * chunk, p1 = min(p0 + chunk, P), p = p0;
     __global float *row = dy + (size_t)m * P;
     __global const float *yrow = y + (size_t)m * P;
-    float sum = 0.0f;
-    for (int p = p0; p < p1; p++) {
+    float16 acc = 0.0f;
+    for (; p + 16 <= p1; p += 16) {
+        float16 d = vload16(0, row + p);
+        if (relu) {
+            d = select(d, (float16)0.0f, vload16(0, yrow + p) <= 0.0f);
+            vstore16(d, 0, row + p);
+        }
+        acc += d;
+    }
+    float8 h8 = acc.lo + acc.hi;
+    float4 h4 = h8.lo + h8.hi;
+    float sum = h4.x + h4.y + h4.z + h4.w;
+    for (; p < p1; p++) {
         float d = (relu && yrow[p] <= 0.0f) ? 0.0f : row[p];
         row[p] = d;
         sum += d;
     }
-    partial[t] = sum;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = 32; s > 0; s >>= 1) {
-        if (t < s)
-            partial[t] += partial[t + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (t == 0)
-        grads[bias_off + m] = partial[0];
+    partial[(size_t)m * chunks + part] = sum;
+}
+
+/* Part 2: db[m] = the sum of map m's chunk sums. */
+__kernel void bias_grad_sum(__global const float *partial, int chunks, __global float *grads, int bias_off)
+{
+    int m = get_global_id(0);
+    float sum = 0.0f;
+    for (int c = 0; c < chunks; c++)
+        sum += partial[(size_t)m * chunks + c];
+    grads[bias_off + m] = sum;
 }

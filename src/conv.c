@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include "layer.h"
 
+#define BIAS_CHUNK 4096   /* values per work-item of the bias and ReLU kernels */
+
 static int needs_im2col(const nin_layer *l)
 {
     return !(l->kh == 1 && l->kw == 1 && l->def.stride == 1 && l->def.pad == 0);
@@ -28,6 +30,7 @@ static void conv_geometry(nin_layer *l, int batch, int kh, int kw)
     l->weights = (size_t)l->out.c * l->fan_in;
     l->biases = (size_t)l->out.c;
     l->workspace = needs_im2col(l) ? (size_t)l->fan_in * batch * l->out.h * l->out.w : 0;
+    l->bias_partials = (size_t)l->out.c * (((size_t)batch * l->out.h * l->out.w + BIAS_CHUNK - 1) / BIAS_CHUNK);
 }
 
 static void conv_setup(nin_layer *l, int batch)
@@ -64,18 +67,23 @@ static void conv_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
     int m = l->out.c, k = l->fan_in, p = net->batch * l->out.h * l->out.w;
     cl_mem col = columns(net, l, x);
     nin_gemm(net->ctx, 0, 0, m, p, k, 1.0f, net->d_params, l->weight_off, k, col, 0, p, 0.0f, l->y, 0, p);
-    int bias_off = (int)l->bias_off;
-    NIN_RUN(net->ctx, "bias_relu_forward", (size_t)m * p, 0, KARG(l->y), KARG(net->d_params), KARG(bias_off),
-            KARG(p), KARG(l->def.relu));
+    int bias_off = (int)l->bias_off, chunk = BIAS_CHUNK;
+    const size_t global[2] = { (size_t)m, ((size_t)p + chunk - 1) / chunk };
+    NIN_RUN_2D(net->ctx, "bias_relu_forward", global, NULL, KARG(l->y), KARG(net->d_params), KARG(bias_off), KARG(p),
+               KARG(chunk), KARG(l->def.relu));
 }
 
 static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
 {
     int m = l->out.c, k = l->fan_in, p = net->batch * l->out.h * l->out.w;
     int bias_off = (int)l->bias_off;
-    /* one work-group of 64 per output map: dy becomes dz in place, its row sum the bias gradient */
-    NIN_RUN(net->ctx, "bias_relu_backward", (size_t)m * 64, 64, KARG(dy), KARG(l->y), KARG(net->d_grads),
-            KARG(bias_off), KARG(p), KARG(l->def.relu));
+    /* dy becomes dz in place; the bias gradient is the sum of its rows, in chunks, then per map */
+    int chunk = BIAS_CHUNK, chunks = (p + chunk - 1) / chunk;
+    const size_t global[2] = { (size_t)m, (size_t)chunks };
+    NIN_RUN_2D(net->ctx, "bias_relu_backward", global, NULL, KARG(dy), KARG(l->y), KARG(net->d_bias_partial), KARG(p),
+               KARG(chunk), KARG(l->def.relu));
+    NIN_RUN(net->ctx, "bias_grad_sum", (size_t)m, 0, KARG(net->d_bias_partial), KARG(chunks), KARG(net->d_grads),
+            KARG(bias_off));
     cl_mem col = columns(net, l, x);
     nin_gemm(net->ctx, 0, 1, m, k, p, 1.0f, dy, 0, p, col, 0, p, 0.0f, net->d_grads, l->weight_off, k);
     if (!dx)

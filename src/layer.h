@@ -17,7 +17,8 @@
 typedef struct nin_layer nin_layer;
 
 typedef struct nin_layer_ops {
-    /* From l->def and l->in: set l->out, l->weights, l->biases, l->fan_in, l->workspace, l->aux_bytes. */
+    /* From l->def and l->in: set l->out, l->weights, l->biases, l->fan_in, l->workspace, l->bias_partials,
+     * l->aux_bytes. */
     void (*setup)(nin_layer *l, int batch);
     /* Device: read x, write l->y. */
     void (*forward)(nin_net *net, nin_layer *l, cl_mem x, int train);
@@ -39,6 +40,7 @@ struct nin_layer {
     int fan_in;                       /* inputs per output unit, for the init */
     int kh, kw;                       /* CONV/FC: kernel geometry (FC is a conv whose kernel is the input) */
     size_t workspace;                 /* floats of shared scratch needed (im2col) */
+    size_t bias_partials;             /* CONV/FC: floats of partial bias-gradient sums */
     size_t aux_bytes;                 /* bytes of layer-private device state (max-pool arg-max) */
     uint64_t dropout_key;             /* DROPOUT: key of the current step's mask */
     cl_mem y, aux;                    /* device output, private state */
@@ -55,6 +57,7 @@ struct nin_net {
     uint64_t step;                    /* training forwards so far: keys the dropout masks */
     size_t params, weights;           /* all parameters; the weights among them come first */
     size_t workspace;                 /* floats of the shared workspace */
+    size_t bias_partials;             /* floats of d_bias_partial */
     size_t max_activation;            /* floats of the largest activation, for the gradient buffers */
     int want_input_grad;
     int delta_index;                  /* which of delta[0..1] holds the output gradient */
@@ -63,6 +66,7 @@ struct nin_net {
     /* device */
     cl_mem d_input, d_labels, d_params, d_grads, d_momentum, d_work, d_delta[2], d_input_grad;
     cl_mem d_sample_metrics, d_metrics;     /* per-sample (loss, correct); their sums */
+    cl_mem d_bias_partial;            /* partial sums of the bias gradients, shared by the layers */
     /* reference */
     float *h_input, *h_params, *h_grads, *h_momentum, *h_work, *h_delta[2], *h_input_grad;
     float h_metrics[2];

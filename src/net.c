@@ -48,6 +48,7 @@ static void layout_layers(nin_net *net, const nin_netdef *def)
         net->max_activation = max_size(net->max_activation, max_size(nin_volume(l->in, net->batch),
                                                                      nin_volume(l->out, net->batch)));
         net->workspace = max_size(net->workspace, l->workspace);
+        net->bias_partials = max_size(net->bias_partials, l->bias_partials);
         shape = l->out;
     }
     net->count = def->count;
@@ -112,6 +113,7 @@ nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input
         net->d_labels = nin_buffer(ctx, batch * sizeof(int));
         net->d_sample_metrics = nin_buffer(ctx, 2 * batch * sizeof(float));
         net->d_metrics = nin_buffer(ctx, 2 * sizeof(float));
+        net->d_bias_partial = nin_buffer(ctx, max_size(net->bias_partials, 1) * sizeof(float));
         nin_fill_zero(ctx, net->d_momentum, net->params * sizeof(float));
         nin_fill_zero(ctx, net->d_labels, batch * sizeof(int));
     }
@@ -127,7 +129,8 @@ void nin_net_free(nin_net *net)
     if (!net)
         return;
     cl_mem mems[] = { net->d_input, net->d_labels, net->d_params, net->d_grads, net->d_momentum, net->d_work,
-                      net->d_delta[0], net->d_delta[1], net->d_input_grad, net->d_sample_metrics, net->d_metrics };
+                      net->d_delta[0], net->d_delta[1], net->d_input_grad, net->d_sample_metrics, net->d_metrics,
+                      net->d_bias_partial };
     float *hosts[] = { net->h_input, net->h_params, net->h_grads, net->h_momentum, net->h_work,
                        net->h_delta[0], net->h_delta[1], net->h_input_grad };
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
