@@ -556,6 +556,7 @@ static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha,
 }
 
 #define NT_SPLIT_MAX_OUTPUT 65536           /* A * B^T with a larger C: packed panels + gemm_nn is faster */
+#define GEMM_BLOCK_N 4096                   /* columns of C per packing of B */
 
 /* nin-cl's own GEMM. C = A * B^T with a small C (the weight gradients, k = every pixel of the batch) is split
  * over k; everything else runs gemm_nn on op(B) packed into panels, a transposed A first copied
@@ -568,13 +569,19 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
         gemm_nt(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
         return;
     }
-    size_t a_floats = trans_a ? m * k : 0, panel_floats = k * ((n + 15) / 16 * 16);
+    /* C is computed in blocks of GEMM_BLOCK_N columns, so that the packed panels stay small */
+    size_t block = n < GEMM_BLOCK_N ? n : GEMM_BLOCK_N;
+    size_t a_floats = trans_a ? m * k : 0, panel_floats = k * ((block + 15) / 16 * 16);
     cl_mem scratch = gemm_scratch(ctx, a_floats + panel_floats);
     if (trans_a) {   /* A is stored k x m */
         transpose(ctx, a, a_off, k, m, lda, scratch, 0);
         a = scratch, a_off = 0, lda = k;
     }
-    gemm_nn(ctx, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc, scratch, a_floats);
+    for (size_t j = 0; j < n; j += block) {
+        size_t cols = n - j < block ? n - j : block;
+        gemm_nn(ctx, trans_b, m, cols, k, alpha, a, a_off, lda, b, b_off + (trans_b ? j * ldb : j), ldb, beta, c,
+                c_off + j, ldc, scratch, a_floats);
+    }
 }
 
 void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
