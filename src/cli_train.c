@@ -92,14 +92,20 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
     nin_train_config cfg;
     const char *resume = NULL, *net = NULL, *head = "gap", *data = NULL, *out = NULL;
     float fc_dropout = 0.0f;
-    int no_dropout = 0, c, lr_set = 0, min_lr_set = 0, epochs = 0, max_steps = 0;
+    int no_dropout = 0, c, index = 0, lr_set = 0, min_lr_set = 0, epochs = 0, max_steps = 0;
+    const char *run_option = NULL;   /* an option that sets up a new run: meaningless with --resume */
     const char *dataset = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     nin_train_config_defaults(&cfg, dataset ? dataset : "");
     optind = dataset ? 2 : 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", train_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", train_options, &index)) != -1) {
         switch (c) {
         case OPT_DATA: data = optarg; break;
+        case OPT_EPOCHS: cfg.epochs = epochs = (int)parse_long("--epochs", optarg, 1, 100000); break;
+        case OPT_MAX_STEPS: cfg.max_steps = max_steps = (int)parse_long("--max-steps", optarg, 1, 2147483647L); break;
+        case OPT_OUT: out = optarg; break;
+        case OPT_RESUME: resume = optarg; break;
+        case OPT_HELP: fputs(train_usage, stdout); return 0;
         case OPT_NET: net = optarg; break;
         case OPT_HEAD:
             if (strcmp(optarg, "gap") != 0 && strcmp(optarg, "fc") != 0)
@@ -115,7 +121,6 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         case OPT_AUGMENT: cfg.augment = 1; break;
         case OPT_EXTRA: cfg.extra = 1; break;
         case OPT_BATCH: cfg.batch = (int)parse_long("--batch", optarg, 1, 65536); break;
-        case OPT_EPOCHS: cfg.epochs = epochs = (int)parse_long("--epochs", optarg, 1, 100000); break;
         case OPT_LR: cfg.lr = parse_float("--lr", optarg, 1e-9, 100.0), lr_set = 1; break;
         case OPT_MIN_LR: cfg.min_lr = parse_float("--min-lr", optarg, 0.0, 100.0), min_lr_set = 1; break;
         case OPT_MOMENTUM: cfg.momentum = parse_float("--momentum", optarg, 0.0, 0.9999); break;
@@ -125,11 +130,7 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         case OPT_VAL_SIZE: cfg.val_size = (int)parse_long("--val-size", optarg, 0, 10000000); break;
         case OPT_SEED: cfg.seed = (uint64_t)parse_long("--seed", optarg, 0, 2147483647L); break;
         case OPT_WARMUP: cfg.warmup = (int)parse_long("--warmup", optarg, 0, 10000000); break;
-        case OPT_MAX_STEPS: cfg.max_steps = max_steps = (int)parse_long("--max-steps", optarg, 1, 2147483647L); break;
         case OPT_TRAIN_LIMIT: cfg.train_limit = (int)parse_long("--train-limit", optarg, 1, 2147483647L); break;
-        case OPT_OUT: out = optarg; break;
-        case OPT_RESUME: resume = optarg; break;
-        case OPT_HELP: fputs(train_usage, stdout); return 0;
         case OPT_INIT:
             if (strcmp(optarg, "data") != 0 && strcmp(optarg, "gaussian") != 0)
                 nin_fatal("--init takes data or gaussian, not '%s'", optarg);
@@ -139,6 +140,9 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
             fputs(train_usage, stderr);
             nin_fatal("unknown or incomplete option '%s' for train", argv[optind - 1]);
         }
+        /* anything but these sets up a new run */
+        if (c != OPT_DATA && c != OPT_EPOCHS && c != OPT_MAX_STEPS && c != OPT_OUT && c != OPT_RESUME)
+            run_option = train_options[index].name;
     }
     if (optind < argc)
         nin_fatal("unexpected argument '%s' for train (see nin-cl train --help)", argv[optind]);
@@ -151,13 +155,17 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         /* the run goes on as it was configured; only where the data is, where the output goes and when to
          * stop can change */
         char err[1400];
+        if (run_option)
+            nin_fatal("--%s: --resume goes on with the checkpoint's settings; only --data, --out, --epochs and "
+                      "--max-steps can change", run_option);
         if (nin_checkpoint_load(resume, &ck, err, sizeof err) != 0)
             nin_fatal("%s", err);
+        if (dataset && strcmp(dataset, ck.config.dataset) != 0)
+            nin_fatal("%s is a %s checkpoint, not %s", resume, ck.config.dataset, dataset);
         cfg = ck.config;
         if (epochs)
             cfg.epochs = epochs;
-        if (max_steps)
-            cfg.max_steps = max_steps;
+        cfg.max_steps = max_steps;   /* a limit is for one invocation, not inherited */
         if (out)
             copy_arg(cfg.out_dir, sizeof cfg.out_dir, "--out", out);
         else {

@@ -24,6 +24,10 @@ static void conv_geometry(nin_layer *l, int batch, int kh, int kw)
     l->kh = kh;
     l->kw = kw;
     l->out.c = l->def.outputs;
+    if (l->in.h + 2 * l->def.pad < kh || l->in.w + 2 * l->def.pad < kw) {   /* no window fits: rejected later */
+        l->out.h = l->out.w = 0;
+        return;
+    }
     l->out.h = (l->in.h + 2 * l->def.pad - kh) / l->def.stride + 1;
     l->out.w = (l->in.w + 2 * l->def.pad - kw) / l->def.stride + 1;
     l->fan_in = l->in.c * kh * kw;

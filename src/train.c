@@ -352,7 +352,7 @@ static int train_epoch(run *r)
         r->st.epoch_loss_sum += (double)m.loss * batch;
         r->st.epoch_correct += m.correct;
         r->st.epoch_seen += batch;
-        if (r->tty ? now() - last_report > 0.5 : (step + 1) % report == 0 || step + 1 == steps) {
+        if ((r->tty ? now() - last_report > 0.5 : (step + 1) % report == 0) || step + 1 == steps) {
             progress(r, step + 1, steps, started);
             last_report = now();
         }
@@ -391,6 +391,12 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     char err[1200];
     r.ctx = ctx;
     r.cfg = *cfg;
+    if (r.cfg.batch < 1 || r.cfg.batch > 65536 || r.cfg.epochs < 1 || r.cfg.patience < 1 || r.cfg.max_steps < 0 ||
+        r.cfg.train_limit < 0 || r.cfg.val_size < 0 || r.cfg.warmup < 0 || !(r.cfg.lr > 0.0f) ||
+        !(r.cfg.momentum >= 0.0f && r.cfg.momentum < 1.0f) || !(r.cfg.weight_decay >= 0.0f) ||
+        !(r.cfg.min_lr >= 0.0f) || !(r.cfg.init_std >= 0.0f))
+        nin_fatal("the run's settings are out of range (batch %d, epochs %d, lr %g, val-size %d, warmup %d)",
+                  r.cfg.batch, r.cfg.epochs, r.cfg.lr, r.cfg.val_size, r.cfg.warmup);
     r.spec = nin_dataset_find(r.cfg.dataset);
     if (!r.spec)
         nin_fatal("unknown dataset '%s' (known: %s)", r.cfg.dataset, nin_dataset_names());
@@ -400,6 +406,15 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     r.order = nin_malloc(r.n_train * sizeof *r.order);
     r.tty = isatty(STDOUT_FILENO);
     if (resume) {
+        const nin_train_state *st = &resume->state;
+        if (resume->input.c != input.c || resume->input.h != input.h || resume->input.w != input.w ||
+            resume->classes != r.spec->classes)
+            nin_fatal("the checkpoint is for %dx%dx%d inputs and %d classes, not %s's", resume->input.c,
+                      resume->input.h, resume->input.w, resume->classes, r.spec->name);
+        if (st->epoch < 0 || st->step_in_epoch < 0 || st->step_in_epoch > r.n_train / r.cfg.batch ||
+            st->epoch_seen < 0 || st->epoch_correct < 0 || !(st->lr > 0.0f && st->lr < 100.0f))
+            nin_fatal("the checkpoint's training state is corrupt (epoch %d, step %d, lr %g)", st->epoch,
+                      st->step_in_epoch, st->lr);
         if (resume->params != nin_net_param_count(r.net))
             nin_fatal("the checkpoint holds %zu parameters but its network has %zu", resume->params,
                       nin_net_param_count(r.net));
@@ -435,6 +450,7 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
 
     struct sigaction sa = { 0 };
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     double run_start = now();
@@ -449,6 +465,18 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
             status = 128 + stop_signal;
             break;
         }
+        if (stopped) {   /* --max-steps inside an epoch: evaluate, and keep the epoch open for --resume */
+            nin_eval val = nin_evaluate(r.net, &r.pre, r.train.images + (size_t)r.n_train * input.c * input.h * input.w,
+                                        r.train.labels + r.n_train, r.n_val);
+            nin_eval test = nin_evaluate(r.net, &r.pre, r.test.images, r.test.labels, r.test.count);
+            save(&r, "last.nin");
+            printf("stopped after --max-steps %d at epoch %d step %d: train_loss=%.4f val_acc=%.4f test_acc=%.4f "
+                   "test_loss=%.4f; continue with --resume %s/last.nin\n",
+                   r.cfg.max_steps, r.st.epoch + 1, r.st.step_in_epoch,
+                   r.st.epoch_loss_sum / (r.st.epoch_seen ? r.st.epoch_seen : 1), val.acc, test.acc, test.loss,
+                   r.cfg.out_dir);
+            break;
+        }
         double train_loss = r.st.epoch_loss_sum / (r.st.epoch_seen ? r.st.epoch_seen : 1);
         double train_acc = (double)r.st.epoch_correct / (r.st.epoch_seen ? r.st.epoch_seen : 1);
         nin_eval val = nin_evaluate(r.net, &r.pre, r.train.images + (size_t)r.n_train * input.c * input.h * input.w,
@@ -460,11 +488,11 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         r.st.epoch_correct = r.st.epoch_seen = 0;
         /* the paper divides the LR when accuracy stops improving: validation accuracy, or training accuracy
          * when no images are held out */
-        double watched = r.n_val ? val.acc : train_acc;
+        float watched = (float)(r.n_val ? val.acc : train_acc);
         int improved = watched > r.st.best_val_acc;
         float lr_used = r.st.lr;
         if (improved) {
-            r.st.best_val_acc = (float)watched;
+            r.st.best_val_acc = watched;
             r.st.bad_epochs = 0;
         } else if (++r.st.bad_epochs >= r.cfg.patience) {   /* the paper's schedule */
             r.st.lr /= 10.0f;
@@ -479,8 +507,8 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         if (improved)
             save(&r, "best.nin");
         save(&r, "last.nin");
-        if (stopped) {
-            printf("stopped after --max-steps %d\n", r.cfg.max_steps);
+        if (stop_signal) {   /* arrived during the evaluation or the save */
+            status = 128 + stop_signal;
             break;
         }
         if (r.st.lr < r.cfg.min_lr) {

@@ -36,7 +36,7 @@ const char *nin_tuning_path(const nin_context *ctx, char *buf, size_t size)
 
 int nin_tuning_load(nin_context *ctx)
 {
-    char path[1200], line[256];
+    char path[1200], line[1024];
     FILE *f = fopen(nin_tuning_path(ctx, path, sizeof path), "r");
     if (!f)
         return 0;

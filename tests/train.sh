@@ -66,7 +66,20 @@ else
     bad "SIGTERM resume: rc=$rc"; echo "want: $want"; echo "got:  $got"; cat "$tmp/t.log" "$tmp/t2.log"
 fi
 
-# 5. clear errors
+# 5. --max-steps stops inside an epoch and keeps it open: --resume finishes that epoch
+train --train-limit 640 --epochs 1 --max-steps 5 --out "$tmp/m" > "$tmp/m.log" 2>&1; rc=$?
+"$NIN_CL" train --resume "$tmp/m/last.nin" > "$tmp/m2.log" 2>&1
+if [ $rc -eq 0 ] && grep -q '^stopped after --max-steps 5 at epoch 1 step 5: ' "$tmp/m.log" && ! grep -q '^epoch=' "$tmp/m.log" \
+    && grep -q '^resuming at epoch 1 step 5 ' "$tmp/m2.log" && grep -q '^epoch=1 ' "$tmp/m2.log"; then
+    ok "--max-steps 5 keeps epoch 1 open; --resume finishes it"
+else
+    bad "--max-steps resume"; cat "$tmp/m.log" "$tmp/m2.log"
+fi
+out=$("$NIN_CL" train --resume "$tmp/m/last.nin" --lr 0.5 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q -- "--lr: --resume goes on with the checkpoint's settings" \
+    && ok "--resume rejects options that would change the run" || bad "--resume --lr: $out"
+
+# 6. clear errors
 out=$("$NIN_CL" train mnist --data "$tmp/nowhere" 2>&1); rc=$?
 [ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q 'nowhere' && ok "missing data: one line" || bad "missing data: $out"
 out=$("$NIN_CL" train mnist --lr fast 2>&1); rc=$?
