@@ -43,15 +43,17 @@ wait $pid 2>/dev/null
 done_epochs=$(grep -c '^epoch=' "$tmp/k.log")
 "$NIN_CL" train --resume "$tmp/k/last.nin" > "$tmp/k2.log" 2>&1; rc=$?
 first=$(grep '^epoch=' "$tmp/k2.log" | head -1 | cut -d' ' -f1)
-if [ $rc -eq 0 ] && [ "$first" = "epoch=$((done_epochs + 1))" ] && grep -q '^epoch=4 ' "$tmp/k2.log"; then
-    ok "kill -9 after $done_epochs epoch(s): --resume went on at $first to epoch 4"
+# the last.nin of the last printed epoch may not have been written when the kill came: at most that epoch is redone
+if [ $rc -eq 0 ] && { [ "$first" = "epoch=$((done_epochs + 1))" ] || [ "$first" = "epoch=$done_epochs" ]; } \
+    && [ "$done_epochs" -ge 1 ] && grep -q '^epoch=4 ' "$tmp/k2.log"; then
+    ok "kill -9 after $done_epochs epoch(s) printed: --resume went on at $first to epoch 4"
 else
     bad "kill -9 resume: rc=$rc first=$first done=$done_epochs"; cat "$tmp/k2.log"
 fi
 
 # 4. SIGTERM mid-epoch writes last.nin there; resuming gives exactly the uninterrupted run
-train --train-limit 640 --epochs 2 --out "$tmp/full" > "$tmp/full.log" 2>&1
-"$NIN_CL" $TRAIN --train-limit 640 --epochs 2 --out "$tmp/t" > "$tmp/t.log" 2>&1 &
+train --train-limit 1600 --epochs 2 --out "$tmp/full" > "$tmp/full.log" 2>&1
+"$NIN_CL" $TRAIN --train-limit 1600 --epochs 2 --out "$tmp/t" > "$tmp/t.log" 2>&1 &
 pid=$!
 i=0
 while ! grep -q '^epoch 2 step' "$tmp/t.log" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
