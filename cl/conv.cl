@@ -1,35 +1,35 @@
 /* conv.cl - convolution and fully connected layers: im2col/col2im around CLBlast's GEMM, bias + ReLU. */
 
-/* col[K x P]: row (c, ki, kj), column (n, oy, ox); zero where the window hangs over the padding.
- * One work-item per output row (row, n, oy) writes OW contiguous values: the index arithmetic is paid once
- * per row, not per element. */
+/* col[K x nc*OH*OW] for the nc images from n0: row (c, ki, kj), column (n, oy, ox); zero where the window
+ * hangs over the padding. One work-item per output row (row, n, oy) writes OW contiguous values: the index
+ * arithmetic is paid once per row, not per element. */
 __kernel void im2col(__global const float *x, __global float *col, int C, int N, int H, int W,
-                     int kh, int kw, int stride, int pad, int OH, int OW)
+                     int kh, int kw, int stride, int pad, int OH, int OW, int n0, int nc)
 {
     int i = get_global_id(0);
-    int oy = i % OH, n = (i / OH) % N, row = i / (OH * N);
+    int oy = i % OH, n = (i / OH) % nc, row = i / (OH * nc);
     int c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
     int iy = oy * stride - pad + ki;
-    __global float *out = col + (size_t)row * N * OH * OW + (size_t)(n * OH + oy) * OW;
+    __global float *out = col + (size_t)row * nc * OH * OW + (size_t)(n * OH + oy) * OW;
     if (iy < 0 || iy >= H) {
         for (int ox = 0; ox < OW; ox++)
             out[ox] = 0.0f;
         return;
     }
-    __global const float *in = x + ((size_t)(c * N + n) * H + iy) * W;
+    __global const float *in = x + ((size_t)(c * N + n0 + n) * H + iy) * W;
     for (int ox = 0, ix = kj - pad; ox < OW; ox++, ix += stride)
         out[ox] = (ix >= 0 && ix < W) ? in[ix] : 0.0f;
 }
 
-/* dx = col2im(dcol): each input pixel gathers every column entry that read it (no atomics needed).
- * One work-item per input row (c, n, iy). */
+/* dx = col2im(dcol) for the nc images from n0: each input pixel gathers every column entry that read it (no
+ * atomics needed). One work-item per input row (c, n, iy). */
 __kernel void col2im(__global const float *col, __global float *dx, int C, int N, int H, int W,
-                     int kh, int kw, int stride, int pad, int OH, int OW)
+                     int kh, int kw, int stride, int pad, int OH, int OW, int n0, int nc)
 {
     int i = get_global_id(0);
-    int iy = i % H, n = (i / H) % N, c = i / (H * N);
-    size_t P = (size_t)N * OH * OW;
-    __global float *out = dx + (size_t)i * W;
+    int iy = i % H, n = (i / H) % nc, c = i / (H * nc);
+    size_t P = (size_t)nc * OH * OW;
+    __global float *out = dx + ((size_t)(c * N + n0 + n) * H + iy) * W;
     for (int ix = 0; ix < W; ix++)
         out[ix] = 0.0f;
     for (int ki = 0; ki < kh; ki++) {

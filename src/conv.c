@@ -14,6 +14,14 @@
 
 #define BIAS_CHUNK 4096   /* values per work-item of the bias and ReLU kernels */
 
+/* Floats of im2col workspace to use at most: $NIN_IM2COL_FLOATS (for tests), else 16 Mi (64 MiB). */
+static size_t nin_im2col_budget(void)
+{
+    const char *env = getenv("NIN_IM2COL_FLOATS");
+    long v = env ? atol(env) : 0;
+    return v > 0 ? (size_t)v : (size_t)1 << 24;
+}
+
 static int needs_im2col(const nin_layer *l)
 {
     return !(l->kh == 1 && l->kw == 1 && l->def.stride == 1 && l->def.pad == 0);
@@ -33,7 +41,12 @@ static void conv_geometry(nin_layer *l, int batch, int kh, int kw)
     l->fan_in = l->in.c * kh * kw;
     l->weights = (size_t)l->out.c * l->fan_in;
     l->biases = (size_t)l->out.c;
-    l->workspace = needs_im2col(l) ? (size_t)l->fan_in * batch * l->out.h * l->out.w : 0;
+    /* im2col runs over chunks of images whose columns fit the budget (all at once when they do) */
+    size_t per_image = (size_t)l->fan_in * l->out.h * l->out.w, budget = nin_im2col_budget();
+    l->chunk_images = needs_im2col(l) ? (int)(budget / per_image < 1 ? 1 : budget / per_image) : batch;
+    if (l->chunk_images > batch)
+        l->chunk_images = batch;
+    l->workspace = needs_im2col(l) ? per_image * l->chunk_images : 0;
     l->bias_partials = (size_t)l->out.c * (((size_t)batch * l->out.h * l->out.w + BIAS_CHUNK - 1) / BIAS_CHUNK);
 }
 
@@ -51,26 +64,29 @@ static void fc_setup(nin_layer *l, int batch)
 
 /* --- device --------------------------------------------------------------------------------------- */
 
-/* Arguments shared by im2col and col2im: the input geometry and the kernel window. */
-#define WINDOW_ARGS(l, batch)                                                                        \
+/* Arguments shared by im2col and col2im: the input geometry, the kernel window, the chunk of images. */
+#define WINDOW_ARGS(l, batch, n0, nc)                                                                \
     KARG((l)->in.c), KARG(batch), KARG((l)->in.h), KARG((l)->in.w), KARG((l)->kh), KARG((l)->kw),   \
-        KARG((l)->def.stride), KARG((l)->def.pad), KARG((l)->out.h), KARG((l)->out.w)
+        KARG((l)->def.stride), KARG((l)->def.pad), KARG((l)->out.h), KARG((l)->out.w), KARG(n0), KARG(nc)
 
-static cl_mem columns(nin_net *net, nin_layer *l, cl_mem x)
+static void im2col(nin_net *net, nin_layer *l, cl_mem x, int n0, int nc)
 {
-    if (!needs_im2col(l))
-        return x;
-    NIN_RUN(net->ctx, "im2col", (size_t)l->fan_in * net->batch * l->out.h, 0, KARG(x), KARG(net->d_work),
-            WINDOW_ARGS(l, net->batch));
-    return net->d_work;
+    NIN_RUN(net->ctx, "im2col", (size_t)l->fan_in * nc * l->out.h, 0, KARG(x), KARG(net->d_work),
+            WINDOW_ARGS(l, net->batch, n0, nc));
 }
 
 static void conv_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     (void)train;
-    int m = l->out.c, k = l->fan_in, p = net->batch * l->out.h * l->out.w;
-    cl_mem col = columns(net, l, x);
-    nin_gemm(net->ctx, 0, 0, m, p, k, 1.0f, net->d_params, l->weight_off, k, col, 0, p, 0.0f, l->y, 0, p);
+    int m = l->out.c, k = l->fan_in, area = l->out.h * l->out.w, p = net->batch * area;
+    if (!needs_im2col(l))
+        nin_gemm(net->ctx, 0, 0, m, p, k, 1.0f, net->d_params, l->weight_off, k, x, 0, p, 0.0f, l->y, 0, p);
+    for (int n0 = 0; needs_im2col(l) && n0 < net->batch; n0 += l->chunk_images) {
+        int nc = net->batch - n0 < l->chunk_images ? net->batch - n0 : l->chunk_images, pc = nc * area;
+        im2col(net, l, x, n0, nc);   /* y[:, the chunk's columns] = W * col */
+        nin_gemm(net->ctx, 0, 0, m, pc, k, 1.0f, net->d_params, l->weight_off, k, net->d_work, 0, pc, 0.0f, l->y,
+                 (size_t)n0 * area, p);
+    }
     int bias_off = (int)l->bias_off, chunk = BIAS_CHUNK;
     const size_t global[2] = { (size_t)m, ((size_t)p + chunk - 1) / chunk };
     NIN_RUN_2D(net->ctx, "bias_relu_forward", global, NULL, KARG(l->y), KARG(net->d_params), KARG(bias_off), KARG(p),
@@ -79,7 +95,7 @@ static void conv_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 
 static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
 {
-    int m = l->out.c, k = l->fan_in, p = net->batch * l->out.h * l->out.w;
+    int m = l->out.c, k = l->fan_in, area = l->out.h * l->out.w, p = net->batch * area;
     int bias_off = (int)l->bias_off;
     /* dy becomes dz in place; the bias gradient is the sum of its rows, in chunks, then per map */
     int chunk = BIAS_CHUNK, chunks = (p + chunk - 1) / chunk;
@@ -88,17 +104,24 @@ static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_me
                KARG(chunk), KARG(l->def.relu));
     NIN_RUN(net->ctx, "bias_grad_sum", (size_t)m, 0, KARG(net->d_bias_partial), KARG(chunks), KARG(net->d_grads),
             KARG(bias_off));
-    cl_mem col = columns(net, l, x);
-    nin_gemm(net->ctx, 0, 1, m, k, p, 1.0f, dy, 0, p, col, 0, p, 0.0f, net->d_grads, l->weight_off, k);
-    if (!dx)
-        return;
-    if (!needs_im2col(l)) {
-        nin_gemm(net->ctx, 1, 0, k, p, m, 1.0f, net->d_params, l->weight_off, k, dy, 0, p, 0.0f, dx, 0, p);
+    if (!needs_im2col(l)) {   /* the input is the column matrix */
+        nin_gemm(net->ctx, 0, 1, m, k, p, 1.0f, dy, 0, p, x, 0, p, 0.0f, net->d_grads, l->weight_off, k);
+        if (dx)
+            nin_gemm(net->ctx, 1, 0, k, p, m, 1.0f, net->d_params, l->weight_off, k, dy, 0, p, 0.0f, dx, 0, p);
         return;
     }
-    nin_gemm(net->ctx, 1, 0, k, p, m, 1.0f, net->d_params, l->weight_off, k, dy, 0, p, 0.0f, net->d_work, 0, p);
-    NIN_RUN(net->ctx, "col2im", (size_t)l->in.c * net->batch * l->in.h, 0, KARG(net->d_work), KARG(dx),
-            WINDOW_ARGS(l, net->batch));
+    for (int n0 = 0; n0 < net->batch; n0 += l->chunk_images) {
+        int nc = net->batch - n0 < l->chunk_images ? net->batch - n0 : l->chunk_images, pc = nc * area;
+        im2col(net, l, x, n0, nc);   /* recomputed: one workspace serves every layer */
+        nin_gemm(net->ctx, 0, 1, m, k, pc, 1.0f, dy, (size_t)n0 * area, p, net->d_work, 0, pc, n0 ? 1.0f : 0.0f,
+                 net->d_grads, l->weight_off, k);
+        if (!dx)
+            continue;
+        nin_gemm(net->ctx, 1, 0, k, pc, m, 1.0f, net->d_params, l->weight_off, k, dy, (size_t)n0 * area, p, 0.0f,
+                 net->d_work, 0, pc);
+        NIN_RUN(net->ctx, "col2im", (size_t)l->in.c * nc * l->in.h, 0, KARG(net->d_work), KARG(dx),
+                WINDOW_ARGS(l, net->batch, n0, nc));
+    }
 }
 
 /* --- C reference: direct convolution, plain loops ----------------------------------------------- */
@@ -172,7 +195,8 @@ const nin_layer_ops nin_fc_ops = { fc_setup, conv_forward, conv_backward, conv_f
 /* The three GEMMs of conv_forward/conv_backward, for tuning. */
 int nin_conv_gemm_shapes(const nin_layer *l, int batch, int first, nin_net_gemm *out)
 {
-    size_t m = (size_t)l->out.c, k = (size_t)l->fan_in, p = (size_t)batch * l->out.h * l->out.w;
+    size_t m = (size_t)l->out.c, k = (size_t)l->fan_in, p = (size_t)l->chunk_images * l->out.h * l->out.w;
+    (void)batch;
     out[0] = (nin_net_gemm){ 0, 0, m, p, k };
     out[1] = (nin_net_gemm){ 0, 1, m, k, p };
     out[2] = (nin_net_gemm){ 1, 0, k, p, m };

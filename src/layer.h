@@ -39,6 +39,7 @@ struct nin_layer {
     size_t weight_off, bias_off;      /* offsets (in floats) into the parameter buffer */
     int fan_in;                       /* inputs per output unit, for the init */
     int kh, kw;                       /* CONV/FC: kernel geometry (FC is a conv whose kernel is the input) */
+    int chunk_images;                 /* CONV/FC: images per im2col chunk (the whole batch without im2col) */
     size_t workspace;                 /* floats of shared scratch needed (im2col) */
     size_t bias_partials;             /* CONV/FC: floats of partial bias-gradient sums */
     size_t aux_bytes;                 /* bytes of layer-private device state (max-pool arg-max) */

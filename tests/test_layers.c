@@ -27,15 +27,18 @@ static const struct {
 
 /* Forward (training mode) and backward of one netdef on the device and on the reference, from the same
  * parameters, input and output gradient; compare output, parameter gradients and input gradient.
- * Each case runs with both GEMM implementations. */
+ * Each case runs with both GEMM implementations, and once more with im2col over one image at a time. */
 START_TEST(test_layer_against_reference)
 {
-    const int batch = 3;
+    const int batch = 3, variant = _i % 3;
     nin_context *ctx = test_context();
     nin_gemm_backend saved = ctx->gemm;
-    ctx->gemm = _i & 1 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
-    _i /= 2;
+    ctx->gemm = variant ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+    if (variant == 2)
+        setenv("NIN_IM2COL_FLOATS", "1", 1);
+    _i /= 3;
     nin_net *dev = test_net(ctx, cases[_i].netdef, cases[_i].input, batch);
+    unsetenv("NIN_IM2COL_FLOATS");
     nin_net *ref = test_net(NULL, cases[_i].netdef, cases[_i].input, batch);
     nin_net_want_input_grad(dev, 1);
     nin_net_want_input_grad(ref, 1);
@@ -203,7 +206,7 @@ int main(void)
     Suite *s = suite_create("layers");
     TCase *tc = tcase_create("device-vs-reference");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, test_layer_against_reference, 0, 2 * (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_loop_test(tc, test_layer_against_reference, 0, 3 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
     tcase_add_test(tc, test_data_init);
     tcase_add_loop_test(tc, test_gemm_against_reference, 0, 24);
