@@ -14,12 +14,12 @@
 
 #define BIAS_CHUNK 4096   /* values per work-item of the bias and ReLU kernels */
 
-/* Floats of im2col workspace to use at most: $NIN_IM2COL_FLOATS (for tests), else 16 Mi (64 MiB). */
+/* Floats of im2col workspace to use at most: $NIN_IM2COL_FLOATS (for tests), else 32 Mi (128 MiB). */
 static size_t nin_im2col_budget(void)
 {
     const char *env = getenv("NIN_IM2COL_FLOATS");
     long v = env ? atol(env) : 0;
-    return v > 0 ? (size_t)v : (size_t)1 << 24;
+    return v > 0 ? (size_t)v : (size_t)1 << 25;
 }
 
 static int needs_im2col(const nin_layer *l)
