@@ -8,13 +8,6 @@
 #include <nin/nin.h>
 #include "cli.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 static const char bench_usage[] =
     "usage: nin-cl bench [PRESET|NETDEF] [--batch N] [--steps N] [--input C,H,W]\n"
     "  PRESET   cifar10 (default), cifar100, svhn, mnist or fashion-mnist: the input is the dataset's\n";
@@ -54,7 +47,7 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
     if (nin_netdef_parse(netdef, &def, err, sizeof err) != 0)
         nin_fatal("%s", err);
 
-    double started = now();
+    double started = nin_now();
     nin_context *ctx = nin_context_create(opt->device);
     nin_net *net = nin_net_create(ctx, &def, input, batch, 1, 0.0f);
     int classes = nin_net_output_shape(net).c;
@@ -70,40 +63,40 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
            input.w, batch, nin_net_param_count(net), ctx->info.name, ctx->info.platform_name,
            nin_gemm_backend_name(ctx->gemm));
 
-    double t0 = now();
+    double t0 = nin_now();
     nin_net_set_input(net, x, labels);
     nin_net_train_step(net, &sgd);   /* warm-up: first-use compilation in the driver and CLBlast */
-    printf("first training step: %.2f s; from start (device, kernels%s, network) to its end: %.2f s\n", now() - t0,
-           ctx->programs_compiled ? " compiled" : " from the program cache", now() - started);
+    printf("first training step: %.2f s; from start (device, kernels%s, network) to its end: %.2f s\n", nin_now() - t0,
+           ctx->programs_compiled ? " compiled" : " from the program cache", nin_now() - started);
 
     double phase[3] = { 0 };
     for (int s = 0; s < steps; s++) {   /* each phase timed alone: a wait after each */
-        double a = now();
+        double a = nin_now();
         nin_net_forward(net, 1);
         nin_net_loss(net);
-        double b = now();
+        double b = nin_now();
         nin_net_backward(net);
         CL_CHECK(clFinish(ctx->queue));
-        double d = now();
+        double d = nin_now();
         nin_net_update(net, &sgd);
         CL_CHECK(clFinish(ctx->queue));
         phase[0] += b - a;
         phase[1] += d - b;
-        phase[2] += now() - d;
+        phase[2] += nin_now() - d;
     }
-    t0 = now();
+    t0 = nin_now();
     for (int s = 0; s < steps; s++) {
         nin_net_set_input(net, x, labels);
         nin_net_train_step(net, &sgd);
     }
-    double train = steps * (double)batch / (now() - t0);
-    t0 = now();
+    double train = steps * (double)batch / (nin_now() - t0);
+    t0 = nin_now();
     for (int s = 0; s < steps; s++) {
         nin_net_set_input(net, x, NULL);
         nin_net_forward(net, 0);
         nin_net_get_output(net, out);
     }
-    double infer = steps * (double)batch / (now() - t0);
+    double infer = steps * (double)batch / (nin_now() - t0);
     printf("forward  %8.1f img/s\nbackward %8.1f img/s\nupdate   %8.1f img/s\n", steps * batch / phase[0],
            steps * batch / phase[1], steps * batch / phase[2]);
     printf("train: %.1f img/s\ninference: %.1f img/s\n", train, infer);

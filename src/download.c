@@ -99,13 +99,6 @@ static int exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* "999 bytes", "12.3 kB" or "162.2 MB" (powers of ten, as servers and the published sizes count). */
 static const char *human_size(long long bytes, char *buf, size_t size)
 {
@@ -309,7 +302,7 @@ static size_t on_data(char *data, size_t size, size_t count, void *user)
 static void draw_bar(transfer *t, int last)
 {
     enum { WIDTH = 30 };
-    double elapsed = now() - t->start;
+    double elapsed = nin_now() - t->start;
     double rate = elapsed > 0 ? (double)t->received / elapsed / 1e6 : 0.0;
     FILE *log = t->opt->log;
     char got[32], total[32];
@@ -337,7 +330,7 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
     transfer *t = user;
     if (dltotal > 0)
         t->total = (long long)dltotal;
-    double at = now();
+    double at = nin_now();
     if (at - t->drawn >= 0.1) {   /* ten redraws a second are smooth enough and cost nothing */
         t->drawn = at;
         draw_bar(t, 0);
@@ -375,7 +368,7 @@ static int fetch(const fetch_item *item, const char *path, const nin_download_op
     char part[PATH_BUF];
     if ((size_t)snprintf(part, sizeof part, "%s.part", path) >= sizeof part)
         return nin_set_error(err, err_size, "path too long: %s", path);
-    transfer t = { .item = item, .opt = opt, .total = item->bytes, .start = now() };
+    transfer t = { .item = item, .opt = opt, .total = item->bytes, .start = nin_now() };
     if (!(t.md = md5_new(err, err_size)))
         return -1;
     if (!(t.out = fopen(part, "wb"))) {
@@ -421,7 +414,7 @@ static int fetch(const fetch_item *item, const char *path, const nin_download_op
     }
     if (!bar) {
         char size[32];
-        double elapsed = now() - t.start;
+        double elapsed = nin_now() - t.start;
         say(opt, "%s: %s in %.1f s (%.1f MB/s), MD5 ok\n", item->name, human_size(t.received, size, sizeof size),
             elapsed, elapsed > 0 ? (double)t.received / elapsed / 1e6 : 0.0);
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <nin/error.h>
 #include <CL/cl_ext.h>
 
@@ -176,4 +177,11 @@ int nin_make_dirs(const char *path, char *err, size_t err_size)
             return 0;
         *p = c;
     }
+}
+
+double nin_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
 }

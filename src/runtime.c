@@ -353,13 +353,6 @@ static cl_event *profile_slot(nin_context *ctx, const char *label)
     return e ? &e->event : NULL;
 }
 
-static double wall_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 void nin_profile_start(nin_context *ctx)
 {
     cl_int err;
@@ -595,7 +588,7 @@ void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, si
     double start = 0.0;
     if (e) {   /* the GEMM is timed as a whole: its own kernels are not listed separately */
         CL_CHECK(clFinish(ctx->queue));
-        start = wall_seconds();
+        start = nin_now();
         ctx->profile = NULL;
     }
     if (ctx->gemm == NIN_GEMM_TILED)
@@ -606,7 +599,7 @@ void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, si
                               b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, NULL));
     if (e) {
         CL_CHECK(clFinish(ctx->queue));
-        e->seconds = wall_seconds() - start;
+        e->seconds = nin_now() - start;
         ctx->profile = profile;
     }
 }

@@ -36,13 +36,6 @@ void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
     cfg->seed = 1;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* --- batches ----------------------------------------------------------------------------------------- */
 
 typedef struct batch_job {
@@ -272,7 +265,7 @@ static void save(run *r, const char *name)
 
 static void progress(run *r, int step, int steps, double started)
 {
-    double elapsed = now() - started, rate = (step - r->st.step_in_epoch) * (double)r->cfg.batch / elapsed;
+    double elapsed = nin_now() - started, rate = (step - r->st.step_in_epoch) * (double)r->cfg.batch / elapsed;
     double eta = rate > 0 ? (steps - step) * (double)r->cfg.batch / rate : 0.0;
     double loss = r->st.epoch_seen ? r->st.epoch_loss_sum / r->st.epoch_seen : 0.0;
     double acc = r->st.epoch_seen ? (double)r->st.epoch_correct / r->st.epoch_seen : 0.0;
@@ -321,7 +314,7 @@ static int train_epoch(run *r)
         jobs[k].flip = !r->spec->digits;
     }
     shuffle(r, r->st.epoch);
-    double started = now(), last_report = started;
+    double started = nin_now(), last_report = started;
     int stopped = 0, step = r->st.step_in_epoch;
     for (int k = 0; k < 2 && step + k < steps; k++) {
         batch_job *job = &jobs[(step + k) & 1];
@@ -352,9 +345,9 @@ static int train_epoch(run *r)
         r->st.epoch_loss_sum += (double)m.loss * batch;
         r->st.epoch_correct += m.correct;
         r->st.epoch_seen += batch;
-        if ((r->tty ? now() - last_report > 0.5 : (step + 1) % report == 0) || step + 1 == steps) {
+        if ((r->tty ? nin_now() - last_report > 0.5 : (step + 1) % report == 0) || step + 1 == steps) {
             progress(r, step + 1, steps, started);
-            last_report = now();
+            last_report = nin_now();
         }
         int max_reached = r->cfg.max_steps > 0 && nin_net_step(r->net) >= (uint64_t)r->cfg.max_steps;
         if (stop_signal || max_reached) {
@@ -453,10 +446,10 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    double run_start = now();
+    double run_start = nin_now();
     int status = 0;
     while (r.st.epoch < r.cfg.epochs) {
-        double epoch_start = now();
+        double epoch_start = nin_now();
         int stopped = train_epoch(&r);
         if (stop_signal) {
             save(&r, "last.nin");
@@ -501,9 +494,9 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         printf("epoch=%d train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f test_loss=%.4f test_acc=%.4f "
                "lr=%g time=%.1fs\n",
                r.st.epoch, train_loss, train_acc, val.loss, val.acc, test.loss, test.acc, lr_used,
-               now() - epoch_start);
+               nin_now() - epoch_start);
         fflush(stdout);
-        append_metrics(&r, lr_used, train_loss, train_acc, val, test, now() - run_start);
+        append_metrics(&r, lr_used, train_loss, train_acc, val, test, nin_now() - run_start);
         if (improved)
             save(&r, "best.nin");
         save(&r, "last.nin");
@@ -516,7 +509,7 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
             break;
         }
     }
-    printf("total time %.1fs; checkpoints in %s\n", now() - run_start, r.cfg.out_dir);
+    printf("total time %.1fs; checkpoints in %s\n", nin_now() - run_start, r.cfg.out_dir);
     nin_net_free(r.net);
     nin_preprocess_free(&r.pre);
     nin_dataset_free(&r.train);

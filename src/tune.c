@@ -59,13 +59,6 @@ int nin_tuning_load(nin_context *ctx)
     return 1;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* Seconds for one training step's GEMMs of `net` with backend b (after a warm-up call of each). */
 static double time_gemms(nin_context *ctx, const nin_net_gemm *shapes, int count, nin_gemm_backend b, cl_mem buf)
 {
@@ -74,7 +67,7 @@ static double time_gemms(nin_context *ctx, const nin_net_gemm *shapes, int count
     for (int pass = 0; pass < 2; pass++) {   /* pass 0 compiles and warms up */
         if (pass == 1) {
             CL_CHECK(clFinish(ctx->queue));
-            start = now();
+            start = nin_now();
         }
         for (int i = 0; i < count; i++) {
             const nin_net_gemm *g = &shapes[i];
@@ -83,7 +76,7 @@ static double time_gemms(nin_context *ctx, const nin_net_gemm *shapes, int count
         }
     }
     CL_CHECK(clFinish(ctx->queue));
-    return now() - start;
+    return nin_now() - start;
 }
 
 /* Seconds for the same GEMMs with OpenBLAS on the host: the yardstick of what the CPU can do. */
@@ -93,7 +86,7 @@ static double time_host_gemms(const nin_net_gemm *shapes, int count, size_t floa
     double start = 0.0;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1)
-            start = now();
+            start = nin_now();
         for (int i = 0; i < count; i++) {
             const nin_net_gemm *g = &shapes[i];
             cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans,
@@ -101,7 +94,7 @@ static double time_host_gemms(const nin_net_gemm *shapes, int count, size_t floa
                         (int)(g->trans_b ? g->k : g->n), 0.0f, out, (int)g->n);
         }
     }
-    double seconds = now() - start;
+    double seconds = nin_now() - start;
     free(buf);
     free(out);
     return seconds;

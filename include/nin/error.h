@@ -27,6 +27,9 @@ void nin_check_cl(int code, const char *call, const char *file, int line);
  * returns -1. */
 int nin_set_error(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Seconds on the monotonic clock, for timing. */
+double nin_now(void);
+
 /* mkdir -p: 0, or -1 with one line in err. */
 int nin_make_dirs(const char *path, char *err, size_t err_size);
 
