@@ -192,11 +192,10 @@ static void conv_backward_ref(nin_net *net, nin_layer *l, const float *x, const 
 const nin_layer_ops nin_conv_ops = { conv_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref };
 const nin_layer_ops nin_fc_ops = { fc_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref };
 
-/* The three GEMMs of conv_forward/conv_backward, for tuning. */
-int nin_conv_gemm_shapes(const nin_layer *l, int batch, int first, nin_net_gemm *out)
+/* The three GEMMs of conv_forward/conv_backward (per im2col chunk), for tuning. */
+int nin_conv_gemm_shapes(const nin_layer *l, int first, nin_net_gemm *out)
 {
     size_t m = (size_t)l->out.c, k = (size_t)l->fan_in, p = (size_t)l->chunk_images * l->out.h * l->out.w;
-    (void)batch;
     out[0] = (nin_net_gemm){ 0, 0, m, p, k };
     out[1] = (nin_net_gemm){ 0, 1, m, k, p };
     out[2] = (nin_net_gemm){ 1, 0, k, p, m };

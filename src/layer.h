@@ -79,8 +79,9 @@ extern const nin_layer_ops nin_conv_ops, nin_fc_ops, nin_maxpool_ops, nin_avgpoo
 /* Shared by every layer: elements of one activation of shape s for the whole batch. */
 static inline size_t nin_volume(nin_shape s, int batch) { return (size_t)s.c * s.h * s.w * batch; }
 
-/* The GEMMs of a CONV/FC layer's step (2 for the first layer, which needs no input gradient), in conv.c. */
-int nin_conv_gemm_shapes(const nin_layer *l, int batch, int first, nin_net_gemm *out);
+/* The GEMMs of a CONV/FC layer's step, per im2col chunk (2 for the first layer, which needs no input
+ * gradient), in conv.c. */
+int nin_conv_gemm_shapes(const nin_layer *l, int first, nin_net_gemm *out);
 
 /* Caffe's ceil-mode pooling output size, with the last window starting inside the input. */
 int nin_pool_output_size(int in, int size, int stride);

@@ -164,7 +164,7 @@ int nin_net_gemm_shapes(const nin_net *net, nin_net_gemm *shapes, int max)
     int count = 0;
     for (int i = 0; i < net->count && count + 3 <= max; i++)
         if (net->layers[i].ops == &nin_conv_ops || net->layers[i].ops == &nin_fc_ops)
-            count += nin_conv_gemm_shapes(&net->layers[i], net->batch, i == 0, shapes + count);
+            count += nin_conv_gemm_shapes(&net->layers[i], i == 0, shapes + count);
     return count;
 }
 
