@@ -1,8 +1,15 @@
 /* conv.cl - convolution and fully connected layers: im2col/col2im around CLBlast's GEMM, bias + ReLU. */
 
+/* The outputs o in [*lo, *hi) of a row of `outs` whose tap o * stride + offset falls inside [0, size). */
+inline void taps_inside(int offset, int stride, int size, int outs, int *lo, int *hi)
+{
+    *lo = offset >= 0 ? 0 : min((-offset + stride - 1) / stride, outs);
+    *hi = size - 1 - offset < 0 ? *lo : clamp((size - 1 - offset) / stride + 1, *lo, outs);
+}
+
 /* col[K x nc*OH*OW] for the nc images from n0: row (c, ki, kj), column (n, oy, ox); zero where the window
  * hangs over the padding. One work-item per output row (row, n, oy) writes OW contiguous values: the index
- * arithmetic is paid once per row, not per element. */
+ * arithmetic is paid once per row, not per element, and the copy loop has no test (contiguous for stride 1). */
 __kernel void im2col(__global const float *x, __global float *col, int C, int N, int H, int W,
                      int kh, int kw, int stride, int pad, int OH, int OW, int n0, int nc)
 {
@@ -11,18 +18,20 @@ __kernel void im2col(__global const float *x, __global float *col, int C, int N,
     int c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
     int iy = oy * stride - pad + ki;
     __global float *out = col + (size_t)row * nc * OH * OW + (size_t)(n * OH + oy) * OW;
-    if (iy < 0 || iy >= H) {
-        for (int ox = 0; ox < OW; ox++)
-            out[ox] = 0.0f;
-        return;
-    }
-    __global const float *in = x + ((size_t)(c * N + n0 + n) * H + iy) * W;
-    for (int ox = 0, ix = kj - pad; ox < OW; ox++, ix += stride)
-        out[ox] = (ix >= 0 && ix < W) ? in[ix] : 0.0f;
+    int lo = OW, hi = OW;
+    if (iy >= 0 && iy < H)
+        taps_inside(kj - pad, stride, W, OW, &lo, &hi);
+    for (int ox = 0; ox < lo; ox++)
+        out[ox] = 0.0f;
+    __global const float *in = x + ((size_t)(c * N + n0 + n) * H + max(iy, 0)) * W;
+    for (int ox = lo; ox < hi; ox++)
+        out[ox] = in[ox * stride + kj - pad];
+    for (int ox = hi; ox < OW; ox++)
+        out[ox] = 0.0f;
 }
 
 /* dx = col2im(dcol) for the nc images from n0: each input pixel gathers every column entry that read it (no
- * atomics needed). One work-item per input row (c, n, iy). */
+ * atomics needed). One work-item per input row (c, n, iy). Stride 1, the common case, adds whole shifted rows. */
 __kernel void col2im(__global const float *col, __global float *dx, int C, int N, int H, int W,
                      int kh, int kw, int stride, int pad, int OH, int OW, int n0, int nc)
 {
@@ -38,6 +47,13 @@ __kernel void col2im(__global const float *col, __global float *dx, int C, int N
             continue;
         for (int kj = 0; kj < kw; kj++) {
             __global const float *in = col + ((size_t)(c * kh + ki) * kw + kj) * P + (size_t)(n * OH + ty / stride) * OW;
+            if (stride == 1) {   /* out[ix] += in[ix + pad - kj] where that column exists */
+                int lo, hi;
+                taps_inside(pad - kj, 1, OW, W, &lo, &hi);
+                for (int ix = lo; ix < hi; ix++)
+                    out[ix] += in[ix + pad - kj];
+                continue;
+            }
             for (int ix = 0; ix < W; ix++) {
                 int tx = ix + pad - kj;
                 if (tx >= 0 && tx % stride == 0 && tx / stride < OW)

@@ -1,13 +1,28 @@
 /* gemm.cl - GEMMs for CPU devices (PoCL), where CLBlast's kernels reach a fraction of the FLOP limit.
- * C[M x N] = alpha * A[M x K] * B[K x N] + beta * C, row-major. B is first packed into panels of 16 columns
- * (pack_b: panel jt holds B[k][16 jt .. 16 jt + 15] for k = 0 .. K-1, contiguous, zero past N), so that the
- * inner loop streams it instead of striding a row of B per k (a new page per k for wide B). One work-item
- * computes an 8 x 16 tile of C as eight float16 accumulators: per k, one 16-wide load of the panel and eight
- * broadcast multiply-adds, the register-blocked inner kernel of CPU BLAS. Dimension 0 runs over row tiles,
- * so consecutive work-groups reuse the same panel from cache. */
+ * C[M x N] = alpha * A[M x K] * B[K x N] + beta * C, row-major, the way CPU BLAS does it: both operands are
+ * first packed so that the inner loop streams contiguous memory. A goes into micro-panels of 8 rows (panel it
+ * holds A[8 it .. 8 it + 7][k] for k = 0 .. K-1, k-major, zero past M), B into panels of 16 columns (panel jt
+ * holds B[k][16 jt .. 16 jt + 15], zero past N). One work-item takes one B panel and a run of A micro-panels and
+ * computes each 8 x 16 tile of C as eight float16 accumulators: per k, one 16-wide load of the B panel, one
+ * 8-wide load of the A panel and eight broadcast multiply-adds. The B panel (16 K floats) stays in cache over
+ * the whole run of row tiles, and a work-item does enough work to hide the launch cost of a work-group. */
 
 #define GEMM_TM 8
 #define GEMM_TN 16
+
+/* Work-item (k, it): row k of A micro-panel it, from A (trans == 0: A[i][k] at A[i * lda + k]) or from A
+ * stored transposed (trans == 1: at A[k * lda + i]). */
+__kernel void pack_a(__global const float *A, int a_off, int lda, int trans, int M, int K, __global float *panels,
+                     int p_off)
+{
+    int k = get_global_id(0), it = get_global_id(1);
+    float v[GEMM_TM];
+    for (int ii = 0; ii < GEMM_TM; ii++) {
+        int i = it * GEMM_TM + ii;
+        v[ii] = i < M ? A[a_off + (trans ? (size_t)k * lda + i : (size_t)i * lda + k)] : 0.0f;
+    }
+    vstore8(vload8(0, v), 0, panels + p_off + ((size_t)it * K + k) * GEMM_TM);
+}
 
 /* Work-item (k, jt): row k of panel jt, from B (trans == 0: B[k][j] at B[k * ldb + j]) or from B stored
  * transposed (trans == 1: at B[j * ldb + k]). */
@@ -23,59 +38,60 @@ __kernel void pack_b(__global const float *B, int b_off, int ldb, int trans, int
     vstore16(vload16(0, v), 0, panels + p_off + ((size_t)jt * K + k) * GEMM_TN);
 }
 
-__kernel void gemm_nn(int M, int N, int K, float alpha, __global const float *A, int a_off, int lda,
-                      __global const float *panels, int p_off, float beta, __global float *C, int c_off, int ldc)
+/* Work-item (rb, jt): row tiles rb * tiles .. rb * tiles + tiles - 1 against the 16 columns jt of B, k in
+ * blocks of k_block so that the block of B's columns stays in the L1 cache while the row tiles pass over it; C
+ * accumulates across the k blocks. A is packed micro-panels (a_packed) or A itself with leading dimension lda;
+ * its values are broadcast straight from memory. B[k][16 jt .. 16 jt + 15] is at
+ * B + b_off + jt * b_jt_stride + k * b_k_stride: a packed panel (strides 16 K and 16) or B itself in place
+ * (strides 16 and ldb), which saves the packing pass where B's rows are contiguous and the 16 columns exist. */
+__kernel void gemm_packed(int M, int N, int K, float alpha, __global const float *A, int a_off, int lda,
+                          int a_packed, __global const float *B, int b_off, int b_jt_stride, int b_k_stride,
+                          float beta, __global float *C, int c_off, int ldc, int tiles, int k_block)
 {
-    int i0 = get_global_id(0) * GEMM_TM, jt = get_global_id(1), j0 = jt * GEMM_TN;
-    int rows = min(GEMM_TM, M - i0), cols = min(GEMM_TN, N - j0);
+    int jt = get_global_id(1), j0 = jt * GEMM_TN, cols = min(GEMM_TN, N - j0);
+    int it0 = get_global_id(0) * tiles, it1 = min(it0 + tiles, (M + GEMM_TM - 1) / GEMM_TM);
+    int a_k_stride = a_packed ? GEMM_TM : 1;
+    __global const float *bp = B + b_off + (size_t)jt * b_jt_stride;
     A += a_off;
     C += c_off;
-    /* rows past M repeat row M - 1, so that every tile runs the same register-blocked loop */
-    __global const float *a0 = A + (size_t)min(i0 + 0, M - 1) * lda, *a1 = A + (size_t)min(i0 + 1, M - 1) * lda;
-    __global const float *a2 = A + (size_t)min(i0 + 2, M - 1) * lda, *a3 = A + (size_t)min(i0 + 3, M - 1) * lda;
-    __global const float *a4 = A + (size_t)min(i0 + 4, M - 1) * lda, *a5 = A + (size_t)min(i0 + 5, M - 1) * lda;
-    __global const float *a6 = A + (size_t)min(i0 + 6, M - 1) * lda, *a7 = A + (size_t)min(i0 + 7, M - 1) * lda;
-    __global const float *panel = panels + p_off + (size_t)jt * K * GEMM_TN;
-    float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
-    for (int k = 0; k < K; k++) {
-        float16 b = vload16(k, panel);
-        c0 = fma((float16)a0[k], b, c0);
-        c1 = fma((float16)a1[k], b, c1);
-        c2 = fma((float16)a2[k], b, c2);
-        c3 = fma((float16)a3[k], b, c3);
-        c4 = fma((float16)a4[k], b, c4);
-        c5 = fma((float16)a5[k], b, c5);
-        c6 = fma((float16)a6[k], b, c6);
-        c7 = fma((float16)a7[k], b, c7);
-    }
-    float16 acc[GEMM_TM] = { c0, c1, c2, c3, c4, c5, c6, c7 };
-    for (int r = 0; r < rows; r++) {
-        __global float *c = C + (size_t)(i0 + r) * ldc + j0;
-        if (cols == GEMM_TN) {
-            float16 v = alpha * acc[r];
-            if (beta != 0.0f)
-                v += beta * vload16(0, c);
-            vstore16(v, 0, c);
-        } else {
-            float v[GEMM_TN];
-            vstore16(acc[r], 0, v);
-            for (int j = 0; j < cols; j++)
-                c[j] = alpha * v[j] + (beta != 0.0f ? beta * c[j] : 0.0f);
+    for (int k0 = 0; k0 < K; k0 += k_block) {
+        int k1 = min(k0 + k_block, K);
+        float scale_c = k0 == 0 ? beta : 1.0f;   /* later k blocks add to the first one's result */
+        for (int it = it0; it < it1; it++) {
+            int i0 = it * GEMM_TM, rows = min(GEMM_TM, M - i0);
+            __global const float *a[GEMM_TM];
+            for (int r = 0; r < GEMM_TM; r++)   /* in place, rows past M repeat row M - 1; packed, they are 0 */
+                a[r] = a_packed ? A + (size_t)it * K * GEMM_TM + r : A + (size_t)min(i0 + r, M - 1) * lda;
+            float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
+            for (int k = k0; k < k1; k++) {
+                float16 b = vload16(0, bp + (size_t)k * b_k_stride);
+                size_t ak = (size_t)k * a_k_stride;
+                c0 = fma((float16)a[0][ak], b, c0);
+                c1 = fma((float16)a[1][ak], b, c1);
+                c2 = fma((float16)a[2][ak], b, c2);
+                c3 = fma((float16)a[3][ak], b, c3);
+                c4 = fma((float16)a[4][ak], b, c4);
+                c5 = fma((float16)a[5][ak], b, c5);
+                c6 = fma((float16)a[6][ak], b, c6);
+                c7 = fma((float16)a[7][ak], b, c7);
+            }
+            float16 acc[GEMM_TM] = { c0, c1, c2, c3, c4, c5, c6, c7 };
+            for (int r = 0; r < rows; r++) {
+                __global float *c = C + (size_t)(i0 + r) * ldc + j0;
+                if (cols == GEMM_TN) {
+                    float16 v = alpha * acc[r];
+                    if (scale_c != 0.0f)
+                        v += scale_c * vload16(0, c);
+                    vstore16(v, 0, c);
+                } else {
+                    float v[GEMM_TN];
+                    vstore16(acc[r], 0, v);
+                    for (int j = 0; j < cols; j++)
+                        c[j] = alpha * v[j] + (scale_c != 0.0f ? scale_c * c[j] : 0.0f);
+                }
+            }
         }
     }
-}
-
-/* out[cols x rows] = in[rows x cols]^T, in tiles of 16 x 16 through local memory. */
-__kernel void transpose(__global const float *in, int in_off, int rows, int cols, int ld_in,
-                        __global float *out, int out_off, int ld_out)
-{
-    __local float tile[16][17];
-    int bx = get_group_id(0) * 16, by = get_group_id(1) * 16, tx = get_local_id(0), ty = get_local_id(1);
-    if (by + ty < rows && bx + tx < cols)
-        tile[ty][tx] = in[in_off + (size_t)(by + ty) * ld_in + bx + tx];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    if (bx + ty < cols && by + tx < rows)
-        out[out_off + (size_t)(bx + ty) * ld_out + by + tx] = tile[tx][ty];
 }
 
 /* C = A * B^T with A[M x K] and B[N x K] both contiguous along k: the weight gradients, where k runs over every

@@ -18,11 +18,14 @@ __kernel void maxpool_forward(__global const float *x, __global float *y, __glob
     int y0 = oy * stride, y1 = min(y0 + size, H);
     for (int ox = 0; ox < OW; ox++) {
         int x0 = ox * stride, x1 = min(x0 + size, W), best = y0 * W + x0;
+        float top = plane[best];   /* the running maximum stays in a register */
         for (int iy = y0; iy < y1; iy++)
-            for (int ix = x0; ix < x1; ix++)
-                if (plane[iy * W + ix] > plane[best])
-                    best = iy * W + ix;
-        y[(size_t)i * OW + ox] = plane[best];
+            for (int ix = x0; ix < x1; ix++) {
+                float v = plane[iy * W + ix];
+                best = v > top ? iy * W + ix : best;
+                top = fmax(v, top);
+            }
+        y[(size_t)i * OW + ox] = top;
         argmax[(size_t)i * OW + ox] = best;
     }
 }

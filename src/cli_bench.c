@@ -11,41 +11,63 @@
 static const char bench_usage[] =
     "usage: nin-cl bench [PRESET|NETDEF] [--batch N] [--steps N] [--input C,H,W]\n"
     "  PRESET   cifar10 (default), cifar100, svhn, mnist or fashion-mnist: the input is the dataset's\n";
+static const char tune_usage[] =
+    "usage: nin-cl tune [PRESET|NETDEF] [--batch N] [--input C,H,W]\n"
+    "  measures the GEMMs of one training step of the network (default cifar10, batch 128) with CLBlast and\n"
+    "  with nin-cl's tiled kernels over their parameters, and writes the fastest into the device's tuning file\n";
 
-int cmd_bench(const nin_options *opt, int argc, char **argv)
+/* The arguments bench and tune share: the network, --batch, --steps (bench only) and --input. Returns 1 when
+ * the usage was printed (--help). */
+static int parse_net_args(int argc, char **argv, const char *usage, int with_steps, const char **netdef,
+                          nin_netdef *def, nin_shape *input, int *batch, int *steps)
 {
-    const char *netdef = "cifar10";
-    int batch = 128, steps = 5, c;
-    nin_shape input = { 3, 32, 32 };
+    int c;
     static const struct option options[] = {
         { "batch", required_argument, NULL, 'b' }, { "steps", required_argument, NULL, 's' },
         { "input", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
+    *input = (nin_shape){ 3, 32, 32 };
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (c) {
-        case 'b': batch = atoi(optarg); break;
-        case 's': steps = atoi(optarg); break;
+        case 'b': *batch = atoi(optarg); break;
+        case 's':
+            if (!with_steps)
+                nin_fatal("unknown option '--steps' for %s", argv[0]);
+            *steps = atoi(optarg);
+            break;
         case 'i':
-            if (sscanf(optarg, "%d,%d,%d", &input.c, &input.h, &input.w) != 3)
+            if (sscanf(optarg, "%d,%d,%d", &input->c, &input->h, &input->w) != 3)
                 nin_fatal("--input takes C,H,W, e.g. 3,32,32, not '%s'", optarg);
             break;
-        case 'h': fputs(bench_usage, stdout); return 0;
-        default: nin_fatal("unknown or incomplete option '%s' for bench", argv[optind - 1]);
+        case 'h': fputs(usage, stdout); return 1;
+        default: nin_fatal("unknown or incomplete option '%s' for %s", argv[optind - 1], argv[0]);
         }
     }
     if (optind < argc)
-        netdef = argv[optind];
-    if (batch < 1 || steps < 1 || batch > 65536 || steps > 100000)
+        *netdef = argv[optind++];
+    if (optind < argc)
+        nin_fatal("%s takes one network, found also '%s'", argv[0], argv[optind]);
+    if (*batch < 1 || *steps < 1 || *batch > 65536 || *steps > 100000)
         nin_fatal("--batch and --steps take positive numbers");
-    const nin_dataset_spec *spec = nin_dataset_find(netdef);
+    const nin_dataset_spec *spec = nin_dataset_find(*netdef);
     if (spec)
-        input = (nin_shape){ spec->channels, spec->height, spec->width };
-    nin_netdef def;
+        *input = (nin_shape){ spec->channels, spec->height, spec->width };
     char err[512];
-    if (nin_netdef_parse(netdef, &def, err, sizeof err) != 0)
+    if (nin_netdef_parse(*netdef, def, err, sizeof err) != 0)
         nin_fatal("%s", err);
+    return 0;
+}
+
+int cmd_bench(const nin_options *opt, int argc, char **argv)
+{
+    const char *netdef = "cifar10";
+    int batch = 128, steps = 5;
+    nin_shape input;
+    nin_netdef def;
+    if (parse_net_args(argc, argv, bench_usage, 1, &netdef, &def, &input, &batch, &steps))
+        return 0;
 
     double started = nin_now();
     nin_context *ctx = nin_context_create(opt->device);
@@ -117,19 +139,16 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
 
 int cmd_tune(const nin_options *opt, int argc, char **argv)
 {
-    const char *netdef = argc > 1 ? argv[1] : "cifar10";
-    if (argc > 2)
-        nin_fatal("usage: nin-cl tune [PRESET|NETDEF]");
+    const char *netdef = "cifar10";
+    int batch = 128, steps = 1;
+    nin_shape input;
     nin_netdef def;
-    char err[512];
-    if (nin_netdef_parse(netdef, &def, err, sizeof err) != 0)
-        nin_fatal("%s", err);
-    const nin_dataset_spec *spec = nin_dataset_find(netdef);
-    nin_shape input = spec ? (nin_shape){ spec->channels, spec->height, spec->width } : (nin_shape){ 3, 32, 32 };
+    if (parse_net_args(argc, argv, tune_usage, 0, &netdef, &def, &input, &batch, &steps))
+        return 0;
     nin_context *ctx = nin_context_create(opt->device);
-    printf("tuning GEMMs for %s on %s (%s), driver %s\n", netdef, ctx->info.name, ctx->info.platform_name,
-           ctx->info.driver);
-    int status = nin_tune(ctx, &def, input, 128, stdout);
+    printf("tuning GEMMs for %s, batch %d, on %s (%s), driver %s\n", netdef, batch, ctx->info.name,
+           ctx->info.platform_name, ctx->info.driver);
+    int status = nin_tune(ctx, &def, input, batch, stdout);
     nin_context_free(ctx);
     return status;
 }

@@ -304,6 +304,9 @@ nin_context *nin_context_create(int index)
     nin_find_kernel_dir(ctx->kernel_dir, sizeof ctx->kernel_dir);
     build_program(ctx);
     ctx->kernels = nin_calloc(1, sizeof *ctx->kernels);
+    ctx->gemm_row_tiles = NIN_GEMM_ROW_TILES_DEFAULT;
+    ctx->gemm_k_block = NIN_GEMM_K_BLOCK_DEFAULT;
+    ctx->gemm_block_n = NIN_GEMM_BLOCK_N_DEFAULT;
     nin_tuning_load(ctx);
     return ctx;
 }
@@ -489,7 +492,7 @@ void nin_fill_zero(nin_context *ctx, cl_mem buf, size_t bytes)
         CL_CHECK(clEnqueueFillBuffer(ctx->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, NULL));
 }
 
-/* scratch of at least `floats` floats for transposed GEMM operands */
+/* scratch of at least `floats` floats for packed GEMM operands and split-K partial sums */
 static cl_mem gemm_scratch(nin_context *ctx, size_t floats)
 {
     if (ctx->gemm_scratch_bytes < floats * sizeof(float)) {
@@ -499,31 +502,6 @@ static cl_mem gemm_scratch(nin_context *ctx, size_t floats)
         ctx->gemm_scratch = nin_buffer(ctx, ctx->gemm_scratch_bytes);
     }
     return ctx->gemm_scratch;
-}
-
-/* dst (at dst_off) = the rows x cols matrix at src (leading dimension ld), transposed */
-static void transpose(nin_context *ctx, cl_mem src, size_t src_off, size_t rows, size_t cols, size_t ld, cl_mem dst,
-                      size_t dst_off)
-{
-    int off_in = (int)src_off, r = (int)rows, c = (int)cols, ld_in = (int)ld, off_out = (int)dst_off;
-    const size_t global[2] = { (cols + 15) / 16 * 16, (rows + 15) / 16 * 16 }, local[2] = { 16, 16 };
-    NIN_RUN_2D(ctx, "transpose", global, local, KARG(src), KARG(off_in), KARG(r), KARG(c), KARG(ld_in), KARG(dst),
-               KARG(off_out), KARG(r));
-}
-
-/* C = alpha * op(A) * op(B) + beta * C with A untransposed: op(B) packed into panels (B or B^T), then gemm_nn. */
-static void gemm_nn(nin_context *ctx, int trans_b, size_t m, size_t n, size_t k, float alpha, cl_mem a,
-                    size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
-                    size_t c_off, size_t ldc, cl_mem panels, size_t panels_off)
-{
-    int M = (int)m, N = (int)n, K = (int)k, ao = (int)a_off, bo = (int)b_off, co = (int)c_off;
-    int la = (int)lda, lb = (int)ldb, lc = (int)ldc, tb = trans_b, po = (int)panels_off;
-    const size_t pack[2] = { k, (n + 15) / 16 };
-    NIN_RUN_2D(ctx, "pack_b", pack, NULL, KARG(b), KARG(bo), KARG(lb), KARG(tb), KARG(K), KARG(N), KARG(panels),
-               KARG(po));
-    const size_t global[2] = { (m + 7) / 8, (n + 15) / 16 }, local[2] = { 1, 1 };
-    NIN_RUN_2D(ctx, "gemm_nn", global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao), KARG(la),
-               KARG(panels), KARG(po), KARG(beta), KARG(c), KARG(co), KARG(lc));
 }
 
 #define NT_CHUNK 512                    /* k per chunk of the split-K A * B^T */
@@ -548,12 +526,38 @@ static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha,
             KARG(c), KARG(co), KARG(lc));
 }
 
-#define NT_SPLIT_MAX_OUTPUT 65536           /* A * B^T with a larger C: packed panels + gemm_nn is faster */
-#define GEMM_BLOCK_N 4096                   /* columns of C per packing of B */
+#define NT_SPLIT_MAX_OUTPUT 65536           /* A * B^T with a larger C: packed panels are faster */
+
+/* C[:, j .. j + n) = alpha op(A) op(B)[:, j .. j + n) + beta C, with A untransposed (lda) or packed into
+ * micro-panels (a_packed), and B in place when it is not transposed and the 16-column strips are whole, else
+ * op(B) packed into panels in blocks of ctx->gemm_block_n columns. */
+static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, size_t k, float alpha, cl_mem a,
+                         size_t a_off, size_t lda, int a_packed, int trans_b, cl_mem b, size_t b_off, size_t ldb,
+                         float beta, cl_mem c, size_t c_off, size_t ldc, cl_mem scratch, size_t panel_off)
+{
+    int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ap = a_packed, lb = (int)ldb, tb = trans_b;
+    int lc = (int)ldc, po = (int)panel_off, tiles = ctx->gemm_row_tiles, k_block = ctx->gemm_k_block;
+    size_t block = in_place ? n : (size_t)ctx->gemm_block_n, row_tiles = (m + 7) / 8;
+    for (size_t j = 0; j < n; j += block) {
+        int N = (int)(n - j < block ? n - j : block), co = (int)(c_off + j);
+        int bo = (int)(b_off + (trans_b ? j * ldb : j)), jt_stride = in_place ? 16 : 16 * K;
+        int k_stride = in_place ? lb : 16;
+        const size_t strips = ((size_t)N + 15) / 16, pack[2] = { k, strips };
+        if (!in_place)
+            NIN_RUN_2D(ctx, "pack_b", pack, NULL, KARG(b), KARG(bo), KARG(lb), KARG(tb), KARG(K), KARG(N),
+                       KARG(scratch), KARG(po));
+        cl_mem src = in_place ? b : scratch;
+        int src_off = in_place ? bo : po;
+        const size_t global[2] = { (row_tiles + tiles - 1) / tiles, strips }, local[2] = { 1, 1 };
+        NIN_RUN_2D(ctx, "gemm_packed", global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao),
+                   KARG(la), KARG(ap), KARG(src), KARG(src_off), KARG(jt_stride), KARG(k_stride), KARG(beta),
+                   KARG(c), KARG(co), KARG(lc), KARG(tiles), KARG(k_block));
+    }
+}
 
 /* nin-cl's own GEMM. C = A * B^T with a small C (the weight gradients, k = every pixel of the batch) is split
- * over k; everything else runs gemm_nn on op(B) packed into panels, a transposed A first copied
- * untransposed into scratch. */
+ * over k; everything else packs op(A) into micro-panels and runs gemm_packed (cl/gemm.cl) over B in place or
+ * packed. The tuning data in ctx sets the work per work-item, the k block and the packing block. */
 static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                        cl_mem c, size_t c_off, size_t ldc)
@@ -562,19 +566,23 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
         gemm_nt(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
         return;
     }
-    /* C is computed in blocks of GEMM_BLOCK_N columns, so that the packed panels stay small */
-    size_t block = n < GEMM_BLOCK_N ? n : GEMM_BLOCK_N;
-    size_t a_floats = trans_a ? m * k : 0, panel_floats = k * ((block + 15) / 16 * 16);
-    cl_mem scratch = gemm_scratch(ctx, a_floats + panel_floats);
-    if (trans_a) {   /* A is stored k x m */
-        transpose(ctx, a, a_off, k, m, lda, scratch, 0);
-        a = scratch, a_off = 0, lda = k;
+    /* a transposed A is packed into micro-panels first; an untransposed one is read in place */
+    size_t row_tiles = (m + 7) / 8, a_floats = trans_a ? row_tiles * 8 * k : 0, whole = trans_b ? 0 : n / 16 * 16;
+    size_t block = n - whole < (size_t)ctx->gemm_block_n ? n - whole : (size_t)ctx->gemm_block_n;
+    cl_mem scratch = gemm_scratch(ctx, a_floats + k * ((block + 15) / 16 * 16));
+    if (trans_a) {
+        int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ta = trans_a, zero = 0;
+        const size_t pack_a[2] = { k, row_tiles };
+        NIN_RUN_2D(ctx, "pack_a", pack_a, NULL, KARG(a), KARG(ao), KARG(la), KARG(ta), KARG(M), KARG(K),
+                   KARG(scratch), KARG(zero));
+        a = scratch, a_off = 0;
     }
-    for (size_t j = 0; j < n; j += block) {
-        size_t cols = n - j < block ? n - j : block;
-        gemm_nn(ctx, trans_b, m, cols, k, alpha, a, a_off, lda, b, b_off + (trans_b ? j * ldb : j), ldb, beta, c,
-                c_off + j, ldc, scratch, a_floats);
-    }
+    if (whole)
+        gemm_columns(ctx, 1, m, whole, k, alpha, a, a_off, lda, trans_a, trans_b, b, b_off, ldb, beta, c, c_off,
+                     ldc, scratch, 0);
+    if (whole < n)
+        gemm_columns(ctx, 0, m, n - whole, k, alpha, a, a_off, lda, trans_a, trans_b, b, b_off + whole, ldb, beta,
+                     c, c_off + whole, ldc, scratch, a_floats);
 }
 
 void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

@@ -56,15 +56,22 @@ rm -rf "$cache"
 
 # Tuning: nin-cl tune writes the device's tuning file, later starts use it; a malformed file is one error line.
 tuning=$(mktemp -d)
-out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" tune mnist 2>&1); rc=$?
+out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" tune mnist --batch 8 2>&1); rc=$?
 chosen=$(echo "$out" | sed -n 's/^chose gemm \([a-z]*\);.*/\1/p')
 used=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1 | sed -n 's/^kernels:.*; gemm \([a-z]*\)$/\1/p')
 [ $rc -eq 0 ] && [ -n "$chosen" ] && [ "$chosen" = "$used" ] && ok "tune chose gemm $chosen and selftest uses it" \
     || bad "tune: rc=$rc chose '$chosen' used '$used': $out"
-for f in "$tuning"/*.tune; do echo "gemm fastest" >> "$f"; done
-out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1); rc=$?
-[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "\.tune:[0-9]*: expected 'gemm clblast' or 'gemm tiled'" \
-    && ok "malformed tuning file: one error line" || bad "malformed tuning: $out"
+grep -q "^gemm_row_tiles [0-9]*$" "$tuning"/*.tune && grep -q "^gemm_k_block [0-9]*$" "$tuning"/*.tune \
+    && grep -q "^gemm_block_n [0-9]*$" "$tuning"/*.tune && ok "tune wrote the tiled GEMM's parameters" \
+    || bad "tuning file without parameters: $(cat "$tuning"/*.tune)"
+for bad_line in "gemm fastest" "gemm_k_block 0" "gemm_row_tiles 12x"; do
+    for f in "$tuning"/*.tune; do cp "$f" "$f.good"; echo "$bad_line" >> "$f"; done
+    out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1); rc=$?
+    [ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] \
+        && echo "$out" | grep -q "\.tune:[0-9]*: expected 'gemm clblast|tiled' or .*found '$bad_line'" \
+        && ok "malformed tuning file ($bad_line): one error line" || bad "malformed tuning ($bad_line): $out"
+    for f in "$tuning"/*.tune.good; do mv "$f" "${f%.good}"; done
+done
 rm -rf "$tuning"
 
 finish cli

@@ -164,14 +164,19 @@ END_TEST
 static const size_t gemm_shapes[][3] = { { 13, 17, 9 }, { 24, 48, 33 }, { 17, 3900, 300 } };
 
 /* Both GEMM implementations (CLBlast, the portable default, and the tiled kernels `nin-cl tune` may choose)
- * against the plain loops: every transpose combination, with offsets and beta, on every shape. */
+ * against the plain loops: every transpose combination, with offsets and beta, on every shape. The tiled GEMM
+ * runs twice: with its default parameters and with tuned-looking ones that split k into many blocks, give each
+ * work-item one row tile and pack a transposed B a few columns at a time. */
 START_TEST(test_gemm_against_reference)
 {
     nin_context *ctx = test_context();
     int ta = _i & 1, tb = (_i >> 1) & 1, shape = (_i >> 2) % 3;
     const size_t m = gemm_shapes[shape][0], n = gemm_shapes[shape][1], k = gemm_shapes[shape][2], off = 5;
     nin_gemm_backend saved = ctx->gemm;
+    nin_context defaults = *ctx;
     ctx->gemm = _i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+    if (_i >= 24)
+        ctx->gemm_row_tiles = 1, ctx->gemm_k_block = 5, ctx->gemm_block_n = 48;
     size_t lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
     size_t na = m * k + off, nb = k * n + off, nc = m * n + off;
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c);
@@ -189,6 +194,8 @@ START_TEST(test_gemm_against_reference)
         want[i] = c[i];
     nin_gemm_ref(ta, tb, m, n, k, 0.5f, a + off, lda, b + off, ldb, 0.25f, want + off, ldc);
     ctx->gemm = saved;
+    ctx->gemm_row_tiles = defaults.gemm_row_tiles, ctx->gemm_k_block = defaults.gemm_k_block;
+    ctx->gemm_block_n = defaults.gemm_block_n;
     assert_close(nin_gemm_backend_name(_i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST), got, want, nc, 1e-5);
     clReleaseMemObject(da);
     clReleaseMemObject(db);
@@ -209,7 +216,7 @@ int main(void)
     tcase_add_loop_test(tc, test_layer_against_reference, 0, 3 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
     tcase_add_test(tc, test_data_init);
-    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 24);
+    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 36);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

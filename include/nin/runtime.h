@@ -32,6 +32,9 @@ typedef struct nin_profile nin_profile;
 /* Who computes GEMMs: CLBlast (the portable default), or nin-cl's own tiled kernel (cl/gemm.cl), which
  * `nin-cl tune` selects on devices where it is faster (CPUs under PoCL). */
 typedef enum nin_gemm_backend { NIN_GEMM_CLBLAST, NIN_GEMM_TILED } nin_gemm_backend;
+#define NIN_GEMM_ROW_TILES_DEFAULT 32
+#define NIN_GEMM_K_BLOCK_DEFAULT 256
+#define NIN_GEMM_BLOCK_N_DEFAULT 4096
 
 typedef struct nin_context {
     nin_device_info info;
@@ -44,7 +47,10 @@ typedef struct nin_context {
     int programs_compiled;    /* 1 when the kernels were compiled from source, 0 when loaded from the cache */
     char program_cache[1400]; /* the compiled-program cache entry of these kernels on this device */
     nin_gemm_backend gemm;
-    cl_mem gemm_scratch;      /* transposed operands for the tiled GEMM */
+    int gemm_row_tiles;       /* tiled GEMM: 8-row tiles of C per work-item (tuning data) */
+    int gemm_k_block;         /* tiled GEMM: k per block, so a block of a B panel stays in L1 (tuning data) */
+    int gemm_block_n;         /* tiled GEMM: columns of a transposed B packed at a time (tuning data) */
+    cl_mem gemm_scratch;      /* packed operands and partial sums of the tiled GEMM */
     size_t gemm_scratch_bytes;
 } nin_context;
 
