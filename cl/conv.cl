@@ -8,56 +8,60 @@ inline void taps_inside(int offset, int stride, int size, int outs, int *lo, int
 }
 
 /* col[K x nc*OH*OW] for the nc images from n0: row (c, ki, kj), column (n, oy, ox); zero where the window
- * hangs over the padding. One work-item per output row (row, n, oy) writes OW contiguous values: the index
- * arithmetic is paid once per row, not per element, and the copy loop has no test (contiguous for stride 1). */
+ * hangs over the padding. Work-item (n, row) writes the OH x OW contiguous values of one image in one row: the
+ * index arithmetic is paid once per plane, and each row's copy loop has no test (contiguous for stride 1). */
 __kernel void im2col(__global const float *x, __global float *col, int C, int N, int H, int W,
                      int kh, int kw, int stride, int pad, int OH, int OW, int n0, int nc)
 {
-    int i = get_global_id(0);
-    int oy = i % OH, n = (i / OH) % nc, row = i / (OH * nc);
+    int n = get_global_id(0), row = get_global_id(1);
     int c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
-    int iy = oy * stride - pad + ki;
-    __global float *out = col + (size_t)row * nc * OH * OW + (size_t)(n * OH + oy) * OW;
-    int lo = OW, hi = OW;
-    if (iy >= 0 && iy < H)
-        taps_inside(kj - pad, stride, W, OW, &lo, &hi);
-    for (int ox = 0; ox < lo; ox++)
-        out[ox] = 0.0f;
-    __global const float *in = x + ((size_t)(c * N + n0 + n) * H + max(iy, 0)) * W;
-    for (int ox = lo; ox < hi; ox++)
-        out[ox] = in[ox * stride + kj - pad];
-    for (int ox = hi; ox < OW; ox++)
-        out[ox] = 0.0f;
+    __global float *out = col + (size_t)row * nc * OH * OW + (size_t)n * OH * OW;
+    __global const float *plane = x + (size_t)(c * N + n0 + n) * H * W;
+    int lo, hi;
+    taps_inside(kj - pad, stride, W, OW, &lo, &hi);
+    for (int oy = 0; oy < OH; oy++, out += OW) {
+        int iy = oy * stride - pad + ki;
+        int row_lo = iy >= 0 && iy < H ? lo : OW, row_hi = iy >= 0 && iy < H ? hi : OW;
+        __global const float *in = plane + (size_t)clamp(iy, 0, H - 1) * W;
+        for (int ox = 0; ox < row_lo; ox++)
+            out[ox] = 0.0f;
+        for (int ox = row_lo; ox < row_hi; ox++)
+            out[ox] = in[ox * stride + kj - pad];
+        for (int ox = row_hi; ox < OW; ox++)
+            out[ox] = 0.0f;
+    }
 }
 
 /* dx = col2im(dcol) for the nc images from n0: each input pixel gathers every column entry that read it (no
- * atomics needed). One work-item per input row (c, n, iy). Stride 1, the common case, adds whole shifted rows. */
+ * atomics needed). Work-item (n, c) writes one input plane. Stride 1, the common case, adds whole shifted
+ * rows. */
 __kernel void col2im(__global const float *col, __global float *dx, int C, int N, int H, int W,
                      int kh, int kw, int stride, int pad, int OH, int OW, int n0, int nc)
 {
-    int i = get_global_id(0);
-    int iy = i % H, n = (i / H) % nc, c = i / (H * nc);
+    int n = get_global_id(0), c = get_global_id(1);
     size_t P = (size_t)nc * OH * OW;
-    __global float *out = dx + ((size_t)(c * N + n0 + n) * H + iy) * W;
-    for (int ix = 0; ix < W; ix++)
-        out[ix] = 0.0f;
-    for (int ki = 0; ki < kh; ki++) {
-        int ty = iy + pad - ki;
-        if (ty < 0 || ty % stride != 0 || ty / stride >= OH)
-            continue;
-        for (int kj = 0; kj < kw; kj++) {
-            __global const float *in = col + ((size_t)(c * kh + ki) * kw + kj) * P + (size_t)(n * OH + ty / stride) * OW;
-            if (stride == 1) {   /* out[ix] += in[ix + pad - kj] where that column exists */
-                int lo, hi;
-                taps_inside(pad - kj, 1, OW, W, &lo, &hi);
-                for (int ix = lo; ix < hi; ix++)
-                    out[ix] += in[ix + pad - kj];
+    __global float *out = dx + (size_t)(c * N + n0 + n) * H * W;
+    for (int iy = 0; iy < H; iy++, out += W) {
+        for (int ix = 0; ix < W; ix++)
+            out[ix] = 0.0f;
+        for (int ki = 0; ki < kh; ki++) {
+            int ty = iy + pad - ki;
+            if (ty < 0 || ty % stride != 0 || ty / stride >= OH)
                 continue;
-            }
-            for (int ix = 0; ix < W; ix++) {
-                int tx = ix + pad - kj;
-                if (tx >= 0 && tx % stride == 0 && tx / stride < OW)
-                    out[ix] += in[tx / stride];
+            for (int kj = 0; kj < kw; kj++) {
+                __global const float *in = col + ((size_t)(c * kh + ki) * kw + kj) * P + (size_t)(n * OH + ty / stride) * OW;
+                if (stride == 1) {   /* out[ix] += in[ix + pad - kj] where that column exists */
+                    int lo, hi;
+                    taps_inside(pad - kj, 1, OW, W, &lo, &hi);
+                    for (int ix = lo; ix < hi; ix++)
+                        out[ix] += in[ix + pad - kj];
+                    continue;
+                }
+                for (int ix = 0; ix < W; ix++) {
+                    int tx = ix + pad - kj;
+                    if (tx >= 0 && tx % stride == 0 && tx / stride < OW)
+                        out[ix] += in[tx / stride];
+                }
             }
         }
     }

@@ -71,8 +71,8 @@ static void fc_setup(nin_layer *l, int batch)
 
 static void im2col(nin_net *net, nin_layer *l, cl_mem x, int n0, int nc)
 {
-    NIN_RUN(net->ctx, "im2col", (size_t)l->fan_in * nc * l->out.h, 0, KARG(x), KARG(net->d_work),
-            WINDOW_ARGS(l, net->batch, n0, nc));
+    const size_t global[2] = { (size_t)nc, (size_t)l->fan_in };   /* (image, column-matrix row) */
+    NIN_RUN_2D(net->ctx, "im2col", global, NULL, KARG(x), KARG(net->d_work), WINDOW_ARGS(l, net->batch, n0, nc));
 }
 
 static void conv_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
@@ -119,8 +119,8 @@ static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_me
             continue;
         nin_gemm(net->ctx, 1, 0, k, pc, m, 1.0f, net->d_params, l->weight_off, k, dy, (size_t)n0 * area, p, 0.0f,
                  net->d_work, 0, pc);
-        NIN_RUN(net->ctx, "col2im", (size_t)l->in.c * nc * l->in.h, 0, KARG(net->d_work), KARG(dx),
-                WINDOW_ARGS(l, net->batch, n0, nc));
+        const size_t planes[2] = { (size_t)nc, (size_t)l->in.c };   /* (image, input map) */
+        NIN_RUN_2D(net->ctx, "col2im", planes, NULL, KARG(net->d_work), KARG(dx), WINDOW_ARGS(l, net->batch, n0, nc));
     }
 }
 

@@ -28,32 +28,31 @@ static void pool_setup(nin_layer *l, int batch)
 #define POOL_ARGS(l) KARG((l)->in.h), KARG((l)->in.w), KARG((l)->out.h), KARG((l)->out.w), \
                      KARG((l)->def.size), KARG((l)->def.stride)
 
-/* The kernels' work-items: one per row of every plane (cl/pool.cl). */
-static size_t output_rows(const nin_net *net, const nin_layer *l) { return (size_t)l->out.c * net->batch * l->out.h; }
-static size_t input_rows(const nin_net *net, const nin_layer *l) { return (size_t)l->in.c * net->batch * l->in.h; }
+/* The kernels' work-items: one per plane, map c of image n (cl/pool.cl). */
+static size_t planes(const nin_net *net, const nin_layer *l) { return (size_t)l->in.c * net->batch; }
 
 static void maxpool_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     (void)train;
-    NIN_RUN(net->ctx, "maxpool_forward", output_rows(net, l), 0, KARG(x), KARG(l->y), KARG(l->aux), POOL_ARGS(l));
+    NIN_RUN(net->ctx, "maxpool_forward", planes(net, l), 0, KARG(x), KARG(l->y), KARG(l->aux), POOL_ARGS(l));
 }
 
 static void maxpool_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
 {
     (void)x;
-    NIN_RUN(net->ctx, "maxpool_backward", input_rows(net, l), 0, KARG(dy), KARG(l->aux), KARG(dx), POOL_ARGS(l));
+    NIN_RUN(net->ctx, "maxpool_backward", planes(net, l), 0, KARG(dy), KARG(l->aux), KARG(dx), POOL_ARGS(l));
 }
 
 static void avgpool_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     (void)train;
-    NIN_RUN(net->ctx, "avgpool_forward", output_rows(net, l), 0, KARG(x), KARG(l->y), POOL_ARGS(l));
+    NIN_RUN(net->ctx, "avgpool_forward", planes(net, l), 0, KARG(x), KARG(l->y), POOL_ARGS(l));
 }
 
 static void avgpool_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
 {
     (void)x;
-    NIN_RUN(net->ctx, "avgpool_backward", input_rows(net, l), 0, KARG(dy), KARG(dx), POOL_ARGS(l));
+    NIN_RUN(net->ctx, "avgpool_backward", planes(net, l), 0, KARG(dy), KARG(dx), POOL_ARGS(l));
 }
 
 /* --- C reference ------------------------------------------------------------------------------------ */
