@@ -212,7 +212,7 @@ static nin_net *load_model(nin_context *ctx, const char *path, int batch, nin_ch
         nin_fatal("%s", err);
     if (nin_netdef_parse(ck->config.netdef, &def, err, sizeof err) != 0)
         nin_fatal("%s: %s", path, err);
-    nin_net *net = nin_net_create(ctx, &def, ck->input, batch, ck->config.seed, 0.0f);
+    nin_net *net = nin_net_create_inference(ctx, &def, ck->input, batch);
     if (nin_net_param_count(net) != ck->params || nin_net_output_shape(net).c != ck->classes)
         nin_fatal("%s is corrupt: its network does not match its %zu parameters", path, ck->params);
     nin_net_set_params(net, ck->weights);

@@ -54,6 +54,7 @@ struct nin_net {
     nin_shape input;
     int count;
     nin_layer layers[NIN_MAX_LAYERS];
+    int inference;                    /* 1: layers share two activation buffers, no backward (create_net) */
     uint64_t seed;
     uint64_t step;                    /* training forwards so far: keys the dropout masks */
     size_t params, weights;           /* all parameters; the weights among them come first */

@@ -22,13 +22,15 @@ static const nin_layer_ops *ops_of(nin_layer_kind kind)
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
-/* A buffer of `floats` elements on the device, or on the host for the reference network. */
+/* A buffer of `floats` elements on the device, or on the host for the reference network; none for 0. */
 static void alloc_buffer(nin_net *net, size_t floats, cl_mem *device, float **host)
 {
+    if (floats == 0)
+        return;
     if (net->ctx)
         *device = nin_buffer(net->ctx, floats * sizeof(float));
     else
-        *host = nin_calloc(floats ? floats : 1, sizeof(float));
+        *host = nin_calloc(floats, sizeof(float));
 }
 
 static void layout_layers(nin_net *net, const nin_netdef *def)
@@ -79,8 +81,11 @@ static void init_params(nin_net *net, float init_std, float *params)
     }
 }
 
-nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, uint64_t seed,
-                        float init_std)
+/* A training network keeps every layer's output for the backward pass; an inference network (the memory
+ * plan of `test` and `predict`) lets the layers take turns in two buffers, each layer reading the one its
+ * predecessor wrote, and has no gradients, momentum or backward buffers. */
+static nin_net *create_net(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, uint64_t seed,
+                           float init_std, int inference)
 {
     if (batch <= 0 || input.c <= 0 || input.h <= 0 || input.w <= 0)
         nin_fatal("bad network input: batch %d of %dx%dx%d", batch, input.c, input.h, input.w);
@@ -91,6 +96,7 @@ nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input
     net->batch = batch;
     net->input = input;
     net->seed = seed;
+    net->inference = inference;
     layout_layers(net, def);
 
     size_t in_volume = nin_volume(input, batch);
@@ -98,14 +104,24 @@ nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input
     net->staging = nin_malloc(max_size(in_volume, net->max_activation) * sizeof(float));
     alloc_buffer(net, in_volume, &net->d_input, &net->h_input);
     alloc_buffer(net, net->params, &net->d_params, &net->h_params);
-    alloc_buffer(net, net->params, &net->d_grads, &net->h_grads);
-    alloc_buffer(net, net->params, &net->d_momentum, &net->h_momentum);
+    alloc_buffer(net, inference ? 0 : net->params, &net->d_grads, &net->h_grads);
+    alloc_buffer(net, inference ? 0 : net->params, &net->d_momentum, &net->h_momentum);
     alloc_buffer(net, net->workspace, &net->d_work, &net->h_work);
+    /* inference: delta[0] only receives the loss layer's gradient of the logits */
+    size_t delta = inference ? nin_volume(net->layers[net->count - 1].out, batch) : net->max_activation;
     for (int i = 0; i < 2; i++)
-        alloc_buffer(net, net->max_activation, &net->d_delta[i], &net->h_delta[i]);
+        alloc_buffer(net, inference && i ? 0 : delta, &net->d_delta[i], &net->h_delta[i]);
+    size_t largest_output = 0;
+    for (int i = 0; i < net->count; i++)
+        largest_output = max_size(largest_output, nin_volume(net->layers[i].out, batch));
     for (int i = 0; i < net->count; i++) {
         nin_layer *l = &net->layers[i];
-        alloc_buffer(net, nin_volume(l->out, batch), &l->y, &l->h_y);
+        if (!inference || i < 2)
+            alloc_buffer(net, inference ? largest_output : nin_volume(l->out, batch), &l->y, &l->h_y);
+        else if (ctx)   /* layer i shares layer i % 2's buffer; every layer holds a reference */
+            CL_CHECK(clRetainMemObject(l->y = net->layers[i % 2].y));
+        else
+            l->h_y = net->layers[i % 2].h_y;
         if (ctx && l->aux_bytes)
             l->aux = nin_buffer(ctx, l->aux_bytes);
     }
@@ -114,7 +130,8 @@ nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input
         net->d_sample_metrics = nin_buffer(ctx, 2 * batch * sizeof(float));
         net->d_metrics = nin_buffer(ctx, 2 * sizeof(float));
         net->d_bias_partial = nin_buffer(ctx, max_size(net->bias_partials, 1) * sizeof(float));
-        nin_fill_zero(ctx, net->d_momentum, net->params * sizeof(float));
+        if (!inference)
+            nin_fill_zero(ctx, net->d_momentum, net->params * sizeof(float));
         nin_fill_zero(ctx, net->d_labels, batch * sizeof(int));
     }
     float *params = nin_malloc(net->params * sizeof *params);
@@ -122,6 +139,17 @@ nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input
     nin_net_set_params(net, params);
     free(params);
     return net;
+}
+
+nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, uint64_t seed,
+                        float init_std)
+{
+    return create_net(ctx, def, input, batch, seed, init_std, 0);
+}
+
+nin_net *nin_net_create_inference(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch)
+{
+    return create_net(ctx, def, input, batch, 0, 0.0f, 1);
 }
 
 void nin_net_free(nin_net *net)
@@ -143,7 +171,8 @@ void nin_net_free(nin_net *net)
             clReleaseMemObject(net->layers[i].y);
         if (net->layers[i].aux)
             clReleaseMemObject(net->layers[i].aux);
-        free(net->layers[i].h_y);
+        if (!net->inference || i < 2)   /* an inference net's host buffers belong to layers 0 and 1 */
+            free(net->layers[i].h_y);
     }
     free(net->labels);
     free(net->staging);
@@ -344,6 +373,8 @@ void nin_net_set_output_grad(nin_net *net, const float *grad)
 
 void nin_net_backward(nin_net *net)
 {
+    if (net->inference)
+        nin_fatal("internal error: backward pass on an inference network");
     int cur = net->delta_index;
     for (int i = net->count - 1; i >= 0; i--) {
         nin_layer *l = &net->layers[i];
@@ -363,6 +394,8 @@ void nin_net_backward(nin_net *net)
 
 void nin_net_update(nin_net *net, const nin_sgd *sgd)
 {
+    if (net->inference)
+        nin_fatal("internal error: parameter update on an inference network");
     if (net->ctx)
         nin_sgd_update(net, sgd);
     else

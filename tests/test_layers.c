@@ -208,6 +208,41 @@ START_TEST(test_gemm_against_reference)
 }
 END_TEST
 
+/* The inference memory plan (layers taking turns in two buffers) computes what the training network computes
+ * in test mode, on the device and on the C reference. */
+START_TEST(test_inference_network)
+{
+    nin_context *ctx = test_context();
+    const char *netdef = "6c3p1-mp3s2-d0.3-5c1-ap2s1-4c1l-gap";
+    const nin_shape input = { 3, 9, 9 };
+    const int batch = 3;
+    nin_netdef def;
+    char err[256];
+    ck_assert_int_eq(nin_netdef_parse(netdef, &def, err, sizeof err), 0);
+    nin_net *train = test_net(ctx, netdef, input, batch);
+    size_t n_in = (size_t)batch * input.c * input.h * input.w, n_params = nin_net_param_count(train);
+    float *x = malloc(n_in * sizeof *x), *params = malloc(n_params * sizeof *params);
+    float want[3 * 4], got[3 * 4];
+    random_fill(x, n_in, 21);
+    nin_net_get_params(train, params);
+    nin_net_set_input(train, x, NULL);
+    nin_net_forward(train, 0);
+    nin_net_get_output(train, want);
+    for (int on_device = 0; on_device < 2; on_device++) {
+        nin_net *infer = nin_net_create_inference(on_device ? ctx : NULL, &def, input, batch);
+        nin_net_set_params(infer, params);
+        nin_net_set_input(infer, x, NULL);
+        nin_net_forward(infer, 0);
+        nin_net_get_output(infer, got);
+        assert_close(on_device ? "inference net, device" : "inference net, reference", got, want, 12, 1e-5);
+        nin_net_free(infer);
+    }
+    nin_net_free(train);
+    free(x);
+    free(params);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
@@ -216,6 +251,7 @@ int main(void)
     tcase_add_loop_test(tc, test_layer_against_reference, 0, 3 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
     tcase_add_test(tc, test_data_init);
+    tcase_add_test(tc, test_inference_network);
     tcase_add_loop_test(tc, test_gemm_against_reference, 0, 36);
     suite_add_tcase(s, tc);
     return run_suite(s);

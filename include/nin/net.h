@@ -68,6 +68,10 @@ typedef struct nin_net nin_net;
  * when init_std <= 0), biases 0; `seed` fixes both the init and the dropout masks. */
 nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch,
                         uint64_t seed, float init_std);
+/* The same network for forward passes only (evaluation, prediction): its layers take turns in two activation
+ * buffers, and it has no gradient buffers, so it needs a fraction of the memory. Set its parameters with
+ * nin_net_set_params; nin_net_backward and nin_net_update refuse it. */
+nin_net *nin_net_create_inference(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch);
 void nin_net_free(nin_net *net);
 
 int nin_net_batch(const nin_net *net);
