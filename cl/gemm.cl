@@ -38,15 +38,27 @@ __kernel void pack_b(__global const float *B, int b_off, int ldb, int trans, int
     vstore16(vload16(0, v), 0, panels + p_off + ((size_t)jt * K + k) * GEMM_TN);
 }
 
+/* The first `cols` (< 16) values at c, zero past them. */
+inline float16 partial_row16(__global const float *c, int cols)
+{
+    float v[GEMM_TN];
+    for (int j = 0; j < GEMM_TN; j++)
+        v[j] = j < cols ? c[j] : 0.0f;
+    return vload16(0, v);
+}
+
 /* Work-item (rb, jt): row tiles rb * tiles .. rb * tiles + tiles - 1 against the 16 columns jt of B, k in
  * blocks of k_block so that the block of B's columns stays in the L1 cache while the row tiles pass over it; C
  * accumulates across the k blocks. A is packed micro-panels (a_packed) or A itself with leading dimension lda;
  * its values are broadcast straight from memory. B[k][16 jt .. 16 jt + 15] is at
  * B + b_off + jt * b_jt_stride + k * b_k_stride: a packed panel (strides 16 K and 16) or B itself in place
- * (strides 16 and ldb), which saves the packing pass where B's rows are contiguous and the 16 columns exist. */
+ * (strides 16 and ldb), which saves the packing pass where B's rows are contiguous and the 16 columns exist.
+ * With bias_off >= 0 the last k block adds bias[bias_off + i] to row i and, with relu, clamps at 0: the
+ * convolution's bias + ReLU in the epilogue instead of another pass over C. */
 __kernel void gemm_packed(int M, int N, int K, float alpha, __global const float *A, int a_off, int lda,
                           int a_packed, __global const float *B, int b_off, int b_jt_stride, int b_k_stride,
-                          float beta, __global float *C, int c_off, int ldc, int tiles, int k_block)
+                          float beta, __global float *C, int c_off, int ldc, int tiles, int k_block,
+                          __global const float *bias, int bias_off, int relu)
 {
     int jt = get_global_id(1), j0 = jt * GEMM_TN, cols = min(GEMM_TN, N - j0);
     int it0 = get_global_id(0) * tiles, it1 = min(it0 + tiles, (M + GEMM_TM - 1) / GEMM_TM);
@@ -57,6 +69,7 @@ __kernel void gemm_packed(int M, int N, int K, float alpha, __global const float
     for (int k0 = 0; k0 < K; k0 += k_block) {
         int k1 = min(k0 + k_block, K);
         float scale_c = k0 == 0 ? beta : 1.0f;   /* later k blocks add to the first one's result */
+        int epilogue = k1 == K && bias_off >= 0;
         for (int it = it0; it < it1; it++) {
             int i0 = it * GEMM_TM, rows = min(GEMM_TM, M - i0);
             __global const float *a[GEMM_TM];
@@ -78,16 +91,20 @@ __kernel void gemm_packed(int M, int N, int K, float alpha, __global const float
             float16 acc[GEMM_TM] = { c0, c1, c2, c3, c4, c5, c6, c7 };
             for (int r = 0; r < rows; r++) {
                 __global float *c = C + (size_t)(i0 + r) * ldc + j0;
+                float16 v = alpha * acc[r];
+                if (scale_c != 0.0f)
+                    v += scale_c * (cols == GEMM_TN ? vload16(0, c) : partial_row16(c, cols));
+                if (epilogue) {
+                    v += bias[bias_off + i0 + r];
+                    v = relu ? fmax(v, 0.0f) : v;
+                }
                 if (cols == GEMM_TN) {
-                    float16 v = alpha * acc[r];
-                    if (scale_c != 0.0f)
-                        v += scale_c * vload16(0, c);
                     vstore16(v, 0, c);
                 } else {
-                    float v[GEMM_TN];
-                    vstore16(acc[r], 0, v);
+                    float out[GEMM_TN];
+                    vstore16(v, 0, out);
                     for (int j = 0; j < cols; j++)
-                        c[j] = alpha * v[j] + (scale_c != 0.0f ? scale_c * c[j] : 0.0f);
+                        c[j] = out[j];
                 }
             }
         }

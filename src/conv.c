@@ -75,18 +75,28 @@ static void im2col(nin_net *net, nin_layer *l, cl_mem x, int n0, int nc)
     NIN_RUN_2D(net->ctx, "im2col", global, NULL, KARG(x), KARG(net->d_work), WINDOW_ARGS(l, net->batch, n0, nc));
 }
 
+/* y = relu(W * col + b): one GEMM per im2col chunk (the input itself for 1x1). The tiled GEMM adds the bias
+ * and applies the ReLU as it writes y; with CLBlast that is one more pass over y. */
 static void conv_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     (void)train;
     int m = l->out.c, k = l->fan_in, area = l->out.h * l->out.w, p = net->batch * area;
-    if (!needs_im2col(l))
-        nin_gemm(net->ctx, 0, 0, m, p, k, 1.0f, net->d_params, l->weight_off, k, x, 0, p, 0.0f, l->y, 0, p);
-    for (int n0 = 0; needs_im2col(l) && n0 < net->batch; n0 += l->chunk_images) {
+    const nin_gemm_epilogue epi = { net->d_params, l->bias_off, l->def.relu };
+    int fused = nin_gemm_has_epilogue(net->ctx);
+    for (int n0 = 0; n0 < net->batch; n0 += l->chunk_images) {
         int nc = net->batch - n0 < l->chunk_images ? net->batch - n0 : l->chunk_images, pc = nc * area;
-        im2col(net, l, x, n0, nc);   /* y[:, the chunk's columns] = W * col */
-        nin_gemm(net->ctx, 0, 0, m, pc, k, 1.0f, net->d_params, l->weight_off, k, net->d_work, 0, pc, 0.0f, l->y,
-                 (size_t)n0 * area, p);
+        cl_mem col = needs_im2col(l) ? net->d_work : x;
+        if (needs_im2col(l))
+            im2col(net, l, x, n0, nc);   /* y[:, the chunk's columns] = W * col */
+        if (fused)
+            nin_gemm_bias_act(net->ctx, m, pc, k, net->d_params, l->weight_off, k, col, 0, pc, l->y,
+                              (size_t)n0 * area, p, &epi);
+        else
+            nin_gemm(net->ctx, 0, 0, m, pc, k, 1.0f, net->d_params, l->weight_off, k, col, 0, pc, 0.0f, l->y,
+                     (size_t)n0 * area, p);
     }
+    if (fused)
+        return;
     int bias_off = (int)l->bias_off, chunk = BIAS_CHUNK;
     const size_t global[2] = { (size_t)m, ((size_t)p + chunk - 1) / chunk };
     NIN_RUN_2D(net->ctx, "bias_relu_forward", global, NULL, KARG(l->y), KARG(net->d_params), KARG(bias_off), KARG(p),

@@ -533,8 +533,11 @@ static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha,
  * op(B) packed into panels in blocks of ctx->gemm_block_n columns. */
 static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, size_t k, float alpha, cl_mem a,
                          size_t a_off, size_t lda, int a_packed, int trans_b, cl_mem b, size_t b_off, size_t ldb,
-                         float beta, cl_mem c, size_t c_off, size_t ldc, cl_mem scratch, size_t panel_off)
+                         float beta, cl_mem c, size_t c_off, size_t ldc, cl_mem scratch, size_t panel_off,
+                         const nin_gemm_epilogue *epi)
 {
+    cl_mem bias = epi ? epi->bias : a;   /* without an epilogue the kernel ignores its bias argument */
+    int bias_off = epi ? (int)epi->bias_off : -1, relu = epi ? epi->relu : 0;
     int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ap = a_packed, lb = (int)ldb, tb = trans_b;
     int lc = (int)ldc, po = (int)panel_off, tiles = ctx->gemm_row_tiles, k_block = ctx->gemm_k_block;
     size_t block = in_place ? n : (size_t)ctx->gemm_block_n, row_tiles = (m + 7) / 8;
@@ -551,7 +554,8 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
         const size_t global[2] = { (row_tiles + tiles - 1) / tiles, strips }, local[2] = { 1, 1 };
         NIN_RUN_2D(ctx, "gemm_packed", global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao),
                    KARG(la), KARG(ap), KARG(src), KARG(src_off), KARG(jt_stride), KARG(k_stride), KARG(beta),
-                   KARG(c), KARG(co), KARG(lc), KARG(tiles), KARG(k_block));
+                   KARG(c), KARG(co), KARG(lc), KARG(tiles), KARG(k_block), KARG(bias), KARG(bias_off),
+                   KARG(relu));
     }
 }
 
@@ -560,9 +564,9 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
  * packed. The tuning data in ctx sets the work per work-item, the k block and the packing block. */
 static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
-                       cl_mem c, size_t c_off, size_t ldc)
+                       cl_mem c, size_t c_off, size_t ldc, const nin_gemm_epilogue *epi)
 {
-    if (!trans_a && trans_b && m * n <= NT_SPLIT_MAX_OUTPUT) {
+    if (!trans_a && trans_b && m * n <= NT_SPLIT_MAX_OUTPUT && !epi) {
         gemm_nt(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
         return;
     }
@@ -579,18 +583,22 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
     }
     if (whole)
         gemm_columns(ctx, 1, m, whole, k, alpha, a, a_off, lda, trans_a, trans_b, b, b_off, ldb, beta, c, c_off,
-                     ldc, scratch, 0);
+                     ldc, scratch, 0, epi);
     if (whole < n)
         gemm_columns(ctx, 0, m, n - whole, k, alpha, a, a_off, lda, trans_a, trans_b, b, b_off + whole, ldb, beta,
-                     c, c_off + whole, ldc, scratch, a_floats);
+                     c, c_off + whole, ldc, scratch, a_floats, epi);
 }
 
-void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-              cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
-              cl_mem c, size_t c_off, size_t ldc)
+/* Any GEMM, with or without an epilogue (tiled backend only), timed as one entry when profiling. */
+static void gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, cl_mem a,
+                 size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off,
+                 size_t ldc, const nin_gemm_epilogue *epi)
 {
     char label[64];
-    snprintf(label, sizeof label, "gemm%s%s %zux%zux%zu", trans_a ? " At" : "", trans_b ? " Bt" : "", m, n, k);
+    snprintf(label, sizeof label, "gemm%s%s%s %zux%zux%zu", trans_a ? " At" : "", trans_b ? " Bt" : "",
+             epi ? " +bias" : "", m, n, k);
+    if (epi && ctx->gemm != NIN_GEMM_TILED)
+        nin_fatal("internal error: a GEMM epilogue needs the tiled GEMM (nin_gemm_has_epilogue)");
     struct profiled *e = profile_entry(ctx, label, 2.0 * m * n * k);
     nin_profile *profile = ctx->profile;
     double start = 0.0;
@@ -600,7 +608,7 @@ void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, si
         ctx->profile = NULL;
     }
     if (ctx->gemm == NIN_GEMM_TILED)
-        gemm_tiled(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
+        gemm_tiled(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc, epi);
     else
         CL_CHECK(CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                               trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda,
@@ -610,6 +618,22 @@ void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, si
         e->seconds = nin_now() - start;
         ctx->profile = profile;
     }
+}
+
+void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+              cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+              cl_mem c, size_t c_off, size_t ldc)
+{
+    gemm(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc, NULL);
+}
+
+int nin_gemm_has_epilogue(const nin_context *ctx) { return ctx->gemm == NIN_GEMM_TILED; }
+
+void nin_gemm_bias_act(nin_context *ctx, size_t m, size_t n, size_t k, cl_mem a, size_t a_off, size_t lda,
+                           cl_mem b, size_t b_off, size_t ldb, cl_mem c, size_t c_off, size_t ldc,
+                           const nin_gemm_epilogue *epi)
+{
+    gemm(ctx, 0, 0, m, n, k, 1.0f, a, a_off, lda, b, b_off, ldb, 0.0f, c, c_off, ldc, epi);
 }
 
 void nin_gemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

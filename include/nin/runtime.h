@@ -95,6 +95,19 @@ void nin_run_kernel_2d(nin_context *ctx, const char *name, const size_t global[2
 void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
               cl_mem c, size_t c_off, size_t ldc);
+/* C = act(A * B + bias) with A, B untransposed and the bias added to each row of C, act = ReLU or identity:
+ * the convolution's forward with its bias and ReLU applied as the GEMM writes C. Only the tiled GEMM has it
+ * (nin_gemm_has_epilogue); with CLBlast the caller runs nin_gemm and a separate pass. */
+typedef struct nin_gemm_epilogue {
+    cl_mem bias;
+    size_t bias_off;
+    int relu;
+} nin_gemm_epilogue;
+int nin_gemm_has_epilogue(const nin_context *ctx);
+void nin_gemm_bias_act(nin_context *ctx, size_t m, size_t n, size_t k, cl_mem a, size_t a_off, size_t lda,
+                           cl_mem b, size_t b_off, size_t ldb, cl_mem c, size_t c_off, size_t ldc,
+                           const nin_gemm_epilogue *epi);
+
 /* The same on host memory, plain loops: the reference the device GEMM is tested against. */
 void nin_gemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                   const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
