@@ -10,32 +10,32 @@
 #define GEMM_TM 8
 #define GEMM_TN 16
 
-/* Work-item (k, it): row k of A micro-panel it, from A (trans == 0: A[i][k] at A[i * lda + k]) or from A
- * stored transposed (trans == 1: at A[k * lda + i]). */
+/* Row k of panel p of a matrix X[k][x] (k < K, x < limit), `width` x-values wide, zero past limit: X is at
+ * X[k * ld + x] (along_x, x contiguous) or at X[x * ld + k]. */
+inline void pack_panel_row(__global const float *X, int off, int ld, int along_x, int K, int limit, int width,
+                           int k, int p, __global float *panels)
+{
+    __global float *dst = panels + ((size_t)p * K + k) * width;
+    for (int w = 0; w < width; w++) {
+        int x = p * width + w;
+        dst[w] = x < limit ? X[off + (along_x ? (size_t)k * ld + x : (size_t)x * ld + k)] : 0.0f;
+    }
+}
+
+/* Work-item (k, it): row k of A micro-panel it (A[i][k] for the 8 rows i of the panel), from A (trans == 0:
+ * A[i][k] at A[i * lda + k]) or from A stored transposed (trans == 1: at A[k * lda + i]). */
 __kernel void pack_a(__global const float *A, int a_off, int lda, int trans, int M, int K, __global float *panels,
                      int p_off)
 {
-    int k = get_global_id(0), it = get_global_id(1);
-    float v[GEMM_TM];
-    for (int ii = 0; ii < GEMM_TM; ii++) {
-        int i = it * GEMM_TM + ii;
-        v[ii] = i < M ? A[a_off + (trans ? (size_t)k * lda + i : (size_t)i * lda + k)] : 0.0f;
-    }
-    vstore8(vload8(0, v), 0, panels + p_off + ((size_t)it * K + k) * GEMM_TM);
+    pack_panel_row(A, a_off, lda, trans, K, M, GEMM_TM, get_global_id(0), get_global_id(1), panels + p_off);
 }
 
-/* Work-item (k, jt): row k of panel jt, from B (trans == 0: B[k][j] at B[k * ldb + j]) or from B stored
- * transposed (trans == 1: at B[j * ldb + k]). */
+/* Work-item (k, jt): row k of panel jt (B[k][j] for the 16 columns j of the panel), from B (trans == 0:
+ * B[k][j] at B[k * ldb + j]) or from B stored transposed (trans == 1: at B[j * ldb + k]). */
 __kernel void pack_b(__global const float *B, int b_off, int ldb, int trans, int K, int N, __global float *panels,
                      int p_off)
 {
-    int k = get_global_id(0), jt = get_global_id(1);
-    float v[GEMM_TN];
-    for (int jj = 0; jj < GEMM_TN; jj++) {
-        int j = jt * GEMM_TN + jj;
-        v[jj] = j < N ? B[b_off + (trans ? (size_t)j * ldb + k : (size_t)k * ldb + j)] : 0.0f;
-    }
-    vstore16(vload16(0, v), 0, panels + p_off + ((size_t)jt * K + k) * GEMM_TN);
+    pack_panel_row(B, b_off, ldb, !trans, K, N, GEMM_TN, get_global_id(0), get_global_id(1), panels + p_off);
 }
 
 /* The first `cols` (< 16) values at c, zero past them. */
