@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <nin/dist.h>
 #include <nin/nin.h>
 #include <nin/train.h>
 #include "cli.h"
@@ -196,10 +197,12 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
     }
     if (data)
         copy_arg(cfg.data_dir, sizeof cfg.data_dir, "--data", data);
-    nin_context *ctx = nin_context_create(opt->device);
+    nin_dist_init();   /* under mpirun: one rank of a data-parallel run */
+    nin_context *ctx = nin_context_create(nin_dist_device(opt->device));
     int status = nin_train(ctx, &cfg, resume ? &ck : NULL);
     nin_checkpoint_free(&ck);
     nin_context_free(ctx);
+    nin_dist_finalize();
     return status;
 }
 
