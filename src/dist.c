@@ -118,10 +118,7 @@ nin_metrics nin_dist_train_step(nin_net *net, const nin_sgd *sgd)
     double started = MPI_Wtime();
     MPI_Allreduce(MPI_IN_PLACE, grads, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     dist.allreduce_seconds += MPI_Wtime() - started;
-    /* each rank's gradient is the mean over its share; the global batch's is the mean of those */
-    float scale = 1.0f / (float)dist.size;
-    for (size_t i = 0; i < n; i++)
-        grads[i] *= scale;
+    /* the loss gradient is divided by the global batch (nin_net_set_shard): the sum is the global mean */
     nin_net_set_grads(net, grads);
     nin_net_update(net, sgd);
     int batch = nin_net_batch(net);

@@ -96,7 +96,8 @@ void nin_net_set_momentum(nin_net *net, const float *momentum);
 void nin_net_set_input(nin_net *net, const float *images, const int *labels);
 /* This network's batch is samples [first, first + batch) of a global batch of `total` split between
  * processes (data-parallel training): dropout then draws each sample's mask by its place in the global
- * batch, the same mask it gets in one process. Default: first 0, total = batch. */
+ * batch, the same mask it gets in one process, and the loss gradient is divided by `total`, so that the
+ * processes' gradients add up to the global batch's mean. Default: first 0, total = batch. */
 void nin_net_set_shard(nin_net *net, int first, int total);
 /* Compute the gradient with respect to the input too (off by default: the first layer needs none). */
 void nin_net_want_input_grad(nin_net *net, int on);
