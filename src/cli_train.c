@@ -86,7 +86,8 @@ static const char train_usage[] =
     "  --init data|gaussian  the Gaussian init, then (data, the default) each layer rescaled to zero-mean\n"
     "                        unit-variance pre-activations on the first batch\n"
     "  --warmup N (300: steps of linear learning-rate warm-up)  --seed N (1)  --max-steps N\n"
-    "  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n";
+    "  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n"
+    "under mpirun -np N (a build with MPI): data-parallel over N ranks, --batch is the global batch\n";
 
 int cmd_train(const nin_options *opt, int argc, char **argv)
 {

@@ -448,7 +448,8 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     load_data(&r);   /* first: a missing or bad file is reported before any device work */
     setup_network(&r, input);
     r.order = nin_malloc(r.n_train * sizeof *r.order);
-    r.tty = isatty(STDOUT_FILENO);
+    /* mpirun gives the ranks a pseudo-terminal even when its own output goes to a file: lines, not a bar */
+    r.tty = isatty(STDOUT_FILENO) && nin_dist_size() == 1;
     if (resume) {
         const nin_train_state *st = &resume->state;
         if (resume->input.c != input.c || resume->input.h != input.h || resume->input.w != input.w ||
