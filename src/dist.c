@@ -158,7 +158,14 @@ double nin_dist_sync(nin_net *net)
 
 #else /* one process */
 
-void nin_dist_init(void) {}
+/* Started by mpirun as one of several processes, each would train alone and all would write the same files. */
+void nin_dist_init(void)
+{
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE") : getenv("PMI_SIZE");
+    if (size && atoi(size) > 1)
+        nin_fatal("started as one of %s MPI processes, but this nin-cl was built without MPI: configure "
+                  "--with-mpi (Debian packages libopenmpi-dev and openmpi-bin)", size);
+}
 void nin_dist_finalize(void) {}
 int nin_dist_rank(void) { return 0; }
 int nin_dist_size(void) { return 1; }
