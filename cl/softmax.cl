@@ -1,9 +1,10 @@
 /* softmax.cl - softmax cross-entropy per sample on logits z[c * N + n], and the batch sums. */
 
 /* Per sample n: sample_metrics[2n] = loss, [2n + 1] = 1 when the first arg-max is the label;
- * dz = (softmax(z) - onehot(label)) / N. */
+ * dz = (softmax(z) - onehot(label)) / total, total the global batch this batch of N is part of (N itself
+ * in one process): summed over the processes, the gradients are the global batch's mean. */
 __kernel void softmax_xent(__global const float *z, __global const int *labels, __global float *dz,
-                           __global float *sample_metrics, int C, int N)
+                           __global float *sample_metrics, int C, int N, int total)
 {
     int n = get_global_id(0), label = labels[n], best = 0;
     float max = z[n];
@@ -18,7 +19,7 @@ __kernel void softmax_xent(__global const float *z, __global const int *labels, 
     sample_metrics[2 * n] = log(sum) + max - z[label * N + n];
     sample_metrics[2 * n + 1] = best == label ? 1.0f : 0.0f;
     for (int c = 0; c < C; c++)
-        dz[c * N + n] = (exp(z[c * N + n] - max) / sum - (c == label ? 1.0f : 0.0f)) / (float)N;
+        dz[c * N + n] = (exp(z[c * N + n] - max) / sum - (c == label ? 1.0f : 0.0f)) / (float)total;
 }
 
 /* metrics[0] = total loss, metrics[1] = correct count: a single work-item, N is one batch. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <nin/dist.h>
 #include <nin/nin.h>
 #include <nin/train.h>
 #include "cli.h"
@@ -85,7 +86,8 @@ static const char train_usage[] =
     "  --init data|gaussian  the Gaussian init, then (data, the default) each layer rescaled to zero-mean\n"
     "                        unit-variance pre-activations on the first batch\n"
     "  --warmup N (300: steps of linear learning-rate warm-up)  --seed N (1)  --max-steps N\n"
-    "  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n";
+    "  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n"
+    "under mpirun -np N (a build with MPI): data-parallel over N ranks, --batch is the global batch\n";
 
 int cmd_train(const nin_options *opt, int argc, char **argv)
 {
@@ -196,10 +198,12 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
     }
     if (data)
         copy_arg(cfg.data_dir, sizeof cfg.data_dir, "--data", data);
-    nin_context *ctx = nin_context_create(opt->device);
+    nin_dist_init();   /* under mpirun: one rank of a data-parallel run */
+    nin_context *ctx = nin_context_create(nin_dist_device(opt->device));
     int status = nin_train(ctx, &cfg, resume ? &ck : NULL);
     nin_checkpoint_free(&ck);
     nin_context_free(ctx);
+    nin_dist_finalize();
     return status;
 }
 

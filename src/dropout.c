@@ -21,13 +21,24 @@ static void next_key(nin_net *net, nin_layer *l)
     l->dropout_key = nin_random_key(net->seed, (uint64_t)l->index, net->step);
 }
 
+/* The mask's geometry in the global batch (nin_net_set_shard): a map plane of this batch, the same plane
+ * of the global batch, and where this batch starts inside it, in units. */
+typedef struct mask_layout { int plane, global_plane, offset; } mask_layout;
+
+static mask_layout layout_of(const nin_net *net, const nin_layer *l)
+{
+    int area = l->in.h * l->in.w;
+    return (mask_layout){ net->batch * area, net->shard_total * area, net->shard_first * area };
+}
+
 /* out = in * mask * scale: forward (in = x) and backward (in = dy) are the same operation. */
 static void apply_mask(nin_net *net, nin_layer *l, cl_mem in, cl_mem out)
 {
     cl_ulong key = l->dropout_key;
     float scale = keep_scale(l);
+    mask_layout m = layout_of(net, l);
     NIN_RUN(net->ctx, "dropout_apply", nin_volume(l->in, net->batch), 0, KARG(in), KARG(out), KARG(key),
-            KARG(l->def.rate), KARG(scale));
+            KARG(l->def.rate), KARG(scale), KARG(m.plane), KARG(m.global_plane), KARG(m.offset));
 }
 
 static void dropout_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
@@ -50,8 +61,11 @@ static void dropout_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl
 static void apply_mask_ref(const nin_net *net, const nin_layer *l, const float *in, float *out)
 {
     float scale = keep_scale(l);
-    for (size_t i = 0; i < nin_volume(l->in, net->batch); i++)
-        out[i] = nin_random_uniform(l->dropout_key, i) < l->def.rate ? 0.0f : in[i] * scale;
+    mask_layout m = layout_of(net, l);
+    for (size_t i = 0; i < nin_volume(l->in, net->batch); i++) {
+        uint64_t unit = i / m.plane * (uint64_t)m.global_plane + m.offset + i % m.plane;
+        out[i] = nin_random_uniform(l->dropout_key, unit) < l->def.rate ? 0.0f : in[i] * scale;
+    }
 }
 
 static void dropout_forward_ref(nin_net *net, nin_layer *l, const float *x, float *y, int train)

@@ -57,6 +57,7 @@ struct nin_net {
     int inference;                    /* 1: layers share two activation buffers, no backward (create_net) */
     uint64_t seed;
     uint64_t step;                    /* training forwards so far: keys the dropout masks */
+    int shard_first, shard_total;     /* this batch is samples [first, first + batch) of shard_total */
     size_t params, weights;           /* all parameters; the weights among them come first */
     size_t workspace;                 /* floats of the shared workspace */
     size_t bias_partials;             /* floats of d_bias_partial */

@@ -97,6 +97,7 @@ static nin_net *create_net(nin_context *ctx, const nin_netdef *def, nin_shape in
     net->input = input;
     net->seed = seed;
     net->inference = inference;
+    net->shard_total = batch;
     layout_layers(net, def);
 
     size_t in_volume = nin_volume(input, batch);
@@ -226,6 +227,7 @@ static void copy_params(nin_net *net, cl_mem device, float *host, float *caller,
 void nin_net_get_params(nin_net *net, float *p) { copy_params(net, net->d_params, net->h_params, p, 0); }
 void nin_net_set_params(nin_net *net, const float *p) { copy_params(net, net->d_params, net->h_params, (float *)p, 1); }
 void nin_net_get_grads(nin_net *net, float *g) { copy_params(net, net->d_grads, net->h_grads, g, 0); }
+void nin_net_set_grads(nin_net *net, const float *g) { copy_params(net, net->d_grads, net->h_grads, (float *)g, 1); }
 void nin_net_get_momentum(nin_net *net, float *m) { copy_params(net, net->d_momentum, net->h_momentum, m, 0); }
 void nin_net_set_momentum(nin_net *net, const float *m)
 {
@@ -274,6 +276,14 @@ void nin_net_set_input(nin_net *net, const float *images, const int *labels)
         nin_write(net->ctx, net->d_labels, 0, net->batch * sizeof(int), labels);
 }
 
+void nin_net_set_shard(nin_net *net, int first, int total)
+{
+    if (first < 0 || total < first + net->batch)
+        nin_fatal("samples [%d, %d) are not inside a global batch of %d", first, first + net->batch, total);
+    net->shard_first = first;
+    net->shard_total = total;
+}
+
 void nin_net_want_input_grad(nin_net *net, int on)
 {
     net->want_input_grad = on;
@@ -300,7 +310,7 @@ void nin_net_forward(nin_net *net, int train)
     forward_layers(net, net->count, train);
 }
 
-void nin_net_init_from_data(nin_net *net, const float *images)
+void nin_net_init_from_data(nin_net *net, const float *images, nin_sum_fn *sum)
 {
     float *params = nin_malloc(net->params * sizeof *params);
     nin_net_get_params(net, params);
@@ -320,17 +330,24 @@ void nin_net_init_from_data(nin_net *net, const float *images)
             nin_read(net->ctx, l->y, 0, nin_volume(l->out, net->batch) * sizeof(float), y);
         else
             y = l->h_y;
-        for (int c = 0; c < l->out.c; c++) {   /* CNHW: map c of the whole batch is contiguous */
-            double sum = 0.0, sq = 0.0;
+        /* per map: sum and sum of squares (CNHW: map c of the whole batch is contiguous), then the count */
+        double *stats = nin_calloc(2 * l->out.c + 1, sizeof *stats);
+        for (int c = 0; c < l->out.c; c++)
             for (size_t j = 0; j < per_map; j++) {
-                sum += y[c * per_map + j];
-                sq += (double)y[c * per_map + j] * y[c * per_map + j];
+                stats[2 * c] += y[c * per_map + j];
+                stats[2 * c + 1] += (double)y[c * per_map + j] * y[c * per_map + j];
             }
-            double mean = sum / per_map, std = sqrt(fmax(sq / per_map - mean * mean, 0.0)) + 1e-6;
+        stats[2 * l->out.c] = (double)per_map;
+        if (sum)   /* the other processes' shares of the batch */
+            sum(stats, 2 * l->out.c + 1);
+        double count = stats[2 * l->out.c];
+        for (int c = 0; c < l->out.c; c++) {
+            double mean = stats[2 * c] / count, std = sqrt(fmax(stats[2 * c + 1] / count - mean * mean, 0.0)) + 1e-6;
             for (size_t j = 0; j < fan_in; j++)
                 params[l->weight_off + c * fan_in + j] /= (float)std;
             params[l->bias_off + c] = (float)((params[l->bias_off + c] - mean) / std);
         }
+        free(stats);
         nin_net_set_params(net, params);
     }
     free(params);

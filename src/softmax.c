@@ -1,5 +1,7 @@
 /* softmax.c - the loss: softmax + cross-entropy on logits (classes x batch), with the accuracy count.
- * Stable form: loss = log(sum exp(z - max)) + max - z[label]; dL/dz = (softmax(z) - onehot) / batch. */
+ * Stable form: loss = log(sum exp(z - max)) + max - z[label]; dL/dz = (softmax(z) - onehot) / batch, where
+ * batch is the global batch of a data-parallel run (nin_net_set_shard): the ranks' gradients then add up
+ * to the mean over the global batch. */
 #include <math.h>
 #include "layer.h"
 
@@ -7,7 +9,7 @@ void nin_softmax_loss(nin_net *net, cl_mem logits, cl_mem dlogits)
 {
     int classes = nin_net_output_shape(net).c;
     NIN_RUN(net->ctx, "softmax_xent", (size_t)net->batch, 0, KARG(logits), KARG(net->d_labels), KARG(dlogits),
-            KARG(net->d_sample_metrics), KARG(classes), KARG(net->batch));
+            KARG(net->d_sample_metrics), KARG(classes), KARG(net->batch), KARG(net->shard_total));
     NIN_RUN(net->ctx, "metrics_sum", 1, 1, KARG(net->d_sample_metrics), KARG(net->d_metrics), KARG(net->batch));
 }
 
@@ -31,7 +33,7 @@ void nin_softmax_loss_ref(nin_net *net, const float *logits, float *dlogits)
         correct += best == label;
         for (int c = 0; c < classes; c++) {
             double p = exp((double)logits[c * n_batch + n] - max) / sum;
-            dlogits[c * n_batch + n] = (float)((p - (c == label)) / n_batch);
+            dlogits[c * n_batch + n] = (float)((p - (c == label)) / net->shard_total);
         }
     }
     net->h_metrics[0] = (float)loss;

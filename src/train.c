@@ -3,7 +3,11 @@
  * improving, checkpoints every epoch and on SIGINT/SIGTERM, exact resume.
  *
  * The next batch is gathered, preprocessed and augmented on a host thread while the device computes the
- * current one; the only device read per step is the loss and accuracy count. */
+ * current one; the only device read per step is the loss and accuracy count.
+ *
+ * Under mpirun (dist.c) each of the N ranks takes its slice of every global batch of --batch images: the
+ * shuffle, the augmentation and the dropout masks are drawn by a sample's place in the global batch, so the
+ * run computes what one process would with the same --batch. Only rank 0 prints and writes files. */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -14,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <nin/dist.h>
 #include <nin/train.h>
 
 void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
@@ -42,7 +47,8 @@ typedef struct batch_job {
     const nin_preprocess *pre;
     const nin_dataset *data;
     const int *indices;            /* which images */
-    int count;                     /* batch size */
+    int count;                     /* images this rank computes */
+    int first;                     /* their place in the global batch: keys their augmentation */
     int augment, flip;
     uint64_t key;                  /* augmentation randomness of this batch */
     uint8_t *gathered;             /* count raw images */
@@ -82,7 +88,7 @@ static void *prepare_batch(void *arg)
     if (job->augment) {
         float *tmp = nin_malloc(dim * sizeof *tmp);
         for (int i = 0; i < job->count; i++)
-            augment_image(job->x + i * dim, tmp, s, job->key, i, job->flip);
+            augment_image(job->x + i * dim, tmp, s, job->key, job->first + i, job->flip);
         free(tmp);
     }
     return NULL;
@@ -163,6 +169,19 @@ nin_eval nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *imag
 
 /* --- the run ----------------------------------------------------------------------------------------- */
 
+/* nin_evaluate over the ranks: each evaluates its contiguous share of the images, the sums are added. */
+static nin_eval evaluate_shared(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels,
+                                int count)
+{
+    int ranks = nin_dist_size(), rank = nin_dist_rank();
+    int first = (int)((int64_t)count * rank / ranks), last = (int)((int64_t)count * (rank + 1) / ranks);
+    size_t dim = (size_t)p->shape.c * p->shape.h * p->shape.w;
+    nin_eval mine = nin_evaluate(net, p, images + (size_t)first * dim, labels + first, last - first);
+    double sums[2] = { mine.loss * mine.count, mine.acc * mine.count };
+    nin_dist_sum(sums, 2);
+    return (nin_eval){ count ? sums[0] / count : 0.0, count ? sums[1] / count : 0.0, count };
+}
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig) { stop_signal = sig; }
@@ -178,6 +197,8 @@ typedef struct run {
     nin_train_state st;
     int *order;
     int tty;
+    int share;                     /* images per rank of each global batch of cfg.batch */
+    int stop;                      /* the signal that stops the run, agreed by every rank (0: none) */
 } run;
 
 static void load_data(run *r)
@@ -240,9 +261,30 @@ static void shuffle(run *r, int epoch)
     }
 }
 
+/* The validation and test loss and accuracy, shared by the ranks. */
+static void evaluate_splits(run *r, nin_eval *val, nin_eval *test)
+{
+    size_t dim = (size_t)r->spec->channels * r->spec->height * r->spec->width;
+    *val = evaluate_shared(r->net, &r->pre, r->train.images + (size_t)r->n_train * dim, r->train.labels + r->n_train,
+                           r->n_val);
+    *test = evaluate_shared(r->net, &r->pre, r->test.images, r->test.labels, r->test.count);
+}
+
+/* Check that the ranks are still in step (they compute the same update from the same state) and put
+ * them back in step with rank 0 where a device rounded differently. */
+static void sync_ranks(run *r)
+{
+    double drift = nin_dist_sync(r->net);
+    if (drift > 0.0)
+        printf("note: the ranks' parameters had drifted up to %g apart; all now have rank 0's\n", drift);
+}
+
+/* Rank 0 writes the checkpoints: they hold the global state only, so any number of ranks resumes them. */
 static void save(run *r, const char *name)
 {
     char path[1200], err[1400];
+    if (nin_dist_rank() != 0)
+        return;
     nin_checkpoint ck = { 0 };
     ck.config = r->cfg;
     ck.input = nin_net_input_shape(r->net);
@@ -288,6 +330,8 @@ static void append_metrics(run *r, float lr, double train_loss, double train_acc
                            double secs)
 {
     char path[1200];
+    if (nin_dist_rank() != 0)
+        return;
     snprintf(path, sizeof path, "%s/metrics.csv", r->cfg.out_dir);
     int fresh = access(path, F_OK) != 0;
     FILE *f = fopen(path, "a");
@@ -309,7 +353,8 @@ static int train_epoch(run *r)
     nin_sgd sgd = { r->st.lr, r->cfg.momentum, r->cfg.weight_decay };
     batch_job jobs[2];
     for (int k = 0; k < 2; k++) {
-        batch_job_init(&jobs[k], &r->pre, &r->train, batch);
+        batch_job_init(&jobs[k], &r->pre, &r->train, r->share);
+        jobs[k].first = nin_dist_rank() * r->share;
         jobs[k].augment = r->cfg.augment;
         jobs[k].flip = !r->spec->digits;
     }
@@ -318,7 +363,7 @@ static int train_epoch(run *r)
     int stopped = 0, step = r->st.step_in_epoch;
     for (int k = 0; k < 2 && step + k < steps; k++) {
         batch_job *job = &jobs[(step + k) & 1];
-        job->indices = r->order + (size_t)(step + k) * batch;
+        job->indices = r->order + (size_t)(step + k) * batch + job->first;
         job->key = nin_random_key(r->cfg.seed, 0xa09, (uint64_t)r->st.epoch * steps + step + k);
         start_batch(job);
     }
@@ -327,13 +372,13 @@ static int train_epoch(run *r)
         finish_batch(job);
         nin_net_set_input(r->net, job->x, job->labels);
         if (step + 2 < steps) {   /* refill this buffer with the batch after next while the device works */
-            job->indices = r->order + (size_t)(step + 2) * batch;
+            job->indices = r->order + (size_t)(step + 2) * batch + job->first;
             job->key = nin_random_key(r->cfg.seed, 0xa09, (uint64_t)r->st.epoch * steps + step + 2);
             start_batch(job);
         }
         uint64_t done = nin_net_step(r->net);
         sgd.lr = done < (uint64_t)r->cfg.warmup ? r->st.lr * (float)(done + 1) / r->cfg.warmup : r->st.lr;
-        nin_metrics m = nin_net_train_step(r->net, &sgd);
+        nin_metrics m = nin_dist_train_step(r->net, &sgd);
         if (!isfinite(m.loss)) {
             char last[1100];
             snprintf(last, sizeof last, "%s/last.nin", r->cfg.out_dir);
@@ -350,7 +395,8 @@ static int train_epoch(run *r)
             last_report = nin_now();
         }
         int max_reached = r->cfg.max_steps > 0 && nin_net_step(r->net) >= (uint64_t)r->cfg.max_steps;
-        if (stop_signal || max_reached) {
+        r->stop = nin_dist_max(stop_signal);   /* every rank stops at the same step */
+        if (r->stop || max_reached) {
             r->st.step_in_epoch = step + 1;
             stopped = 1;
             for (int k = 1; k <= 2 && step + k < steps; k++)
@@ -371,7 +417,12 @@ static void setup_network(run *r, nin_shape input)
     char err[512];
     if (nin_netdef_parse(r->cfg.netdef, &def, err, sizeof err) != 0)
         nin_fatal("%s", err);
-    r->net = nin_net_create(r->ctx, &def, input, r->cfg.batch, r->cfg.seed, r->cfg.init_std);
+    int ranks = nin_dist_size();
+    if (r->cfg.batch % ranks != 0)
+        nin_fatal("--batch %d does not split evenly over %d ranks: use a multiple of %d", r->cfg.batch, ranks, ranks);
+    r->share = r->cfg.batch / ranks;
+    r->net = nin_net_create(r->ctx, &def, input, r->share, r->cfg.seed, r->cfg.init_std);
+    nin_net_set_shard(r->net, nin_dist_rank() * r->share, r->cfg.batch);
     nin_shape out = nin_net_output_shape(r->net);
     if (out.c != r->spec->classes || out.h != 1 || out.w != 1)
         nin_fatal("the network gives %dx%dx%d outputs; %s needs %d class scores (end it in %dc1-gap or %dfcl)",
@@ -397,7 +448,8 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     load_data(&r);   /* first: a missing or bad file is reported before any device work */
     setup_network(&r, input);
     r.order = nin_malloc(r.n_train * sizeof *r.order);
-    r.tty = isatty(STDOUT_FILENO);
+    /* mpirun gives the ranks a pseudo-terminal even when its own output goes to a file: lines, not a bar */
+    r.tty = isatty(STDOUT_FILENO) && nin_dist_size() == 1;
     if (resume) {
         const nin_train_state *st = &resume->state;
         if (resume->input.c != input.c || resume->input.h != input.h || resume->input.w != input.w ||
@@ -419,16 +471,17 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         r.st = resume->state;
     } else {
         nin_preprocess_fit(&r.pre, r.cfg.preprocess, input, r.train.images, r.n_train);
-        if (r.cfg.data_init) {
-            float *x = nin_malloc((size_t)r.cfg.batch * input.c * input.h * input.w * sizeof *x);
-            nin_preprocess_apply(&r.pre, r.train.images, r.cfg.batch, x);
-            nin_net_init_from_data(r.net, x);
+        if (r.cfg.data_init) {   /* on the first batch of training images, each rank its share */
+            size_t dim = (size_t)input.c * input.h * input.w;
+            float *x = nin_malloc((size_t)r.share * dim * sizeof *x);
+            nin_preprocess_apply(&r.pre, r.train.images + (size_t)nin_dist_rank() * r.share * dim, r.share, x);
+            nin_net_init_from_data(r.net, x, nin_dist_sum);
             free(x);
         }
         r.st.lr = r.cfg.lr;
         r.st.best_val_acc = -1.0f;
     }
-    if (nin_make_dirs(r.cfg.out_dir, err, sizeof err) != 0)
+    if (nin_dist_rank() == 0 && nin_make_dirs(r.cfg.out_dir, err, sizeof err) != 0)
         nin_fatal("output directory: %s", err);
     printf("nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, lr %g, "
            "preprocess %s%s, init %s, output %s%s\n",
@@ -436,6 +489,8 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
            r.cfg.batch, r.st.lr, nin_preprocess_name(r.pre.kind), r.cfg.augment ? " + augmentation" : "",
            r.cfg.data_init ? "data" : r.cfg.init_std > 0.0f ? "gaussian" : "he", r.cfg.out_dir,
            resume ? " (resumed)" : "");
+    if (nin_dist_size() > 1)
+        printf("data-parallel over %d MPI ranks: %d images per rank per step\n", nin_dist_size(), r.share);
     if (resume)
         printf("resuming at epoch %d step %d (step %llu overall)\n", r.st.epoch + 1, r.st.step_in_epoch,
                (unsigned long long)nin_net_step(r.net));
@@ -451,17 +506,17 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     while (r.st.epoch < r.cfg.epochs) {
         double epoch_start = nin_now();
         int stopped = train_epoch(&r);
-        if (stop_signal) {
+        if (r.stop) {
             save(&r, "last.nin");
-            printf("stopped by signal %d at epoch %d step %d; continue with --resume %s/last.nin\n", (int)stop_signal,
+            printf("stopped by signal %d at epoch %d step %d; continue with --resume %s/last.nin\n", r.stop,
                    r.st.epoch + 1, r.st.step_in_epoch, r.cfg.out_dir);
-            status = 128 + stop_signal;
+            status = 128 + r.stop;
             break;
         }
         if (stopped) {   /* --max-steps inside an epoch: evaluate, and keep the epoch open for --resume */
-            nin_eval val = nin_evaluate(r.net, &r.pre, r.train.images + (size_t)r.n_train * input.c * input.h * input.w,
-                                        r.train.labels + r.n_train, r.n_val);
-            nin_eval test = nin_evaluate(r.net, &r.pre, r.test.images, r.test.labels, r.test.count);
+            nin_eval val, test;
+            sync_ranks(&r);
+            evaluate_splits(&r, &val, &test);
             save(&r, "last.nin");
             printf("stopped after --max-steps %d at epoch %d step %d: train_loss=%.4f val_acc=%.4f test_acc=%.4f "
                    "test_loss=%.4f; continue with --resume %s/last.nin\n",
@@ -472,9 +527,9 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         }
         double train_loss = r.st.epoch_loss_sum / (r.st.epoch_seen ? r.st.epoch_seen : 1);
         double train_acc = (double)r.st.epoch_correct / (r.st.epoch_seen ? r.st.epoch_seen : 1);
-        nin_eval val = nin_evaluate(r.net, &r.pre, r.train.images + (size_t)r.n_train * input.c * input.h * input.w,
-                                    r.train.labels + r.n_train, r.n_val);
-        nin_eval test = nin_evaluate(r.net, &r.pre, r.test.images, r.test.labels, r.test.count);
+        sync_ranks(&r);
+        nin_eval val, test;
+        evaluate_splits(&r, &val, &test);
         r.st.epoch++;
         r.st.step_in_epoch = 0;
         r.st.epoch_loss_sum = 0.0;
@@ -500,8 +555,9 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         if (improved)
             save(&r, "best.nin");
         save(&r, "last.nin");
-        if (stop_signal) {   /* arrived during the evaluation or the save */
-            status = 128 + stop_signal;
+        r.stop = nin_dist_max(stop_signal);
+        if (r.stop) {   /* arrived during the evaluation or the save */
+            status = 128 + r.stop;
             break;
         }
         if (r.st.lr < r.cfg.min_lr) {
@@ -510,6 +566,9 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
         }
     }
     printf("total time %.1fs; checkpoints in %s\n", nin_now() - run_start, r.cfg.out_dir);
+    if (nin_dist_size() > 1)
+        printf("gradient all-reduce: %.1fs on rank 0 (%.1f%% of the run)\n", nin_dist_allreduce_seconds(),
+               100.0 * nin_dist_allreduce_seconds() / (nin_now() - run_start));
     nin_net_free(r.net);
     nin_preprocess_free(&r.pre);
     nin_dataset_free(&r.train);

@@ -133,8 +133,8 @@ START_TEST(test_data_init)
     float *a = malloc(n_params * sizeof *a), *b = malloc(n_params * sizeof *b);
     for (size_t i = 0; i < n_in; i++)   /* inputs with a large common offset, as images have */
         x[i] = 3.0f + nin_random_normal(31, i);
-    nin_net_init_from_data(dev, x);
-    nin_net_init_from_data(ref, x);
+    nin_net_init_from_data(dev, x, NULL);
+    nin_net_init_from_data(ref, x, NULL);
     nin_net_get_params(dev, a);
     nin_net_get_params(ref, b);
     assert_close("parameters after data init", a, b, n_params, 1e-4);

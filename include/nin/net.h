@@ -88,20 +88,29 @@ size_t nin_net_weight_count(const nin_net *net);
 void nin_net_get_params(nin_net *net, float *params);
 void nin_net_set_params(nin_net *net, const float *params);
 void nin_net_get_grads(nin_net *net, float *grads);
+void nin_net_set_grads(nin_net *net, const float *grads);
 void nin_net_get_momentum(nin_net *net, float *momentum);
 void nin_net_set_momentum(nin_net *net, const float *momentum);
 
 /* Load a batch: images in NCHW order (batch x c x h x w floats), labels in [0, classes) or NULL. */
 void nin_net_set_input(nin_net *net, const float *images, const int *labels);
+/* This network's batch is samples [first, first + batch) of a global batch of `total` split between
+ * processes (data-parallel training): dropout then draws each sample's mask by its place in the global
+ * batch, the same mask it gets in one process, and the loss gradient is divided by `total`, so that the
+ * processes' gradients add up to the global batch's mean. Default: first 0, total = batch. */
+void nin_net_set_shard(nin_net *net, int first, int total);
 /* Compute the gradient with respect to the input too (off by default: the first layer needs none). */
 void nin_net_want_input_grad(nin_net *net, int on);
 
 void nin_net_forward(nin_net *net, int train);
+/* Adds `count` doubles over every process of a data-parallel run, in place (nin_dist_sum). */
+typedef void nin_sum_fn(double *values, int count);
 /* Data-dependent init: layer by layer, rescale each map's weights and set its bias so that its pre-activation
  * on this batch (NCHW images) has zero mean and unit variance. Without normalisation layers, a deep stack of
  * ReLU layers otherwise starts with nearly input-independent features (the ReLU means add up) and sits at
- * loss ln(C) for hundreds of steps before it learns. */
-void nin_net_init_from_data(nin_net *net, const float *images);
+ * loss ln(C) for hundreds of steps before it learns. With `sum` (else NULL), the batch is split between
+ * processes and the statistics are those of the whole batch. */
+void nin_net_init_from_data(nin_net *net, const float *images, nin_sum_fn *sum);
 /* Softmax cross-entropy on the output (which must be classes x 1 x 1); sets the output gradient.
  * Waits for the device: the loss is the one value a step reads back. */
 nin_metrics nin_net_loss(nin_net *net);

@@ -1,0 +1,190 @@
+/* dist.c - data-parallel training over MPI (see nin/dist.h). Every rank holds the whole network; the
+ * parameter, gradient and momentum buffers are each one contiguous array, so averaging the gradients is
+ * one read-back, one MPI_Allreduce of the whole buffer and one write. Without MPI the functions at the end
+ * of the file are the single-process identities. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include <nin/dist.h>
+#include <nin/error.h>
+#include <nin/runtime.h>
+
+#ifdef HAVE_MPI
+#include <math.h>
+#include <mpi.h>
+
+static struct {
+    int active;              /* MPI_Init was called */
+    int rank, size, local_rank;
+    float *buffer;           /* host copy of a parameter-sized buffer */
+    size_t buffer_size;
+    double allreduce_seconds;
+} dist = { 0, 0, 1, 0, NULL, 0, 0.0 };
+
+/* Open MPI's mpirun, PMIx launchers (srun among them) and MPICH's hydra each set one of these. */
+static int launched_by_mpi(void)
+{
+    const char *vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK" };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i]))
+            return 1;
+    return 0;
+}
+
+void nin_dist_init(void)
+{
+    if (dist.active || !launched_by_mpi())
+        return;
+    int provided;
+    /* only the main thread calls MPI; the batch loader threads never do */
+    MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+    dist.active = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &dist.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &dist.size);
+    MPI_Comm host;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host);
+    MPI_Comm_rank(host, &dist.local_rank);
+    MPI_Comm_free(&host);
+    if (dist.rank != 0 && !freopen("/dev/null", "w", stdout))
+        nin_fatal("rank %d: cannot silence its standard output", dist.rank);
+}
+
+void nin_dist_finalize(void)
+{
+    if (!dist.active)
+        return;
+    free(dist.buffer);
+    dist.buffer = NULL;
+    dist.buffer_size = 0;
+    MPI_Finalize();
+    dist.active = 0;
+}
+
+int nin_dist_rank(void) { return dist.rank; }
+int nin_dist_size(void) { return dist.size; }
+
+int nin_dist_device(int requested)
+{
+    if (requested >= 0 || dist.size == 1)
+        return requested;
+    nin_device_info *devices;
+    int count = nin_list_devices(&devices), gpus = 0, chosen = -1;
+    for (int i = 0; i < count; i++)
+        gpus += devices[i].type == CL_DEVICE_TYPE_GPU;
+    for (int i = 0, seen = 0; i < count && gpus > 0; i++)
+        if (devices[i].type == CL_DEVICE_TYPE_GPU && seen++ == dist.local_rank % gpus)
+            chosen = devices[i].index;
+    free(devices);
+    return chosen;
+}
+
+void nin_dist_sum(double *values, int count)
+{
+    if (dist.size > 1)
+        MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+int nin_dist_max(int value)
+{
+    if (dist.size > 1)
+        MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return value;
+}
+
+/* The host buffer for `floats` values, kept from step to step. */
+static float *host_buffer(size_t floats)
+{
+    if (floats > dist.buffer_size) {
+        free(dist.buffer);
+        dist.buffer = nin_malloc(floats * sizeof(float));
+        dist.buffer_size = floats;
+    }
+    return dist.buffer;
+}
+
+nin_metrics nin_dist_train_step(nin_net *net, const nin_sgd *sgd)
+{
+    if (dist.size == 1)
+        return nin_net_train_step(net, sgd);
+    size_t n = nin_net_param_count(net);
+    if (n > (size_t)2147483647)
+        nin_fatal("%zu parameters are more than one MPI_Allreduce can average", n);
+    float *grads = host_buffer(n);
+    nin_net_forward(net, 1);
+    nin_metrics local = nin_net_loss(net);
+    nin_net_backward(net);
+    nin_net_get_grads(net, grads);
+    double started = MPI_Wtime();
+    MPI_Allreduce(MPI_IN_PLACE, grads, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    dist.allreduce_seconds += MPI_Wtime() - started;
+    /* the loss gradient is divided by the global batch (nin_net_set_shard): the sum is the global mean */
+    nin_net_set_grads(net, grads);
+    nin_net_update(net, sgd);
+    int batch = nin_net_batch(net);
+    double sums[2] = { (double)local.loss * batch, local.correct };
+    nin_dist_sum(sums, 2);
+    return (nin_metrics){ (float)(sums[0] / ((double)batch * dist.size)), (int)sums[1] };
+}
+
+double nin_dist_allreduce_seconds(void) { return dist.allreduce_seconds; }
+
+/* Broadcast rank 0's copy of a parameter-sized buffer; returns max |mine - rank 0's| over the ranks. */
+static double broadcast_params(nin_net *net, void (*get)(nin_net *, float *), void (*set)(nin_net *, const float *))
+{
+    size_t n = nin_net_param_count(net);
+    float *mine = nin_malloc(n * sizeof *mine), *root = host_buffer(n);
+    get(net, mine);
+    memcpy(root, mine, n * sizeof *mine);
+    MPI_Bcast(root, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+    double diff = 0.0;
+    for (size_t i = 0; i < n; i++)
+        diff = fmax(diff, fabs((double)mine[i] - root[i]));
+    if (diff > 0.0)
+        set(net, root);
+    free(mine);
+    MPI_Allreduce(MPI_IN_PLACE, &diff, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    return diff;
+}
+
+double nin_dist_sync(nin_net *net)
+{
+    if (dist.size == 1)
+        return 0.0;
+    double diff = broadcast_params(net, nin_net_get_params, nin_net_set_params);
+    broadcast_params(net, nin_net_get_momentum, nin_net_set_momentum);
+    return diff;
+}
+
+#else /* one process */
+
+/* Started by mpirun as one of several processes, each would train alone and all would write the same files. */
+void nin_dist_init(void)
+{
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE") : getenv("PMI_SIZE");
+    if (size && atoi(size) > 1)
+        nin_fatal("started as one of %s MPI processes, but this nin-cl was built without MPI: configure "
+                  "--with-mpi (Debian packages libopenmpi-dev and openmpi-bin)", size);
+}
+void nin_dist_finalize(void) {}
+int nin_dist_rank(void) { return 0; }
+int nin_dist_size(void) { return 1; }
+int nin_dist_device(int requested) { return requested; }
+
+void nin_dist_sum(double *values, int count)
+{
+    (void)values;
+    (void)count;
+}
+
+int nin_dist_max(int value) { return value; }
+nin_metrics nin_dist_train_step(nin_net *net, const nin_sgd *sgd) { return nin_net_train_step(net, sgd); }
+double nin_dist_allreduce_seconds(void) { return 0.0; }
+
+double nin_dist_sync(nin_net *net)
+{
+    (void)net;
+    return 0.0;
+}
+
+#endif
