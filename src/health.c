@@ -254,7 +254,10 @@ nin_health_event nin_health_step(nin_health *h, nin_net *net, uint64_t step, flo
         symptom = NIN_HEALTH_CHANCE;
     else if (h->rising >= h->stall_steps)
         symptom = NIN_HEALTH_RISING;
-    if (symptom == h->active)
+    /* at chance and ignoring the input are one stall seen two ways: moving between them is no news */
+    int stall = symptom == NIN_HEALTH_CHANCE || symptom == NIN_HEALTH_DEAD;
+    int was_stall = h->active == NIN_HEALTH_CHANCE || h->active == NIN_HEALTH_DEAD;
+    if (symptom == h->active || (stall && was_stall))
         return NIN_HEALTH_OK;
     if (symptom == NIN_HEALTH_OK) {
         h->active = NIN_HEALTH_OK;
