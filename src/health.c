@@ -179,9 +179,29 @@ int nin_health_diagnose(nin_net *net, double loss, float lr, char *buf, size_t s
         return 0;
     }
     if (ignores_input(&s)) {
-        snprintf(buf, size, "the class scores are the same for every image: %.0f%% of the units of the last "
-                 "mlpconv block are dead, usually from a learning rate too high for the init; restart with a "
-                 "lower --lr (now %g), --init data or another --init-std", 100.0 * dead, lr);
+        /* dead units (a learning rate too high), or a signal that vanishes (an init std too small for the
+         * depth: the preprocessed input has unit scale, a layer far below it carries nothing) */
+        double weakest = INFINITY;
+        int weakest_layer = 0, dead_layer = -1;
+        for (int i = 0; i < last && dead_layer < 0; i++) {
+            if (net->layers[i].weights == 0)
+                continue;
+            nin_layer_stats l;
+            nin_net_layer_stats(net, i, &l);
+            if (all_maps_dead(&l))
+                dead_layer = i;
+            else if (l.std < weakest)
+                weakest = l.std, weakest_layer = i;
+        }
+        if (dead_layer < 0 && weakest < 1e-3)
+            snprintf(buf, size, "the class scores are the same for every image: the signal vanishes through the "
+                     "layers (activation std %.2g at layer %d), and so do the gradients: the init std is too small "
+                     "for this depth; restart with --init data or the default He init (--init-std 0)",
+                     weakest, weakest_layer + 1);
+        else
+            snprintf(buf, size, "the class scores are the same for every image: %.0f%% of the units of the last "
+                     "mlpconv block are dead, usually from a learning rate too high for the init; restart with a "
+                     "lower --lr (now %g), --init data or another --init-std", 100.0 * dead, lr);
         return 0;
     }
     if (fabs(loss - chance) < 1e-3) {
