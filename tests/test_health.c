@@ -48,6 +48,16 @@ static nin_health_event feed(nin_health *h, nin_net *net, uint64_t first, int st
     return NIN_HEALTH_OK;
 }
 
+/* A network whose class scores depend on the input, after one forward, and a monitor for it that needs a
+ * symptom to last 10 steps after `warmup`. */
+static nin_net *watched_net(nin_health *h, uint64_t warmup)
+{
+    nin_net *net = make_net("8c3p1-mp2-10c1l-gap", 8);
+    nin_net_forward(net, 1);
+    nin_health_init(h, 10, warmup, 10);
+    return net;
+}
+
 START_TEST(test_layer_stats)
 {
     /* class layer: zero weights, biases 0.5 and -1: map 0 is 0.5 everywhere, map 1 is dead */
@@ -112,10 +122,8 @@ END_TEST
 /* A healthy network at a loss of ln(10): the warning after stall_steps steps; it lifts when the loss moves. */
 START_TEST(test_chance_and_recovery)
 {
-    nin_net *net = make_net("8c3p1-mp2-10c1l-gap", 8);
-    nin_net_forward(net, 1);
     nin_health h;
-    nin_health_init(&h, 10, 0, 10);
+    nin_net *net = watched_net(&h, 0);
     uint64_t at = 0;
     ck_assert_int_eq(feed(&h, net, 1, 30, logf(10.0f) + 5e-4f, &at), NIN_HEALTH_CHANCE);
     ck_assert_int_eq(at, 10);
@@ -134,10 +142,8 @@ END_TEST
  * jump, step 23, and has stayed above it for 10 steps at step 32. */
 START_TEST(test_rising)
 {
-    nin_net *net = make_net("8c3p1-mp2-10c1l-gap", 8);
-    nin_net_forward(net, 1);
     nin_health h;
-    nin_health_init(&h, 10, 0, 10);
+    nin_net *net = watched_net(&h, 0);
     uint64_t at = 0;
     ck_assert_int_eq(feed(&h, net, 1, 20, 2.0f, &at), NIN_HEALTH_OK);
     ck_assert_int_eq(feed(&h, net, 21, 40, 8.0f, &at), NIN_HEALTH_RISING);
@@ -151,10 +157,8 @@ END_TEST
 /* Nothing before the end of the warm-up; NaN and Inf always. */
 START_TEST(test_warmup_and_nonfinite)
 {
-    nin_net *net = make_net("8c3p1-mp2-10c1l-gap", 8);
-    nin_net_forward(net, 1);
     nin_health h;
-    nin_health_init(&h, 10, 100, 10);
+    nin_net *net = watched_net(&h, 100);
     uint64_t at = 0;
     ck_assert_int_eq(feed(&h, net, 1, 99, logf(10.0f), &at), NIN_HEALTH_OK);
     ck_assert_int_eq(feed(&h, net, 100, 1, logf(10.0f), &at), NIN_HEALTH_CHANCE);
