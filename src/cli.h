@@ -13,8 +13,9 @@ typedef struct nin_options {
 typedef int (*nin_command_fn)(const nin_options *opt, int argc, char **argv);
 
 int cmd_train(const nin_options *opt, int argc, char **argv);     /* cli_train.c */
-/* Load --model FILE and build its network for `batch` images on the device. */
-nin_net *load_model(nin_context *ctx, const char *path, int batch, nin_checkpoint *ck);
+/* Load --model FILE and build its network for `batch` images on the device: forward-only, or with training
+ * set the whole network (gradients, every layer's output kept). */
+nin_net *load_model(nin_context *ctx, const char *path, int batch, int training, nin_checkpoint *ck);
 int cmd_test(const nin_options *opt, int argc, char **argv);
 int cmd_predict(const nin_options *opt, int argc, char **argv);
 int cmd_bench(const nin_options *opt, int argc, char **argv);     /* cli_bench.c */

@@ -75,7 +75,7 @@ int cmd_inspect(const nin_options *opt, int argc, char **argv)
 
     nin_context *ctx = nin_context_create(opt->device);
     nin_checkpoint ck;
-    nin_net *net = load_model(ctx, model, batch, &ck);
+    nin_net *net = load_model(ctx, model, batch, 1, &ck);
     const nin_dataset_spec *spec = nin_dataset_find(ck.config.dataset);
     if (!spec)
         nin_fatal("%s was trained on '%s', which nin-cl cannot load", model, ck.config.dataset);

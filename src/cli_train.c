@@ -228,7 +228,7 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
     return status;
 }
 
-nin_net *load_model(nin_context *ctx, const char *path, int batch, nin_checkpoint *ck)
+nin_net *load_model(nin_context *ctx, const char *path, int batch, int training, nin_checkpoint *ck)
 {
     char err[1400];
     nin_netdef def;
@@ -236,7 +236,8 @@ nin_net *load_model(nin_context *ctx, const char *path, int batch, nin_checkpoin
         nin_fatal("%s", err);
     if (nin_netdef_parse(ck->config.netdef, &def, err, sizeof err) != 0)
         nin_fatal("%s: %s", path, err);
-    nin_net *net = nin_net_create_inference(ctx, &def, ck->input, batch);
+    nin_net *net = training ? nin_net_create(ctx, &def, ck->input, batch, ck->config.seed, 0.0f)
+                            : nin_net_create_inference(ctx, &def, ck->input, batch);
     if (nin_net_param_count(net) != ck->params || nin_net_output_shape(net).c != ck->classes)
         nin_fatal("%s is corrupt: its network does not match its %zu parameters", path, ck->params);
     nin_net_set_params(net, ck->weights);
@@ -278,7 +279,7 @@ int cmd_test(const nin_options *opt, int argc, char **argv)
     const nin_dataset_spec *spec = find_dataset(argv[first]);
     nin_context *ctx = nin_context_create(opt->device);
     nin_checkpoint ck;
-    nin_net *net = load_model(ctx, model, 100, &ck);
+    nin_net *net = load_model(ctx, model, 100, 0, &ck);
     if (spec->classes != ck.classes || spec->channels != ck.input.c || spec->height != ck.input.h ||
         spec->width != ck.input.w)
         nin_fatal("%s was trained on %dx%dx%d images with %d classes; %s has %dx%dx%d with %d", model, ck.input.c,
@@ -307,7 +308,7 @@ int cmd_predict(const nin_options *opt, int argc, char **argv)
         nin_fatal("%s", usage);
     nin_context *ctx = nin_context_create(opt->device);
     nin_checkpoint ck;
-    nin_net *net = load_model(ctx, model, 1, &ck);
+    nin_net *net = load_model(ctx, model, 1, 0, &ck);
     const nin_dataset_spec *spec = nin_dataset_find(ck.config.dataset);
     int classes = ck.classes, top = classes < 5 ? classes : 5;
     float *x = nin_malloc((size_t)ck.input.c * ck.input.h * ck.input.w * sizeof *x), *logits = nin_malloc(classes * sizeof *logits);

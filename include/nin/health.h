@@ -26,7 +26,8 @@ typedef struct nin_layer_stats {
     size_t nonfinite;          /* NaN or Inf activations */
 } nin_layer_stats;
 
-/* Statistics of layer `layer`'s output after the last forward pass (one device read). */
+/* Statistics of layer `layer`'s output after the last forward pass (one device read), of a network from
+ * nin_net_create (an inference network keeps no layer outputs). */
 void nin_net_layer_stats(nin_net *net, int layer, nin_layer_stats *s);
 
 /* L2 norms of a layer's weights and biases in `params`, and of their gradients in `grads` (either may be
