@@ -4,7 +4,7 @@
 # at the first check, names the dead class maps and the remedy; --on-stall stop ends the run keeping the
 # checkpoints; nin-cl inspect shows the dead maps. The same network with --no-final-relu and a sane learning
 # rate learns without a warning. An absurd learning rate gives a NaN loss: one error line naming the step,
-# and last.nin keeps the last good epoch.
+# and last.nin keeps the last good epoch. Under mpirun (a build with MPI) the ranks agree on the stall.
 . "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 MAKE_DATASETS=${NIN_MAKE_DATASETS:-$(dirname "$0")/make_datasets}
 tmp=$(mktemp -d)
@@ -85,7 +85,20 @@ out=$("$NIN_CL" test --model "$tmp/nan/last.nin" mnist --data "$tmp/data" 2>&1)
 echo "$out" | grep -Eq '^test_acc=[0-9.]+ test_loss=[0-9.]+ n=64$' && ok "last.nin evaluates finitely: $out" \
     || bad "test on last.nin: $out"
 
-# 6. clear errors
+# 6. data parallel (a build with MPI): the ranks agree on the stall, only rank 0 warns, all stop at its step
+if [ "${NIN_MPI:-no}" = yes ] && command -v mpirun > /dev/null; then
+    MPIRUN="mpirun --oversubscribe -np 2 --mca btl_vader_single_copy_mechanism none"
+    [ "$(id -u)" -eq 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
+    timeout 120 $MPIRUN "$NIN_CL" $TRAIN $STALL --epochs 3 --on-stall stop --out "$tmp/mpi" > "$tmp/mpi.log" 2>&1; rc=$?
+    if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$(grep -c '^nin-cl: warning: ' "$tmp/mpi.log")" -eq 1 ] \
+        && grep -q "^stopped at step $step by --on-stall stop; " "$tmp/mpi.log" && [ -f "$tmp/mpi/stalled.nin" ]; then
+        ok "2 MPI ranks: one warning, both stopped at step $step"
+    else
+        bad "2 MPI ranks: rc=$rc (124: the ranks hung)"; cat "$tmp/mpi.log"
+    fi
+fi
+
+# 7. clear errors
 out=$("$NIN_CL" $TRAIN --on-stall later 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q -- "--on-stall takes warn or stop, not 'later'" && ok "bad --on-stall: one line" \
     || bad "--on-stall later: $out"

@@ -54,7 +54,7 @@ static nin_net *watched_net(nin_health *h, uint64_t warmup)
 {
     nin_net *net = make_net("8c3p1-mp2-10c1l-gap", 8);
     nin_net_forward(net, 1);
-    nin_health_init(h, 10, warmup, 10);
+    nin_health_init(h, 10, warmup, 10, NULL);
     return net;
 }
 
@@ -97,7 +97,7 @@ START_TEST(test_negative_bias_stall)
     nin_net *net = make_net("8c3p1-mp2-10c1-gap", 8);
     set_layer(net, 2, 1.0f, 1, -100.0f);
     nin_health h;
-    nin_health_init(&h, 10, 0, 10);
+    nin_health_init(&h, 10, 0, 10, NULL);
     uint64_t at = 0;
     nin_health_event e = NIN_HEALTH_OK;
     for (uint64_t step = 1; step <= 30 && e == NIN_HEALTH_OK; step++) {
