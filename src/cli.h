@@ -2,6 +2,9 @@
 #ifndef NIN_CLI_H
 #define NIN_CLI_H
 
+#include <nin/nin.h>
+#include <nin/train.h>
+
 typedef struct nin_options {
     int device;   /* -1: the default device */
 } nin_options;
@@ -10,10 +13,14 @@ typedef struct nin_options {
 typedef int (*nin_command_fn)(const nin_options *opt, int argc, char **argv);
 
 int cmd_train(const nin_options *opt, int argc, char **argv);     /* cli_train.c */
+/* Load --model FILE and build its network for `batch` images on the device: forward-only, or with training
+ * set the whole network (gradients, every layer's output kept). */
+nin_net *load_model(nin_context *ctx, const char *path, int batch, int training, nin_checkpoint *ck);
 int cmd_test(const nin_options *opt, int argc, char **argv);
 int cmd_predict(const nin_options *opt, int argc, char **argv);
 int cmd_bench(const nin_options *opt, int argc, char **argv);     /* cli_bench.c */
 int cmd_tune(const nin_options *opt, int argc, char **argv);
 int cmd_download(const nin_options *opt, int argc, char **argv);   /* cli_download.c */
+int cmd_inspect(const nin_options *opt, int argc, char **argv);    /* cli_inspect.c */
 
 #endif

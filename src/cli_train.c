@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <nin/dist.h>
+#include <nin/health.h>
 #include <nin/nin.h>
 #include <nin/train.h>
 #include "cli.h"
@@ -50,6 +51,7 @@ enum {
     OPT_DATA = 1000, OPT_NET, OPT_HEAD, OPT_FC_DROPOUT, OPT_NO_DROPOUT, OPT_PREPROCESS, OPT_AUGMENT, OPT_EXTRA,
     OPT_BATCH, OPT_EPOCHS, OPT_LR, OPT_MIN_LR, OPT_MOMENTUM, OPT_DECAY, OPT_INIT_STD, OPT_PATIENCE, OPT_VAL_SIZE,
     OPT_HELP, OPT_INIT, OPT_SEED, OPT_WARMUP, OPT_MAX_STEPS, OPT_TRAIN_LIMIT, OPT_OUT, OPT_RESUME, OPT_MODEL,
+    OPT_ON_STALL, OPT_STALL_STEPS, OPT_NO_FINAL_RELU,
 };
 
 static const struct option train_options[] = {
@@ -66,7 +68,9 @@ static const struct option train_options[] = {
     { "max-steps", required_argument, NULL, OPT_MAX_STEPS },
     { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT }, { "out", required_argument, NULL, OPT_OUT },
     { "resume", required_argument, NULL, OPT_RESUME }, { "help", no_argument, NULL, OPT_HELP },
-    { "init", required_argument, NULL, OPT_INIT },
+    { "init", required_argument, NULL, OPT_INIT }, { "on-stall", required_argument, NULL, OPT_ON_STALL },
+    { "stall-steps", required_argument, NULL, OPT_STALL_STEPS },
+    { "no-final-relu", no_argument, NULL, OPT_NO_FINAL_RELU },
     { NULL, 0, NULL, 0 },
 };
 
@@ -87,6 +91,11 @@ static const char train_usage[] =
     "                        unit-variance pre-activations on the first batch\n"
     "  --warmup N (300: steps of linear learning-rate warm-up)  --seed N (1)  --max-steps N\n"
     "  --train-limit N  --out DIR (runs/DATASET-DATE-TIME)  --resume FILE\n"
+    "  --no-final-relu       no ReLU on the last convolution before the class scores (a dead one stalls a run)\n"
+    "  --on-stall warn|stop  when the loss sits at ln(C), the class scores ignore the input or the loss climbs:\n"
+    "                        print a warning (default), or also stop (exit 3; the checkpoints keep the last\n"
+    "                        good epoch, the stalled network goes to DIR/stalled.nin)\n"
+    "  --stall-steps N (50)  steps a symptom must last after the warm-up before the warning\n"
     "under mpirun -np N (a build with MPI): data-parallel over N ranks, --batch is the global batch\n";
 
 int cmd_train(const nin_options *opt, int argc, char **argv)
@@ -94,7 +103,7 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
     nin_train_config cfg;
     const char *resume = NULL, *net = NULL, *head = "gap", *data = NULL, *out = NULL;
     float fc_dropout = 0.0f;
-    int no_dropout = 0, c, index = 0, lr_set = 0, min_lr_set = 0, epochs = 0, max_steps = 0;
+    int no_dropout = 0, no_final_relu = 0, stop_on_stall = 0, stall_steps = NIN_HEALTH_STALL_STEPS, c, index = 0, lr_set = 0, min_lr_set = 0, epochs = 0, max_steps = 0;
     const char *run_option = NULL;   /* an option that sets up a new run: meaningless with --resume */
     const char *dataset = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     nin_train_config_defaults(&cfg, dataset ? dataset : "");
@@ -116,6 +125,13 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
             break;
         case OPT_FC_DROPOUT: fc_dropout = parse_float("--fc-dropout", optarg, 0.0, 0.95); break;
         case OPT_NO_DROPOUT: no_dropout = 1; break;
+        case OPT_NO_FINAL_RELU: no_final_relu = 1; break;
+        case OPT_ON_STALL:
+            if (strcmp(optarg, "warn") != 0 && strcmp(optarg, "stop") != 0)
+                nin_fatal("--on-stall takes warn or stop, not '%s'", optarg);
+            stop_on_stall = strcmp(optarg, "stop") == 0;
+            break;
+        case OPT_STALL_STEPS: stall_steps = (int)parse_long("--stall-steps", optarg, 1, 1000000); break;
         case OPT_PREPROCESS:
             if (nin_preprocess_parse(optarg, &cfg.preprocess) != 0)
                 nin_fatal("--preprocess takes standardize, zca or lcn, not '%s'", optarg);
@@ -143,7 +159,8 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
             nin_fatal("unknown or incomplete option '%s' for train", argv[optind - 1]);
         }
         /* anything but these sets up a new run */
-        if (c != OPT_DATA && c != OPT_EPOCHS && c != OPT_MAX_STEPS && c != OPT_OUT && c != OPT_RESUME)
+        if (c != OPT_DATA && c != OPT_EPOCHS && c != OPT_MAX_STEPS && c != OPT_OUT && c != OPT_RESUME &&
+            c != OPT_ON_STALL && c != OPT_STALL_STEPS)
             run_option = train_options[index].name;
     }
     if (optind < argc)
@@ -158,8 +175,8 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
          * stop can change */
         char err[1400];
         if (run_option)
-            nin_fatal("--%s: --resume goes on with the checkpoint's settings; only --data, --out, --epochs and "
-                      "--max-steps can change", run_option);
+            nin_fatal("--%s: --resume goes on with the checkpoint's settings; only --data, --out, --epochs, "
+                      "--max-steps, --on-stall and --stall-steps can change", run_option);
         if (nin_checkpoint_load(resume, &ck, err, sizeof err) != 0)
             nin_fatal("%s", err);
         if (dataset && strcmp(dataset, ck.config.dataset) != 0)
@@ -186,6 +203,8 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
             nin_netdef_remove_dropout(&def);
         if (strcmp(head, "fc") == 0 && nin_netdef_fc_head(&def, fc_dropout) != 0)
             nin_fatal("--head fc needs a network that ends in <classes>c1-gap");
+        if (no_final_relu && nin_netdef_no_final_relu(&def) != 0)
+            nin_fatal("--no-final-relu: the network has no convolution or fully connected layer");
         nin_netdef_format(&def, cfg.netdef, sizeof cfg.netdef);
         if (out)
             copy_arg(cfg.out_dir, sizeof cfg.out_dir, "--out", out);
@@ -198,6 +217,8 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
     }
     if (data)
         copy_arg(cfg.data_dir, sizeof cfg.data_dir, "--data", data);
+    cfg.stop_on_stall = stop_on_stall;
+    cfg.stall_steps = stall_steps;
     nin_dist_init();   /* under mpirun: one rank of a data-parallel run */
     nin_context *ctx = nin_context_create(nin_dist_device(opt->device));
     int status = nin_train(ctx, &cfg, resume ? &ck : NULL);
@@ -207,8 +228,7 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
     return status;
 }
 
-/* Load --model FILE and build its network for `batch` images on the device. */
-static nin_net *load_model(nin_context *ctx, const char *path, int batch, nin_checkpoint *ck)
+nin_net *load_model(nin_context *ctx, const char *path, int batch, int training, nin_checkpoint *ck)
 {
     char err[1400];
     nin_netdef def;
@@ -216,7 +236,8 @@ static nin_net *load_model(nin_context *ctx, const char *path, int batch, nin_ch
         nin_fatal("%s", err);
     if (nin_netdef_parse(ck->config.netdef, &def, err, sizeof err) != 0)
         nin_fatal("%s: %s", path, err);
-    nin_net *net = nin_net_create_inference(ctx, &def, ck->input, batch);
+    nin_net *net = training ? nin_net_create(ctx, &def, ck->input, batch, ck->config.seed, 0.0f)
+                            : nin_net_create_inference(ctx, &def, ck->input, batch);
     if (nin_net_param_count(net) != ck->params || nin_net_output_shape(net).c != ck->classes)
         nin_fatal("%s is corrupt: its network does not match its %zu parameters", path, ck->params);
     nin_net_set_params(net, ck->weights);
@@ -258,7 +279,7 @@ int cmd_test(const nin_options *opt, int argc, char **argv)
     const nin_dataset_spec *spec = find_dataset(argv[first]);
     nin_context *ctx = nin_context_create(opt->device);
     nin_checkpoint ck;
-    nin_net *net = load_model(ctx, model, 100, &ck);
+    nin_net *net = load_model(ctx, model, 100, 0, &ck);
     if (spec->classes != ck.classes || spec->channels != ck.input.c || spec->height != ck.input.h ||
         spec->width != ck.input.w)
         nin_fatal("%s was trained on %dx%dx%d images with %d classes; %s has %dx%dx%d with %d", model, ck.input.c,
@@ -287,7 +308,7 @@ int cmd_predict(const nin_options *opt, int argc, char **argv)
         nin_fatal("%s", usage);
     nin_context *ctx = nin_context_create(opt->device);
     nin_checkpoint ck;
-    nin_net *net = load_model(ctx, model, 1, &ck);
+    nin_net *net = load_model(ctx, model, 1, 0, &ck);
     const nin_dataset_spec *spec = nin_dataset_find(ck.config.dataset);
     int classes = ck.classes, top = classes < 5 ? classes : 5;
     float *x = nin_malloc((size_t)ck.input.c * ck.input.h * ck.input.w * sizeof *x), *logits = nin_malloc(classes * sizeof *logits);

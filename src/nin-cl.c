@@ -26,6 +26,8 @@ static const command commands[] = {
     { "info", "print a network's layers and parameter count: info NETDEF|PRESET [C H W]", cmd_info },
     { "download", "fetch a dataset, check its MD5 sums, unpack it: download NAME [--data DIR] [--extra]",
       cmd_download },
+    { "inspect", "a checkpoint's weight and gradient norms, activations and dead units on a batch: inspect "
+      "--model FILE [--data DIR] [--batch N]", cmd_inspect },
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <nin/dist.h>
+#include <nin/health.h>
 #include <nin/train.h>
 
 void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
@@ -35,6 +36,7 @@ void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
     cfg->min_lr = cfg->lr / 200.0f;   /* stop at the third division by 10: two LR drops trained */
     cfg->warmup = 300;
     cfg->data_init = 1;
+    cfg->stall_steps = NIN_HEALTH_STALL_STEPS;
     cfg->momentum = 0.9f;
     cfg->weight_decay = 1e-4f;
     cfg->preprocess = NIN_PREPROCESS_STANDARDIZE;
@@ -199,6 +201,8 @@ typedef struct run {
     int tty;
     int share;                     /* images per rank of each global batch of cfg.batch */
     int stop;                      /* the signal that stops the run, agreed by every rank (0: none) */
+    nin_health health;             /* watches the loss of every step for a stall */
+    int stalled;                   /* --on-stall stop and the monitor warned */
 } run;
 
 static void load_data(run *r)
@@ -297,6 +301,10 @@ static void save(run *r, const char *name)
     ck.momentum = nin_malloc(ck.params * sizeof(float));
     nin_net_get_params(r->net, ck.weights);
     nin_net_get_momentum(r->net, ck.momentum);
+    if (nin_count_nonfinite(ck.weights, ck.params))   /* the last update blew up: keep the good checkpoint */
+        nin_fatal("the weights became NaN or Inf at step %llu (learning rate %g too high for this network and "
+                  "init: try a lower --lr or a longer --warmup); %s/%s was not overwritten",
+                  (unsigned long long)ck.state.step, r->st.lr, r->cfg.out_dir, name);
     snprintf(path, sizeof path, "%s/%s", r->cfg.out_dir, name);
     int status = nin_checkpoint_save(path, &ck, err, sizeof err);
     free(ck.weights);
@@ -379,14 +387,20 @@ static int train_epoch(run *r)
         uint64_t done = nin_net_step(r->net);
         sgd.lr = done < (uint64_t)r->cfg.warmup ? r->st.lr * (float)(done + 1) / r->cfg.warmup : r->st.lr;
         nin_metrics m = nin_dist_train_step(r->net, &sgd);
-        if (!isfinite(m.loss)) {
+        nin_health_event health = nin_health_step(&r->health, r->net, nin_net_step(r->net), m.loss, sgd.lr);
+        if (health == NIN_HEALTH_NONFINITE) {   /* nothing is saved: the checkpoints keep the last good state */
             char last[1100];
             snprintf(last, sizeof last, "%s/last.nin", r->cfg.out_dir);
-            nin_fatal("the loss became %f at step %llu (epoch %d): the learning rate %g is too high for this "
-                      "network and init (try a lower --lr, a longer --warmup or --init data); %s",
-                      m.loss, (unsigned long long)nin_net_step(r->net), r->st.epoch + 1, sgd.lr,
-                      access(last, F_OK) == 0 ? "last.nin holds the last good epoch" : "no epoch was completed");
+            nin_fatal("%s; %s", r->health.message, access(last, F_OK) == 0
+                      ? "last.nin and best.nin keep the last good epoch" : "no epoch was completed, nothing saved");
         }
+        if (health != NIN_HEALTH_OK && nin_dist_rank() == 0) {   /* every rank sees it; rank 0 says it */
+            fprintf(stderr, "%snin-cl: %s: %s\n", r->tty ? "\n" : "", health == NIN_HEALTH_RECOVERED ? "note" : "warning",
+                    r->health.message);
+            fflush(stderr);
+        }
+        if (health != NIN_HEALTH_OK)
+            r->stalled = r->cfg.stop_on_stall && health != NIN_HEALTH_RECOVERED;
         r->st.epoch_loss_sum += (double)m.loss * batch;
         r->st.epoch_correct += m.correct;
         r->st.epoch_seen += batch;
@@ -396,7 +410,7 @@ static int train_epoch(run *r)
         }
         int max_reached = r->cfg.max_steps > 0 && nin_net_step(r->net) >= (uint64_t)r->cfg.max_steps;
         r->stop = nin_dist_max(stop_signal);   /* every rank stops at the same step */
-        if (r->stop || max_reached) {
+        if (r->stop || max_reached || r->stalled) {
             r->st.step_in_epoch = step + 1;
             stopped = 1;
             for (int k = 1; k <= 2 && step + k < steps; k++)
@@ -438,7 +452,7 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     if (r.cfg.batch < 1 || r.cfg.batch > 65536 || r.cfg.epochs < 1 || r.cfg.patience < 1 || r.cfg.max_steps < 0 ||
         r.cfg.train_limit < 0 || r.cfg.val_size < 0 || r.cfg.warmup < 0 || !(r.cfg.lr > 0.0f) ||
         !(r.cfg.momentum >= 0.0f && r.cfg.momentum < 1.0f) || !(r.cfg.weight_decay >= 0.0f) ||
-        !(r.cfg.min_lr >= 0.0f) || !(r.cfg.init_std >= 0.0f))
+        !(r.cfg.min_lr >= 0.0f) || !(r.cfg.init_std >= 0.0f) || r.cfg.stall_steps < 1)
         nin_fatal("the run's settings are out of range (batch %d, epochs %d, lr %g, val-size %d, warmup %d)",
                   r.cfg.batch, r.cfg.epochs, r.cfg.lr, r.cfg.val_size, r.cfg.warmup);
     r.spec = nin_dataset_find(r.cfg.dataset);
@@ -448,6 +462,7 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     load_data(&r);   /* first: a missing or bad file is reported before any device work */
     setup_network(&r, input);
     r.order = nin_malloc(r.n_train * sizeof *r.order);
+    nin_health_init(&r.health, r.spec->classes, (uint64_t)r.cfg.warmup, r.cfg.stall_steps, nin_dist_sum);
     /* mpirun gives the ranks a pseudo-terminal even when its own output goes to a file: lines, not a bar */
     r.tty = isatty(STDOUT_FILENO) && nin_dist_size() == 1;
     if (resume) {
@@ -513,6 +528,14 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
             status = 128 + r.stop;
             break;
         }
+        if (r.stalled) {   /* the stalled network goes beside the checkpoints, for nin-cl inspect */
+            save(&r, "stalled.nin");
+            printf("stopped at step %llu by --on-stall stop; the checkpoints keep the last good epoch; the stalled "
+                   "network is in %s/stalled.nin (nin-cl inspect --model %s/stalled.nin)\n",
+                   (unsigned long long)nin_net_step(r.net), r.cfg.out_dir, r.cfg.out_dir);
+            status = 3;
+            break;
+        }
         if (stopped) {   /* --max-steps inside an epoch: evaluate, and keep the epoch open for --resume */
             nin_eval val, test;
             sync_ranks(&r);
@@ -551,6 +574,10 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
                r.st.epoch, train_loss, train_acc, val.loss, val.acc, test.loss, test.acc, lr_used,
                nin_now() - epoch_start);
         fflush(stdout);
+        if (!isfinite(val.loss) || !isfinite(test.loss))   /* finite weights, but activations overflow */
+            nin_fatal("the evaluation loss became NaN or Inf after epoch %d (step %llu): the learning rate %g is too "
+                      "high for this network and init (try a lower --lr or a longer --warmup); the checkpoints keep "
+                      "the last good epoch", r.st.epoch, (unsigned long long)nin_net_step(r.net), lr_used);
         append_metrics(&r, lr_used, train_loss, train_acc, val, test, nin_now() - run_start);
         if (improved)
             save(&r, "best.nin");

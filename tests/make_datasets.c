@@ -1,11 +1,11 @@
 /* make_datasets.c - write a small learnable dataset in a dataset's official file layout, for tests/formats.sh.
  *
- *     make_datasets [--bad-x-shape] DATASET DIR TRAIN_COUNT TEST_COUNT
+ *     make_datasets [--bad-x-shape] [--tiled] [--labels=N] DATASET DIR TRAIN_COUNT TEST_COUNT
  *
  * DATASET is mnist or fashion-mnist (gzipped IDX files), cifar10 (cifar-10-batches-bin/, the training records
  * spread over data_batch_1..5.bin), cifar100 (cifar-100-binary/) or svhn (train_32x32.mat and test_32x32.mat,
  * MATLAB v5 with zlib compression). --bad-x-shape, svhn only: X is written N x 32 x 32 x 3 (numpy's order)
- * instead of 32 x 32 x 3 x N, which the loader must refuse.
+ * instead of 32 x 32 x 3 x N, which the loader must refuse. --tiled: the glyph covers the whole image (below). --labels=N: only classes 0..N-1 occur.
  *
  * As in make_synthetic.py, class k is a fixed random 7x7 binary glyph (bright on dark) pasted at a random
  * place on a noisy dark canvas, in every channel: the class is in the shape, not the place. Labels are random
@@ -106,18 +106,24 @@ static void make_glyphs(int classes)
     }
 }
 
-/* Image of class k as channel planes of row-major rows (NCHW, as the loaders hand them over). */
-static void make_image(const format *f, int k, rng *r, uint8_t *img)
+/* Image of class k as channel planes of row-major rows (NCHW, as the loaders hand them over). tiled: the glyph
+ * repeats over the whole canvas from a random offset, so every part of the image shows the class (an easy
+ * set that a healthy network learns in a few dozen steps). */
+static void make_image(const format *f, int k, rng *r, int tiled, uint8_t *img)
 {
     const int top = rng_range(r, 0, f->height - GLYPH + 1), left = rng_range(r, 0, f->width - GLYPH + 1);
     for (int c = 0; c < f->channels; c++) {
         uint8_t *plane = img + (size_t)c * f->height * f->width;
         for (int i = 0; i < f->height * f->width; i++)
             plane[i] = (uint8_t)rng_range(r, 0, 60);
-        for (int y = 0; y < GLYPH; y++)
-            for (int x = 0; x < GLYPH; x++)
-                if (glyphs[k][y * GLYPH + x])
-                    plane[(top + y) * f->width + left + x] = (uint8_t)rng_range(r, 190, 256);
+        for (int y = 0; y < f->height; y++)
+            for (int x = 0; x < f->width; x++) {
+                int gy = y - top, gx = x - left;
+                if (tiled)
+                    gy = (gy + GLYPH * f->height) % GLYPH, gx = (gx + GLYPH * f->width) % GLYPH;
+                if (gy >= 0 && gy < GLYPH && gx >= 0 && gx < GLYPH && glyphs[k][gy * GLYPH + gx])
+                    plane[y * f->width + x] = (uint8_t)rng_range(r, 190, 256);
+            }
     }
 }
 
@@ -128,7 +134,7 @@ typedef struct split {
     int *labels;
 } split;
 
-static void make_split(const format *f, split *s)
+static void make_split(const format *f, int tiled, int labels, split *s)
 {
     const size_t pixels = (size_t)f->channels * f->height * f->width;
     char key[64];
@@ -140,8 +146,8 @@ static void make_split(const format *f, split *s)
     if (!s->images || !s->labels)
         die("out of memory for %ld %s images", s->count, s->name);
     for (long i = 0; i < s->count; i++) {
-        s->labels[i] = rng_range(&r, 0, f->classes);
-        make_image(f, s->labels[i], &r, s->images + (size_t)i * pixels);
+        s->labels[i] = rng_range(&r, 0, labels);
+        make_image(f, s->labels[i], &r, tiled, s->images + (size_t)i * pixels);
     }
 }
 
@@ -347,13 +353,19 @@ static long parse_count(const char *what, const char *text, long min)
 
 int main(int argc, char **argv)
 {
-    int bad_shape = 0;
-    if (argc > 1 && strcmp(argv[1], "--bad-x-shape") == 0) {
-        bad_shape = 1;
-        argv++, argc--;
+    int bad_shape = 0, tiled = 0, labels = 0;
+    for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; argv++, argc--) {
+        if (strcmp(argv[1], "--bad-x-shape") == 0)
+            bad_shape = 1;
+        else if (strcmp(argv[1], "--tiled") == 0)
+            tiled = 1;
+        else if (strncmp(argv[1], "--labels=", 9) == 0)
+            labels = (int)parse_count("--labels", argv[1] + 9, 1);
+        else
+            die("unknown option '%s'", argv[1]);
     }
     if (argc != 5)
-        die("usage: make_datasets [--bad-x-shape] mnist|fashion-mnist|cifar10|cifar100|svhn DIR TRAIN_COUNT "
+        die("usage: make_datasets [--bad-x-shape] [--tiled] [--labels=N] mnist|fashion-mnist|cifar10|cifar100|svhn DIR TRAIN_COUNT "
             "TEST_COUNT");
     const format *f = NULL;
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
@@ -368,12 +380,14 @@ int main(int argc, char **argv)
     split train = { "train", parse_count("TRAIN_COUNT", argv[3], strcmp(f->name, "cifar10") == 0 ? 5 : 1), NULL, NULL };
     split test = { "test", parse_count("TEST_COUNT", argv[4], 1), NULL, NULL };
 
+    if (labels == 0 || labels > f->classes)
+        labels = f->classes;
     make_glyphs(f->classes);
     make_dir(dir);
     split *splits[] = { &train, &test };
     for (int i = 0; i < 2; i++) {
         split *s = splits[i];
-        make_split(f, s);
+        make_split(f, tiled, labels, s);
         if (f->channels == 1)
             write_mnist(f, dir, s);
         else if (strcmp(f->name, "cifar10") == 0)

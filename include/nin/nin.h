@@ -7,4 +7,5 @@
 #include <nin/data.h>
 #include <nin/image.h>
 #include <nin/download.h>
+#include <nin/health.h>
 #endif

@@ -49,6 +49,9 @@ typedef struct nin_train_config {
     int extra;                    /* svhn: train on extra_32x32.mat too */
     int warmup;                   /* steps over which the learning rate rises linearly to lr */
     int data_init;                /* 1: nin_net_init_from_data on the first training images */
+    /* the health monitor (nin/health.h); options of one invocation, not kept in checkpoints */
+    int stall_steps;              /* steps a stall symptom must last before the warning */
+    int stop_on_stall;            /* --on-stall stop: end the run at the warning, keeping the checkpoints */
     float lr, min_lr, momentum, weight_decay, init_std;
     nin_preprocess_kind preprocess;
     uint64_t seed;
