@@ -85,7 +85,7 @@ static const char train_usage[] =
     "  --preprocess standardize|zca|lcn   (default standardize)\n"
     "  --augment             random crops (pad 4) and horizontal flips (no flips for digits)\n"
     "  --extra               svhn: also train on extra_32x32.mat\n"
-    "  --batch N (128)  --epochs N (100)  --lr F (0.07)  --min-lr F (lr/200)  --momentum F (0.9)\n"
+    "  --batch N (128)  --epochs N (100)  --lr F (0.07 x N/128)  --min-lr F (lr/200)  --momentum F (0.9)\n"
     "  --weight-decay F (1e-4)  --init-std F (0: sqrt(2/fan_in))  --patience N (3)  --val-size N (5000)\n"
     "  --init data|gaussian  the Gaussian init, then (data, the default) each layer rescaled to zero-mean\n"
     "                        unit-variance pre-activations on the first batch\n"
@@ -193,7 +193,9 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         }
     } else {
         const nin_dataset_spec *spec = find_dataset(dataset);
-        if (lr_set && !min_lr_set)
+        if (!lr_set)   /* the default is tuned for batch 128; scale it linearly with the batch (Goyal et al.) */
+            cfg.lr = cfg.lr * (float)cfg.batch / 128.0f;
+        if (!min_lr_set)
             cfg.min_lr = cfg.lr / 200.0f;
         nin_netdef def;
         char err[512];
