@@ -528,9 +528,20 @@ static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha,
 
 #define NT_SPLIT_MAX_OUTPUT 65536           /* A * B^T with a larger C: packed panels are faster */
 
+#define GEMM_PANELS_MAX_BYTES ((size_t)64 << 20)   /* packed B panels at most: bounds the scratch memory */
+
+/* Columns of op(B) packed at a time: the tuned block, fewer where k is so long that the panels would
+ * exceed GEMM_PANELS_MAX_BYTES (the weight gradients, k = every pixel of an im2col chunk). */
+static size_t packing_block(const nin_context *ctx, size_t k)
+{
+    size_t fit = GEMM_PANELS_MAX_BYTES / (k * sizeof(float)) / 16 * 16;
+    fit = fit < 16 ? 16 : fit;
+    return (size_t)ctx->gemm_block_n < fit ? (size_t)ctx->gemm_block_n : fit;
+}
+
 /* C[:, j .. j + n) = alpha op(A) op(B)[:, j .. j + n) + beta C, with A untransposed (lda) or packed into
  * micro-panels (a_packed), and B in place when it is not transposed and the 16-column strips are whole, else
- * op(B) packed into panels in blocks of ctx->gemm_block_n columns. */
+ * op(B) packed into panels in blocks of packing_block columns. */
 static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, size_t k, float alpha, cl_mem a,
                          size_t a_off, size_t lda, int a_packed, int trans_b, cl_mem b, size_t b_off, size_t ldb,
                          float beta, cl_mem c, size_t c_off, size_t ldc, cl_mem scratch, size_t panel_off,
@@ -540,7 +551,7 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
     int bias_off = epi ? (int)epi->bias_off : -1, relu = epi ? epi->relu : 0;
     int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ap = a_packed, lb = (int)ldb, tb = trans_b;
     int lc = (int)ldc, po = (int)panel_off, tiles = ctx->gemm_row_tiles, k_block = ctx->gemm_k_block;
-    size_t block = in_place ? n : (size_t)ctx->gemm_block_n, row_tiles = (m + 7) / 8;
+    size_t block = in_place ? n : packing_block(ctx, k), row_tiles = (m + 7) / 8;
     for (size_t j = 0; j < n; j += block) {
         int N = (int)(n - j < block ? n - j : block), co = (int)(c_off + j);
         int bo = (int)(b_off + (trans_b ? j * ldb : j)), jt_stride = in_place ? 16 : 16 * K;
@@ -572,7 +583,7 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
     }
     /* a transposed A is packed into micro-panels first; an untransposed one is read in place */
     size_t row_tiles = (m + 7) / 8, a_floats = trans_a ? row_tiles * 8 * k : 0, whole = trans_b ? 0 : n / 16 * 16;
-    size_t block = n - whole < (size_t)ctx->gemm_block_n ? n - whole : (size_t)ctx->gemm_block_n;
+    size_t block = n - whole < packing_block(ctx, k) ? n - whole : packing_block(ctx, k);
     cl_mem scratch = gemm_scratch(ctx, a_floats + k * ((block + 15) / 16 * 16));
     if (trans_a) {
         int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ta = trans_a, zero = 0;
