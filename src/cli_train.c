@@ -76,7 +76,7 @@ static const struct option train_options[] = {
 
 static const char train_usage[] =
     "usage: nin-cl train DATASET [options]   |   nin-cl train --resume DIR/last.nin [--data DIR]\n"
-    "datasets: mnist, fashion-mnist, cifar10, cifar100, svhn\n"
+    "datasets: mnist, fashion-mnist, cifar10, cifar100, svhn, mnist-clutter\n"
     "  --data DIR            the dataset's files (default: $NIN_DATA_DIR/NAME, ~/.local/share/nin-cl/NAME)\n"
     "  --net NETDEF|PRESET   the network (default: the dataset's preset)\n"
     "  --head gap|fc         global average pooling (default) or a fully connected head (the paper's ablation)\n"
