@@ -22,19 +22,20 @@ static const char maps_usage[] =
     "  --top K          the maps of the K most probable classes (default 3)\n"
     "  --class NAME     the map of this class (a name or index) instead\n"
     "  --rows N         draw the first N images (default 16)\n"
+    "  --scale N        draw images N times their size (default: the least that makes them 112 pixels)\n"
     "  --threshold F    localize: the largest region above min + F * (max - min) of the map (default 0.5)\n"
     "  --boxes FILE     write the boxes (image pixels, [x0, x1) x [y0, y1)) as JSON\n"
     "  --truth FILE     ground-truth boxes, one 'x0 y0 x1 y1' line per image: report IoU\n"
     "                   (default with --dataset: DIR/t10k-boxes.txt when it exists)\n";
 
-enum { OPT_MODEL = 1000, OPT_DATASET, OPT_DATA, OPT_COUNT, OPT_TOP, OPT_CLASS, OPT_ROWS, OPT_THRESHOLD, OPT_BOXES,
+enum { OPT_MODEL = 1000, OPT_DATASET, OPT_DATA, OPT_COUNT, OPT_TOP, OPT_CLASS, OPT_ROWS, OPT_SCALE, OPT_THRESHOLD, OPT_BOXES,
        OPT_TRUTH, OPT_HELP };
 
 static const struct option maps_options[] = {
     { "model", required_argument, NULL, OPT_MODEL },     { "dataset", required_argument, NULL, OPT_DATASET },
     { "data", required_argument, NULL, OPT_DATA },       { "count", required_argument, NULL, OPT_COUNT },
     { "top", required_argument, NULL, OPT_TOP },         { "class", required_argument, NULL, OPT_CLASS },
-    { "rows", required_argument, NULL, OPT_ROWS },       { "threshold", required_argument, NULL, OPT_THRESHOLD },
+    { "rows", required_argument, NULL, OPT_ROWS },       { "scale", required_argument, NULL, OPT_SCALE },       { "threshold", required_argument, NULL, OPT_THRESHOLD },
     { "boxes", required_argument, NULL, OPT_BOXES },     { "truth", required_argument, NULL, OPT_TRUTH },
     { "help", no_argument, NULL, OPT_HELP },             { NULL, 0, NULL, 0 },
 };
@@ -207,7 +208,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
 {
     const char *model = NULL, *dataset = NULL, *data = NULL, *class_name = NULL, *boxes_path = NULL;
     const char *truth_path = NULL, *out_path = NULL;
-    int count = 16, top = 3, rows = 16, c;
+    int count = 16, top = 3, rows = 16, scale = 0, c;
     float fraction = 0.5f;
     optind = 1;
     opterr = 0;
@@ -221,6 +222,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
         case OPT_TOP: top = parse_int("--top", optarg, 1, 10); break;
         case OPT_CLASS: class_name = optarg; break;
         case OPT_ROWS: rows = parse_int("--rows", optarg, 1, 256); break;
+        case OPT_SCALE: scale = parse_int("--scale", optarg, 1, 32); break;
         case OPT_THRESHOLD: {
             char *end;
             fraction = strtof(optarg, &end);
@@ -292,7 +294,8 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
     int shown_count = class_name ? 1 : top;
 
     /* the picture: one row per image, the image then its maps */
-    int scale = (TILE_MIN + (input.h > input.w ? input.h : input.w) - 1) / (input.h > input.w ? input.h : input.w);
+    int side = input.h > input.w ? input.h : input.w;
+    scale = scale ? scale : (TILE_MIN + side - 1) / side;
     int drawn_rows = rows < in.count ? rows : in.count;
     nin_image canvas = { 0 };
     if (out_path)
@@ -329,14 +332,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
         for (int i = 0; i < n; i++) {
             int index = first + i;
             const float *z = logits + (size_t)i * classes, *m = maps + (size_t)i * map_shape.c * area;
-            float max = z[0];
-            double sum = 0.0;
-            for (int k = 1; k < classes; k++)
-                max = z[k] > max ? z[k] : max;
-            for (int k = 0; k < classes; k++)
-                sum += exp(z[k] - max);
-            for (int k = 0; k < classes; k++)
-                prob[k] = (float)(exp(z[k] - max) / sum);
+            nin_softmax(z, classes, prob);
             rank_classes(prob, classes, order);
             int target = chosen >= 0 ? chosen : order[0];
             correct += in.labels && in.labels[index] == order[0];
