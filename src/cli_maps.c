@@ -184,20 +184,25 @@ static void draw_row(nin_image *canvas, int y, int scale, const nin_image *image
     nin_image_free(&tile);
 }
 
+static void write_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++)
+        fprintf(f, *s == '"' || *s == '\\' ? "\\%c" : (unsigned char)*s < 32 ? "?" : "%c", *s);
+    fputc('"', f);
+}
+
 static void write_box_json(FILE *f, int i, const maps_input *in, const nin_dataset_spec *spec, int c, float prob,
                            nin_box box, double iou)
 {
     fprintf(f, "%s\n  {\"image\": ", i ? "," : "");
     if (in->labels)
         fprintf(f, "%d, \"label\": %d", i, in->labels[i]);
-    else {
-        fputc('"', f);
-        for (const char *s = in->captions[i]; *s; s++)
-            fprintf(f, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-        fputc('"', f);
-    }
-    fprintf(f, ", \"class\": %d, \"name\": \"%s\", \"prob\": %.4f, \"box\": [%d, %d, %d, %d]", c,
-            spec ? spec->class_names[c] : "", prob, box.x0, box.y0, box.x1, box.y1);
+    else
+        write_json_string(f, in->captions[i]);
+    fprintf(f, ", \"class\": %d, \"name\": ", c);
+    write_json_string(f, spec ? spec->class_names[c] : "");
+    fprintf(f, ", \"prob\": %.4f, \"box\": [%d, %d, %d, %d]", prob, box.x0, box.y0, box.x1, box.y1);
     if (in->truth)
         fprintf(f, ", \"truth\": [%d, %d, %d, %d], \"iou\": %.4f", in->truth[i].x0, in->truth[i].y0, in->truth[i].x1,
                 in->truth[i].y1, iou);
@@ -306,7 +311,9 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
         boxes = fopen(boxes_path, "w");
         if (!boxes)
             nin_fatal("--boxes %s: cannot create it", boxes_path);
-        fprintf(boxes, "{\"model\": \"%s\", \"threshold\": %g, \"images\": [", model, fraction);
+        fprintf(boxes, "{\"model\": ");
+        write_json_string(boxes, model);
+        fprintf(boxes, ", \"threshold\": %g, \"images\": [", fraction);
     }
 
     size_t in_dim = (size_t)input.c * input.h * input.w, area = (size_t)map_shape.h * map_shape.w;
