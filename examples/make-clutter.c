@@ -1,5 +1,5 @@
 /* make-clutter.c - the "mnist-clutter" dataset: each real MNIST digit pasted at a random place on a 48x48
- * canvas of noise and stroke fragments cut from other digits, with the digit's box. A network trained on
+ * canvas of noise and fainter stroke fragments cut from other digits, with the digit's box. A network trained on
  * its image labels alone (nin-cl train mnist-clutter) can then be asked where the digit is
  * (nin-cl maps --dataset mnist-clutter), and its boxes compared with the true ones.
  *
@@ -20,6 +20,7 @@
 #define NOISE 64         /* background noise: uniform in [0, NOISE) */
 #define FRAGMENTS 4      /* stroke fragments of other digits per canvas */
 #define FRAGMENT 9       /* their side */
+#define FRAGMENT_GAIN 0.6f   /* their brightness relative to the digit's: clutter, not a second digit */
 #define INK 64           /* a digit pixel at least this bright is part of the box */
 
 typedef struct rng { uint64_t key, counter; } rng;
@@ -47,12 +48,12 @@ static void finish(FILE *f, const char *path)
         nin_fatal("%s: write failed", path);
 }
 
-/* Paste a w x h patch (rows `stride` apart) at (x, y), keeping the brighter pixel. */
-static void paste_max(uint8_t *canvas, const uint8_t *patch, int stride, int w, int h, int x, int y)
+/* Paste a w x h patch (rows `stride` apart) scaled by gain at (x, y), keeping the brighter pixel. */
+static void paste_max(uint8_t *canvas, const uint8_t *patch, int stride, int w, int h, int x, int y, float gain)
 {
     for (int j = 0; j < h; j++)
         for (int i = 0; i < w; i++) {
-            uint8_t *p = &canvas[(y + j) * SIDE + x + i], v = patch[j * stride + i];
+            uint8_t *p = &canvas[(y + j) * SIDE + x + i], v = (uint8_t)(gain * patch[j * stride + i]);
             *p = v > *p ? v : *p;
         }
 }
@@ -72,11 +73,11 @@ static void make_split(const nin_dataset *mnist, const char *out, const char *se
             const uint8_t *other = mnist->images + (size_t)below(&r, mnist->count) * DIGIT * DIGIT;
             int fx = 5 + below(&r, DIGIT - 10 - FRAGMENT + 1), fy = 5 + below(&r, DIGIT - 10 - FRAGMENT + 1);
             paste_max(canvas, other + fy * DIGIT + fx, DIGIT, FRAGMENT, FRAGMENT, below(&r, SIDE - FRAGMENT + 1),
-                      below(&r, SIDE - FRAGMENT + 1));
+                      below(&r, SIDE - FRAGMENT + 1), FRAGMENT_GAIN);
         }
         int source = n % mnist->count, x = below(&r, SIDE - DIGIT + 1), y = below(&r, SIDE - DIGIT + 1);
         const uint8_t *digit = mnist->images + (size_t)source * DIGIT * DIGIT;
-        paste_max(canvas, digit, DIGIT, DIGIT, DIGIT, x, y);
+        paste_max(canvas, digit, DIGIT, DIGIT, DIGIT, x, y, 1.0f);
         labels[n] = (uint8_t)mnist->labels[source];
         int x0 = DIGIT, y0 = DIGIT, x1 = 0, y1 = 0;
         for (int j = 0; j < DIGIT; j++)

@@ -256,7 +256,7 @@ END_TEST
 /* mnist-clutter from real MNIST, a "brightness" network (every class map is the image smoothed by a 9x9
  * box, so its largest bright region tends to be the digit, though fragments touching it merge with it):
  * nin-cl maps must report the mean IoU of the boxes it writes, and that IoU is what these 24 images gave
- * when this test was written (0.47), not less. */
+ * when this test was written (0.58), not less. */
 START_TEST(test_clutter_iou)
 {
     const char *mnist = env_or("NIN_MNIST_DIR", "/work/shared/datasets/mnist");
@@ -311,7 +311,7 @@ START_TEST(test_clutter_iou)
     ck_assert_int_eq(n, 24);
     ck_assert_double_eq_tol(reported_mean, sum / n, 1e-4);
     ck_assert_double_eq_tol(reported_hits, (double)hits / n, 1e-4);
-    ck_assert_msg(sum / n > 0.45, "the brightness maps localize badly: mean IoU %.3f", sum / n);
+    ck_assert_msg(sum / n > 0.55, "the brightness maps localize badly: mean IoU %.3f", sum / n);
     nin_image loaded;
     char err[1024];
     ck_assert(nin_image_load(out, &loaded, err, sizeof err) == 0);
