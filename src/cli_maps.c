@@ -140,14 +140,21 @@ static void rank_classes(const float *prob, int classes, int *order)
         }
 }
 
+/* The class maps of one image and where their cells lie on the network's input. */
+typedef struct class_maps {
+    const float *values;     /* classes x h x w */
+    nin_shape shape;
+    float stride, offset;    /* cell i is centred on input pixel stride * i + offset */
+} class_maps;
+
 /* Draw one row: the image with its boxes, then each shown class's map over it, on a shared colour scale
  * (so a weak class looks weak next to the predicted one). */
 static void draw_row(nin_image *canvas, int y, int scale, const nin_image *image, const char *caption,
-                     const float *maps, nin_shape map_shape, const int *shown, int shown_count, const float *prob,
+                     class_maps maps, const int *shown, int shown_count, const float *prob,
                      const nin_dataset_spec *spec, nin_box box, const nin_box *truth, nin_shape input)
 {
     int th = input.h * scale, tw = input.w * scale;
-    size_t area = (size_t)map_shape.h * map_shape.w;
+    size_t area = (size_t)maps.shape.h * maps.shape.w;
     nin_image tile;
     nin_image_convert(image, 3, th, tw, &tile);
     char label[96];
@@ -165,13 +172,15 @@ static void draw_row(nin_image *canvas, int y, int scale, const nin_image *image
     float lo = INFINITY, hi = -INFINITY;
     for (int k = 0; k < shown_count; k++)
         for (size_t j = 0; j < area; j++) {
-            lo = fminf(lo, maps[shown[k] * area + j]);
-            hi = fmaxf(hi, maps[shown[k] * area + j]);
+            lo = fminf(lo, maps.values[shown[k] * area + j]);
+            hi = fmaxf(hi, maps.values[shown[k] * area + j]);
         }
     float *heat = nin_malloc((size_t)th * tw * sizeof *heat);
     for (int k = 0; k < shown_count; k++) {
         int x = GAP + (k + 1) * (tw + GAP);
-        nin_upsample_bilinear(maps + shown[k] * area, map_shape.h, map_shape.w, heat, th, tw);
+        /* tile pixel X shows input position (X + 0.5) / scale - 0.5 */
+        nin_upsample_bilinear(maps.values + shown[k] * area, maps.shape.h, maps.shape.w, heat, th, tw,
+                              maps.stride * scale, (maps.offset + 0.5f) * scale - 0.5f);
         nin_draw_heatmap(canvas, x, y + LABEL_H, &tile, heat, lo, hi, 0.6f);
         if (k == 0)
             nin_draw_rect(canvas, x + drawn.x0, y + LABEL_H + drawn.y0, drawn.x1 - drawn.x0, drawn.y1 - drawn.y0, 2,
@@ -294,6 +303,8 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
         nin_fatal("%s does not end in global average pooling (%s): it has no class confidence maps", model,
                   ck.config.netdef);
     nin_shape input = ck.input, map_shape = nin_net_layer_output_shape(net, layer);
+    float map_stride, map_offset;
+    nin_map_geometry(&def, layer, &map_stride, &map_offset);
     int classes = ck.classes, chosen = class_name ? find_class(class_name, spec, classes) : -1;
     top = top < classes ? top : classes;
     int shown_count = class_name ? 1 : top;
@@ -343,7 +354,8 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
             rank_classes(prob, classes, order);
             int target = chosen >= 0 ? chosen : order[0];
             correct += in.labels && in.labels[index] == order[0];
-            nin_upsample_bilinear(m + target * area, map_shape.h, map_shape.w, heat, input.h, input.w);
+            nin_upsample_bilinear(m + target * area, map_shape.h, map_shape.w, heat, input.h, input.w, map_stride,
+                                  map_offset);
             nin_box found = nin_localize(heat, input.h, input.w, fraction);   /* in network-input pixels */
             nin_box box = nin_box_scale(found, input.h, input.w, in.images[index].height, in.images[index].width);
             double iou = in.truth ? nin_box_iou(box, in.truth[index]) : 0.0;
@@ -353,7 +365,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
                 write_box_json(boxes, index, &in, spec, target, prob[target], box, iou);
             if (out_path && index < drawn_rows)
                 draw_row(&canvas, GAP + index * (LABEL_H + input.h * scale + GAP), scale, &in.images[index],
-                         in.captions[index], m, map_shape, chosen >= 0 ? &chosen : order, shown_count, prob, spec,
+                         in.captions[index], (class_maps){ m, map_shape, map_stride, map_offset }, chosen >= 0 ? &chosen : order, shown_count, prob, spec,
                          found, in.truth ? &in.truth[index] : NULL, input);
             if (!dataset)
                 printf("%s: %s %.4f, box %d %d %d %d\n", in.captions[index],

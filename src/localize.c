@@ -13,14 +13,30 @@ int nin_confidence_layer(const nin_net *net)
     return last - 1;
 }
 
-void nin_upsample_bilinear(const float *map, int mh, int mw, float *out, int h, int w)
+void nin_map_geometry(const nin_netdef *def, int layer, float *stride, float *offset)
+{
+    /* compose, layer by layer, "output cell i is centred on input position s * i + o" */
+    float a = 1.0f, b = 0.0f;
+    for (int i = 0; i <= layer && i < def->count; i++) {
+        const nin_layer_def *l = &def->layers[i];
+        if (l->kind != NIN_CONV && l->kind != NIN_MAXPOOL && l->kind != NIN_AVGPOOL)
+            continue;
+        float o = (float)(l->size - 1) / 2.0f - (float)(l->kind == NIN_CONV ? l->pad : 0);
+        b += a * o;
+        a *= (float)l->stride;
+    }
+    *stride = a;
+    *offset = b;
+}
+
+void nin_upsample_bilinear(const float *map, int mh, int mw, float *out, int h, int w, float stride, float offset)
 {
     for (int y = 0; y < h; y++) {
-        float sy = fminf(fmaxf(((float)y + 0.5f) * (float)mh / (float)h - 0.5f, 0.0f), (float)(mh - 1));
+        float sy = fminf(fmaxf(((float)y - offset) / stride, 0.0f), (float)(mh - 1));
         int y0 = (int)sy, y1 = y0 + 1 < mh ? y0 + 1 : y0;
         float fy = sy - (float)y0;
         for (int x = 0; x < w; x++) {
-            float sx = fminf(fmaxf(((float)x + 0.5f) * (float)mw / (float)w - 0.5f, 0.0f), (float)(mw - 1));
+            float sx = fminf(fmaxf(((float)x - offset) / stride, 0.0f), (float)(mw - 1));
             int x0 = (int)sx, x1 = x0 + 1 < mw ? x0 + 1 : x0;
             float fx = sx - (float)x0;
             float top = map[y0 * mw + x0] + fx * (map[y0 * mw + x1] - map[y0 * mw + x0]);

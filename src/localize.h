@@ -10,8 +10,13 @@ typedef struct nin_box { int x0, y0, x1, y1; } nin_box;   /* the pixels [x0, x1)
 /* The layer whose output maps the final "gap" averages into class scores, or -1 when the network does not
  * end in global average pooling. */
 int nin_confidence_layer(const nin_net *net);
-/* Bilinear upsampling of an mh x mw map to h x w with pixel centres aligned (PyTorch's align_corners=False). */
-void nin_upsample_bilinear(const float *map, int mh, int mw, float *out, int h, int w);
+/* Where the output maps of layer `layer` of def lie on the input: cell i is centred on input pixel
+ * stride * i + offset, the centre of its receptive field (convolutions and pools; other layers keep it). */
+void nin_map_geometry(const nin_netdef *def, int layer, float *stride, float *offset);
+/* Bilinear upsampling of an mh x mw map to h x w where cell i is centred on pixel stride * i + offset (in
+ * both directions); beyond the outermost centres the edge values hold. stride = w / mw and
+ * offset = (stride - 1) / 2 is PyTorch's align_corners=False. */
+void nin_upsample_bilinear(const float *map, int mh, int mw, float *out, int h, int w, float stride, float offset);
 /* Threshold an h x w map at min + fraction * (max - min) and return the bounding box of the largest
  * 8-connected region above it (ties: the first found in row-major order). */
 nin_box nin_localize(const float *heat, int h, int w, float fraction);

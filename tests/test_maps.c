@@ -52,12 +52,12 @@ START_TEST(test_upsample)
     float map[16] = { 0 }, out[32 * 32];
     for (int i = 0; i < 16; i++)
         map[i] = 3.0f;
-    nin_upsample_bilinear(map, 4, 4, out, 32, 32);
+    nin_upsample_bilinear(map, 4, 4, out, 32, 32, 8.0f, 3.5f);
     for (int i = 0; i < 32 * 32; i++)
         ck_assert_float_eq_tol(out[i], 3.0f, 1e-6f);
     memset(map, 0, sizeof map);
     map[2 * 4 + 1] = 1.0f;   /* row 2, column 1: pixels y 16..23, x 8..15 */
-    nin_upsample_bilinear(map, 4, 4, out, 32, 32);
+    nin_upsample_bilinear(map, 4, 4, out, 32, 32, 8.0f, 3.5f);
     int best = 0;
     for (int i = 1; i < 32 * 32; i++)
         best = out[i] > out[best] ? i : best;
@@ -66,6 +66,26 @@ START_TEST(test_upsample)
     ck_assert_int_ge(best % 32, 8);
     ck_assert_int_le(best % 32, 15);
     ck_assert_float_ge(out[best], 0.85f);   /* no pixel centre falls on the cell centre */
+    /* cells centred on pixels 3, 7, 11, 15 (stride 4, offset 3): exact there, linear between, edges held */
+    float row[4] = { 0.0f, 4.0f, 8.0f, 0.0f }, line[16];
+    nin_upsample_bilinear(row, 1, 4, line, 1, 16, 4.0f, 3.0f);
+    ck_assert_float_eq_tol(line[0], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(line[7], 4.0f, 1e-6f);
+    ck_assert_float_eq_tol(line[9], 6.0f, 1e-6f);
+    ck_assert_float_eq_tol(line[11], 8.0f, 1e-6f);
+    ck_assert_float_eq_tol(line[15], 0.0f, 1e-6f);
+
+    /* the geometry of the maps: the MNIST preset's 7x7 maps are centred on 4i + 3 of the 28x28 input
+     * (5x5 convolutions padded by 2, two 3x3 pools of stride 2); a stride-2 convolution counts too */
+    nin_netdef def;
+    char err[256];
+    float stride, offset;
+    ck_assert(nin_netdef_parse("mnist", &def, err, sizeof err) == 0);
+    nin_map_geometry(&def, def.count - 2, &stride, &offset);
+    ck_assert(stride == 4.0f && offset == 3.0f);
+    ck_assert(nin_netdef_parse("8c3s2-mp2s2-4c1", &def, err, sizeof err) == 0);
+    nin_map_geometry(&def, 2, &stride, &offset);
+    ck_assert(stride == 4.0f && offset == 2.0f);   /* conv: 2i + 1, then pool: 2(2j + 0.5) + 1 = 4j + 2 */
 }
 END_TEST
 
@@ -169,7 +189,7 @@ START_TEST(test_planted_peak)
             ck_assert_double_eq_tol(out[c], sum / 144.0, 1e-4 * (1.0 + fabs(sum / 144.0)));
             /* the upsampled map peaks within 2 pixels of the pattern's centre, and its box holds the centre */
             int px = plants[t][2 * c], py = plants[t][2 * c + 1], best = 0;
-            nin_upsample_bilinear(maps + c * 144, 12, 12, heat, SIDE, SIDE);
+            nin_upsample_bilinear(maps + c * 144, 12, 12, heat, SIDE, SIDE, 2.0f, 1.0f);
             for (int i = 1; i < SIDE * SIDE; i++)
                 best = heat[i] > heat[best] ? i : best;
             ck_assert_msg(abs(best % SIDE - px) <= 2 && abs(best / SIDE - py) <= 2,
