@@ -332,7 +332,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
     float *x = nin_malloc((size_t)batch * in_dim * sizeof *x), *logits = nin_malloc((size_t)batch * classes * sizeof *logits);
     float *maps = nin_malloc((size_t)batch * map_shape.c * area * sizeof *maps);
     float *heat = nin_malloc(in_dim / input.c * sizeof *heat), *prob = nin_malloc(classes * sizeof *prob);
-    int *order = nin_malloc(classes * sizeof *order), correct = 0, hits = 0;
+    int *order = nin_malloc(classes * sizeof *order), correct = 0, hits = 0, pointed = 0;
     double iou_sum = 0.0;
     for (int first = 0; first < in.count; first += batch) {
         int n = in.count - first < batch ? in.count - first : batch;
@@ -361,6 +361,11 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
             double iou = in.truth ? nin_box_iou(box, in.truth[index]) : 0.0;
             iou_sum += iou;
             hits += iou >= 0.5;
+            if (in.truth) {   /* the pointing game: the box's centre falls on the object's box */
+                int cx2 = box.x0 + box.x1, cy2 = box.y0 + box.y1;   /* twice the centre */
+                const nin_box *t = &in.truth[index];
+                pointed += cx2 >= 2 * t->x0 && cx2 < 2 * t->x1 && cy2 >= 2 * t->y0 && cy2 < 2 * t->y1;
+            }
             if (boxes)
                 write_box_json(boxes, index, &in, spec, target, prob[target], box, iou);
             if (out_path && index < drawn_rows)
@@ -376,9 +381,9 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
         printf("%d test images of %s: accuracy %.4f\n", in.count, dataset, (double)correct / in.count);
     if (in.truth)
         printf("localization (%s map, threshold %.2f of its range, largest region) against %s: mean IoU %.4f, "
-               "IoU >= 0.5: %.4f (%d of %d)\n",
+               "IoU >= 0.5: %.4f (%d of %d), box centre inside the true box: %.4f\n",
                chosen >= 0 ? "the --class" : "the predicted class's", fraction, truth_path, iou_sum / in.count,
-               (double)hits / in.count, hits, in.count);
+               (double)hits / in.count, hits, in.count, (double)pointed / in.count);
     if (boxes) {
         fprintf(boxes, "\n]}\n");
         if (fclose(boxes) != 0)
