@@ -281,13 +281,11 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
             fclose(f);
             truth_path = guess;
         }
-        if (truth_path)
-            in.truth = load_truth(truth_path, in.count);
     } else {
         load_files(&in, argv + optind, argc - optind);
-        if (truth_path)
-            in.truth = load_truth(truth_path, in.count);
     }
+    if (truth_path)
+        in.truth = load_truth(truth_path, in.count);
 
     nin_context *ctx = nin_context_create(opt->device);
     nin_netdef def;
