@@ -21,6 +21,7 @@ static const char maps_usage[] =
     "  -o FILE          draw the images and their class confidence maps into a PNG\n"
     "  --top K          the maps of the K most probable classes (default 3)\n"
     "  --class NAME     the map of this class (a name or index) instead\n"
+    "  --true-class     with --dataset: the map of each image's labelled class instead\n"
     "  --rows N         draw the first N images (default 16)\n"
     "  --scale N        draw images N times their size (default: the least that makes them 112 pixels)\n"
     "  --threshold F    localize: the largest region above min + F * (max - min) of the map (default 0.5)\n"
@@ -29,7 +30,7 @@ static const char maps_usage[] =
     "                   (default with --dataset: DIR/t10k-boxes.txt when it exists)\n";
 
 enum { OPT_MODEL = 1000, OPT_DATASET, OPT_DATA, OPT_COUNT, OPT_TOP, OPT_CLASS, OPT_ROWS, OPT_SCALE, OPT_THRESHOLD, OPT_BOXES,
-       OPT_TRUTH, OPT_HELP };
+       OPT_TRUTH, OPT_TRUE_CLASS, OPT_HELP };
 
 static const struct option maps_options[] = {
     { "model", required_argument, NULL, OPT_MODEL },     { "dataset", required_argument, NULL, OPT_DATASET },
@@ -37,7 +38,7 @@ static const struct option maps_options[] = {
     { "top", required_argument, NULL, OPT_TOP },         { "class", required_argument, NULL, OPT_CLASS },
     { "rows", required_argument, NULL, OPT_ROWS },       { "scale", required_argument, NULL, OPT_SCALE },       { "threshold", required_argument, NULL, OPT_THRESHOLD },
     { "boxes", required_argument, NULL, OPT_BOXES },     { "truth", required_argument, NULL, OPT_TRUTH },
-    { "help", no_argument, NULL, OPT_HELP },             { NULL, 0, NULL, 0 },
+    { "true-class", no_argument, NULL, OPT_TRUE_CLASS }, { "help", no_argument, NULL, OPT_HELP },             { NULL, 0, NULL, 0 },
 };
 
 static int parse_int(const char *option, const char *text, int min, int max)
@@ -222,7 +223,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
 {
     const char *model = NULL, *dataset = NULL, *data = NULL, *class_name = NULL, *boxes_path = NULL;
     const char *truth_path = NULL, *out_path = NULL;
-    int count = 16, top = 3, rows = 16, scale = 0, c;
+    int count = 16, top = 3, rows = 16, scale = 0, true_class = 0, c;
     float fraction = 0.5f;
     optind = 1;
     opterr = 0;
@@ -246,6 +247,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
         }
         case OPT_BOXES: boxes_path = optarg; break;
         case OPT_TRUTH: truth_path = optarg; break;
+        case OPT_TRUE_CLASS: true_class = 1; break;
         case OPT_HELP: fputs(maps_usage, stdout); return 0;
         default: fputs(maps_usage, stderr); nin_fatal("unknown or incomplete option '%s' for maps", argv[optind - 1]);
         }
@@ -254,6 +256,8 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
         fputs(maps_usage, stderr);
         nin_fatal("maps needs --model FILE and either image files or --dataset NAME");
     }
+    if (true_class && (!dataset || class_name))
+        nin_fatal("--true-class needs --dataset (the labels) and no --class");
 
     char err[1400];
     nin_checkpoint ck;
@@ -305,7 +309,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
     nin_map_geometry(&def, layer, &map_stride, &map_offset);
     int classes = ck.classes, chosen = class_name ? find_class(class_name, spec, classes) : -1;
     top = top < classes ? top : classes;
-    int shown_count = class_name ? 1 : top;
+    int shown_count = class_name || true_class ? 1 : top;
 
     /* the picture: one row per image, the image then its maps */
     int side = input.h > input.w ? input.h : input.w;
@@ -350,7 +354,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
             const float *z = logits + (size_t)i * classes, *m = maps + (size_t)i * map_shape.c * area;
             nin_softmax(z, classes, prob);
             rank_classes(prob, classes, order);
-            int target = chosen >= 0 ? chosen : order[0];
+            int target = true_class ? in.labels[index] : chosen >= 0 ? chosen : order[0];
             correct += in.labels && in.labels[index] == order[0];
             nin_upsample_bilinear(m + target * area, map_shape.h, map_shape.w, heat, input.h, input.w, map_stride,
                                   map_offset);
@@ -368,7 +372,8 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
                 write_box_json(boxes, index, &in, spec, target, prob[target], box, iou);
             if (out_path && index < drawn_rows)
                 draw_row(&canvas, GAP + index * (LABEL_H + input.h * scale + GAP), scale, &in.images[index],
-                         in.captions[index], (class_maps){ m, map_shape, map_stride, map_offset }, chosen >= 0 ? &chosen : order, shown_count, prob, spec,
+                         in.captions[index], (class_maps){ m, map_shape, map_stride, map_offset },
+                         true_class || chosen >= 0 ? &target : order, shown_count, prob, spec,
                          found, in.truth ? &in.truth[index] : NULL, input);
             if (!dataset)
                 printf("%s: %s %.4f, box %d %d %d %d\n", in.captions[index],
@@ -380,7 +385,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
     if (in.truth)
         printf("localization (%s map, threshold %.2f of its range, largest region) against %s: mean IoU %.4f, "
                "IoU >= 0.5: %.4f (%d of %d), box centre inside the true box: %.4f\n",
-               chosen >= 0 ? "the --class" : "the predicted class's", fraction, truth_path, iou_sum / in.count,
+               true_class ? "the true class's" : chosen >= 0 ? "the --class" : "the predicted class's", fraction, truth_path, iou_sum / in.count,
                (double)hits / in.count, hits, in.count, (double)pointed / in.count);
     if (boxes) {
         fprintf(boxes, "\n]}\n");

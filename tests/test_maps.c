@@ -332,6 +332,16 @@ START_TEST(test_clutter_iou)
     ck_assert_double_eq_tol(reported_mean, sum / n, 1e-4);
     ck_assert_double_eq_tol(reported_hits, (double)hits / n, 1e-4);
     ck_assert_msg(sum / n > 0.55, "the brightness maps localize badly: mean IoU %.3f", sum / n);
+    /* every class map is the same here: the labelled class's map gives the same boxes */
+    ck_assert_int_eq(run("%s maps --model %s --dataset mnist-clutter --data %s --count 24 --true-class >%s",
+                         env_or("NIN_CL", "./nin-cl"), model, data, log),
+                     0);
+    free(text);
+    text = read_text(log);
+    line = strstr(text, "the true class's map");
+    ck_assert_msg(line && (line = strstr(line, "mean IoU ")) && sscanf(line, "mean IoU %lf", &reported_mean) == 1 &&
+                      fabs(reported_mean - sum / n) < 1e-4,
+                  "%s", text);
     nin_image loaded;
     char err[1024];
     ck_assert(nin_image_load(out, &loaded, err, sizeof err) == 0);
