@@ -65,7 +65,8 @@ done
         awk -F, -v v="$v" -v opts="$(options_of "$v")" -v paper="$(paper_error_of "$v")" '
             NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
             { err = 100 * (1 - $col["test_acc"]); last = err; if (NR == 2 || err < best) best = err }
-            END { printf "| %s | `%s` | %.2f %% | %.2f %% | %s |\n", v, opts, last, best, paper }' \
+            END { printf "| %s | %s | %.2f %% | %.2f %% | %s |\n", v, opts == "" ? "(the preset)" : "`" opts "`",
+                        last, best, paper }' \
             "$OUT/$v/metrics.csv"
     done
     echo
