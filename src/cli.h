@@ -22,5 +22,7 @@ int cmd_bench(const nin_options *opt, int argc, char **argv);     /* cli_bench.c
 int cmd_tune(const nin_options *opt, int argc, char **argv);
 int cmd_download(const nin_options *opt, int argc, char **argv);   /* cli_download.c */
 int cmd_inspect(const nin_options *opt, int argc, char **argv);    /* cli_inspect.c */
+int cmd_maps(const nin_options *opt, int argc, char **argv);       /* cli_maps.c */
+int cmd_plot(const nin_options *opt, int argc, char **argv);       /* cli_plot.c */
 
 #endif

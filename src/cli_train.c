@@ -76,7 +76,7 @@ static const struct option train_options[] = {
 
 static const char train_usage[] =
     "usage: nin-cl train DATASET [options]   |   nin-cl train --resume DIR/last.nin [--data DIR]\n"
-    "datasets: mnist, fashion-mnist, cifar10, cifar100, svhn\n"
+    "datasets: mnist, fashion-mnist, cifar10, cifar100, svhn, mnist-clutter\n"
     "  --data DIR            the dataset's files (default: $NIN_DATA_DIR/NAME, ~/.local/share/nin-cl/NAME)\n"
     "  --net NETDEF|PRESET   the network (default: the dataset's preset)\n"
     "  --head gap|fc         global average pooling (default) or a fully connected head (the paper's ablation)\n"
@@ -324,23 +324,18 @@ int cmd_predict(const nin_options *opt, int argc, char **argv)
         nin_net_set_input(net, x, NULL);
         nin_net_forward(net, 0);
         nin_net_get_output(net, logits);
-        float max = logits[0];
-        double sum = 0.0;
-        for (int c = 1; c < classes; c++)
-            max = logits[c] > max ? logits[c] : max;
-        for (int c = 0; c < classes; c++)
-            sum += exp(logits[c] - max);
+        nin_softmax(logits, classes, logits);
         printf("%s\n", argv[i]);
         for (int k = 0; k < top; k++) {   /* the k-th largest: repeated selection, classes are few */
             int best = -1;
             for (int c = 0; c < classes; c++)
-                if (logits[c] > -INFINITY && (best < 0 || logits[c] > logits[best]))
+                if (logits[c] >= 0.0f && (best < 0 || logits[c] > logits[best]))
                     best = c;
             if (spec && spec->classes == classes)
-                printf("  %d. %-14s %.4f\n", k + 1, spec->class_names[best], exp(logits[best] - max) / sum);
+                printf("  %d. %-14s %.4f\n", k + 1, spec->class_names[best], logits[best]);
             else
-                printf("  %d. class %-8d %.4f\n", k + 1, best, exp(logits[best] - max) / sum);
-            logits[best] = -INFINITY;
+                printf("  %d. class %-8d %.4f\n", k + 1, best, logits[best]);
+            logits[best] = -1.0f;
         }
         nin_image_free(&img);
         nin_image_free(&fitted);

@@ -29,6 +29,8 @@ static const nin_dataset_spec specs[] = {
     { "cifar10", 3, 32, 32, 10, cifar10_names, NULL, 0 },
     { "cifar100", 3, 32, 32, 100, cifar100_names, NULL, 0 },
     { "svhn", 3, 32, 32, 10, digit_names, NULL, 1 },
+    /* MNIST digits pasted on 48x48 clutter, with their boxes: written by examples/make-clutter */
+    { "mnist-clutter", 1, 48, 48, 10, digit_names, NULL, 1 },
 };
 
 const nin_dataset_spec *nin_dataset_find(const char *name)
@@ -41,7 +43,7 @@ const nin_dataset_spec *nin_dataset_find(const char *name)
 
 const char *nin_dataset_names(void)
 {
-    return "mnist, fashion-mnist, cifar10, cifar100, svhn";
+    return "mnist, fashion-mnist, cifar10, cifar100, svhn, mnist-clutter";
 }
 
 static int is_dir(const char *path)

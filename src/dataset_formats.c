@@ -630,7 +630,8 @@ int nin_dataset_load(const nin_dataset_spec *spec, const char *dir, nin_split sp
         snprintf(err, err_size, "%s has no extra split; only svhn has one", spec->name);
         return -1;
     }
-    if (strcmp(spec->name, "mnist") == 0 || strcmp(spec->name, "fashion-mnist") == 0)
+    if (strcmp(spec->name, "mnist") == 0 || strcmp(spec->name, "fashion-mnist") == 0 ||
+        strcmp(spec->name, "mnist-clutter") == 0)
         return load_idx(&L, dir, split, out);
     if (strcmp(spec->name, "cifar10") == 0)
         return load_cifar(&L, &cifar10_format, dir, split, out);

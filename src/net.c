@@ -428,11 +428,23 @@ nin_metrics nin_net_train_step(nin_net *net, const nin_sgd *sgd)
     return read_metrics(net);   /* the step's one wait for the device */
 }
 
-void nin_net_get_output(nin_net *net, float *out)
+static const nin_layer *layer_at(const nin_net *net, int layer)
 {
-    const nin_layer *last = &net->layers[net->count - 1];
-    download_nchw(net, last->y, last->h_y, last->out, out);
+    if (layer < 0 || layer >= net->count)
+        nin_fatal("layer %d is outside the network's %d layers", layer, net->count);
+    return &net->layers[layer];
 }
+
+nin_layer_kind nin_net_layer_kind(const nin_net *net, int layer) { return layer_at(net, layer)->def.kind; }
+nin_shape nin_net_layer_output_shape(const nin_net *net, int layer) { return layer_at(net, layer)->out; }
+
+void nin_net_get_layer_output(nin_net *net, int layer, float *out)
+{
+    const nin_layer *l = layer_at(net, layer);
+    download_nchw(net, l->y, l->h_y, l->out, out);
+}
+
+void nin_net_get_output(nin_net *net, float *out) { nin_net_get_layer_output(net, net->count - 1, out); }
 
 void nin_net_get_input_grad(nin_net *net, float *grad)
 {

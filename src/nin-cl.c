@@ -28,6 +28,9 @@ static const command commands[] = {
       cmd_download },
     { "inspect", "a checkpoint's weight and gradient norms, activations and dead units on a batch: inspect "
       "--model FILE [--data DIR] [--batch N]", cmd_inspect },
+    { "maps", "class confidence maps as heat-maps, boxes from them: maps --model FILE IMAGE... -o OUT.png",
+      cmd_maps },
+    { "plot", "loss and accuracy curves of runs: plot RUN_DIR/metrics.csv... -o OUT.png", cmd_plot },
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

@@ -39,3 +39,15 @@ void nin_softmax_loss_ref(nin_net *net, const float *logits, float *dlogits)
     net->h_metrics[0] = (float)loss;
     net->h_metrics[1] = (float)correct;
 }
+
+void nin_softmax(const float *logits, int classes, float *prob)
+{
+    float max = logits[0];
+    double sum = 0.0;
+    for (int c = 1; c < classes; c++)
+        max = logits[c] > max ? logits[c] : max;
+    for (int c = 0; c < classes; c++)
+        sum += exp(logits[c] - max);
+    for (int c = 0; c < classes; c++)
+        prob[c] = (float)(exp(logits[c] - max) / sum);
+}

@@ -152,7 +152,7 @@ dl cifar100 --data "$work/data/cifar100"
     || bad "'..' in an archive: rc=$rc $out"
 
 dl imagenet --data "$work/data/imagenet"
-[ $rc -ne 0 ] && echo "$out" | grep -q "unknown dataset 'imagenet' (one of: mnist, .*svhn)" \
+[ $rc -ne 0 ] && echo "$out" | grep -q "unknown dataset 'imagenet' (one of: mnist, .*svhn[,)]" \
     && [ ! -e "$work/data/imagenet" ] && ok "unknown dataset: exit $rc, the names listed" || bad "unknown dataset: rc=$rc $out"
 
 finish download

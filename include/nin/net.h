@@ -126,6 +126,13 @@ nin_metrics nin_net_train_step(nin_net *net, const nin_sgd *sgd);
 
 /* Read the last layer's output / the input gradient, in NCHW order. */
 void nin_net_get_output(nin_net *net, float *out);
+/* Softmax of one sample's logits (host): class probabilities. */
+void nin_softmax(const float *logits, int classes, float *prob);
+/* Layer i's kind, output shape and output of the last forward (NCHW), for looking inside a network: the maps
+ * before a final "gap" are the paper's category confidence maps. */
+nin_layer_kind nin_net_layer_kind(const nin_net *net, int layer);
+nin_shape nin_net_layer_output_shape(const nin_net *net, int layer);
+void nin_net_get_layer_output(nin_net *net, int layer, float *out);
 void nin_net_get_input_grad(nin_net *net, float *grad);
 
 /* The GEMMs one training step of the network runs (forward, weight gradient, input gradient per layer). */
