@@ -441,6 +441,8 @@ nin_shape nin_net_layer_output_shape(const nin_net *net, int layer) { return lay
 void nin_net_get_layer_output(nin_net *net, int layer, float *out)
 {
     const nin_layer *l = layer_at(net, layer);
+    if (net->inference && layer < net->count - 2)
+        nin_fatal("internal error: an inference network keeps only its last two layers' outputs");
     download_nchw(net, l->y, l->h_y, l->out, out);
 }
 

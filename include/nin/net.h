@@ -129,7 +129,8 @@ void nin_net_get_output(nin_net *net, float *out);
 /* Softmax of one sample's logits (host): class probabilities. */
 void nin_softmax(const float *logits, int classes, float *prob);
 /* Layer i's kind, output shape and output of the last forward (NCHW), for looking inside a network: the maps
- * before a final "gap" are the paper's category confidence maps. */
+ * before a final "gap" are the paper's category confidence maps. An inference network (its layers share two
+ * buffers) keeps only the outputs of its last two layers. */
 nin_layer_kind nin_net_layer_kind(const nin_net *net, int layer);
 nin_shape nin_net_layer_output_shape(const nin_net *net, int layer);
 void nin_net_get_layer_output(nin_net *net, int layer, float *out);
