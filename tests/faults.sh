@@ -6,6 +6,7 @@
 SRC=${NIN_TEST_SRCDIR:-$(dirname "$0")}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+export NIN_TUNING_DIR=$tmp/tuning   # the default GEMM, whatever the user's tuning file says
 python3 "$SRC/make_synthetic.py" "$tmp/data" 1200 100
 NET=16c5p2-mp3s2-16c3p1-10c1l-gap
 TRAIN="train mnist --data $tmp/data --net $NET --batch 32 --val-size 100 --train-limit 320 --warmup 10 --patience 1000"
