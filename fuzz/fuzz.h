@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <nin/data.h>
 
 /* The directory, made once per process (libFuzzer runs one input at a time). */
 static char fuzz_dir[64];
 
-static const char *fuzz_path(const char *name)
+static inline const char *fuzz_path(const char *name)
 {
     static char path[128];
     if (!fuzz_dir[0]) {
@@ -25,7 +26,7 @@ static const char *fuzz_path(const char *name)
 }
 
 /* Write size bytes to fuzz_dir/name and return its path. */
-static const char *fuzz_write(const char *name, const uint8_t *data, size_t size)
+static inline const char *fuzz_write(const char *name, const uint8_t *data, size_t size)
 {
     const char *path = fuzz_path(name);
     FILE *f = fopen(path, "wb");
@@ -35,12 +36,29 @@ static const char *fuzz_write(const char *name, const uint8_t *data, size_t size
 }
 
 /* A parser that refuses its input must say why in one line. */
-static void fuzz_expect_error_line(const char *err)
+static inline void fuzz_expect_error_line(const char *err)
 {
     if (!err[0] || strchr(err, '\n'))
         __builtin_trap();
 }
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+
+/* Load a split of dataset `name` from the files written to fuzz_dir: refused with one line and nothing left
+ * allocated, or loaded with every label a class of the dataset. */
+static inline void fuzz_load_dataset(const char *name, nin_split split)
+{
+    const nin_dataset_spec *spec = nin_dataset_find(name);
+    nin_dataset d;
+    char err[1024];
+    if (nin_dataset_load(spec, fuzz_dir, split, &d, err, sizeof err) != 0) {
+        fuzz_expect_error_line(err);
+        FUZZ_ASSERT(!d.images && !d.labels && d.count == 0);
+        return;
+    }
+    for (int i = 0; i < d.count; i++)
+        FUZZ_ASSERT(d.labels[i] >= 0 && d.labels[i] < spec->classes);
+    nin_dataset_free(&d);
+}
 
 #endif

@@ -200,6 +200,12 @@ START_TEST(test_svhn)
     expect_dataset_error("svhn", NIN_SPLIT_TEST, "@/test_32x32.mat: not a MATLAB file libmatio can read, expected "
                          "a v5 or v7.3 .mat file" GET_SVHN);
     free(b.data);
+    /* the fuzzer's input that made libmatio, reading it as MATLAB v4, allocate 1.7 GB */
+    b = seed("../regressions/svhn", "matio-v4-fallback-name-length-1.7GB");
+    put("test_32x32.mat", b.data, b.size);
+    expect_dataset_error("svhn", NIN_SPLIT_TEST, "@/test_32x32.mat: not a MATLAB file libmatio can read, expected "
+                         "a v5 or v7.3 .mat file" GET_SVHN);
+    free(b.data);
 
     const double labels[2] = { 1, 10 }, bad[2] = { 3, 11 };
     const size_t good[4] = { 32, 32, 3, 2 }, small[4] = { 28, 28, 3, 2 };
