@@ -10,15 +10,17 @@ export NIN_TUNING_DIR=$tmp/tuning   # the default GEMM, whatever the user's tuni
 python3 "$SRC/make_synthetic.py" "$tmp/data" 1200 100
 NET=16c5p2-mp3s2-16c3p1-10c1l-gap
 TRAIN="train mnist --data $tmp/data --net $NET --batch 32 --val-size 100 --train-limit 320 --warmup 10 --patience 1000"
-EPOCHS=50   # about 0.1 s each: the kills land in training, evaluation and checkpoint writes alike
+EPOCHS=30   # a few per run before its kill: the kills land in training, evaluation and checkpoint writes
 # a checkpoint loads (nin-cl test reads it, checks magic, version, sizes and CRC32, and evaluates it)
 checkpoint_ok() { "$NIN_CL" test --model "$1" mnist --data "$tmp/data" > /dev/null 2>&1; }
 
 # 1. kill -9 at random moments, several times, each followed by --resume: every checkpoint left behind loads,
-#    no run redoes more than the epoch it was in, and the final run ends at epoch $EPOCHS.
+#    no run redoes more than the epoch it was in, and the final run ends at epoch $EPOCHS. Each kill comes a
+#    random 0-1.2 s after the run starts training (start-up, which compiles CLBlast's kernels when no tuning
+#    file picks the tiled GEMM, takes seconds of its own).
 seed=${NIN_FAULT_SEED:-$(date +%s)}
 echo "kill -9 delays from seed $seed (NIN_FAULT_SEED=$seed repeats them)"
-delays=$(awk -v seed="$seed" 'BEGIN { srand(seed); for (i = 0; i < 5; i++) printf "%.2f ", 0.3 + 1.5 * rand() }')
+delays=$(awk -v seed="$seed" 'BEGIN { srand(seed); for (i = 0; i < 5; i++) printf "%.2f ", 1.2 * rand() }')
 kills=0 redone_ok=1 loads_ok=1 printed=0
 for delay in $delays; do
     if [ -f "$tmp/k/last.nin" ]; then
@@ -27,6 +29,8 @@ for delay in $delays; do
         "$NIN_CL" $TRAIN --epochs $EPOCHS --out "$tmp/k" > "$tmp/k.$kills.log" 2>&1 &
     fi
     pid=$!
+    i=0
+    while ! grep -q '^epoch [0-9]* step' "$tmp/k.$kills.log" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     sleep "$delay"
     kill -9 $pid 2>/dev/null && kills=$((kills + 1))
     wait $pid 2>/dev/null

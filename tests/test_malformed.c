@@ -344,22 +344,27 @@ END_TEST
 
 START_TEST(test_tuning)
 {
-    nin_gemm_backend gemm = NIN_GEMM_CLBLAST;
+    nin_context *ctx = nin_calloc(1, sizeof *ctx);   /* only its GEMM settings are read into */
     char err[1600];
     put("dev.tune", "# comment\ngemm fastest\n", 23);
-    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), &gemm, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:2: expected 'gemm clblast' or 'gemm tiled', found 'gemm fastest' (delete the file "
-                "or run nin-cl tune)");
+    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
+    expect_line(err, "@/dev.tune:2: expected 'gemm clblast|tiled' or 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
+                "(N in 1..65536), found 'gemm fastest' (delete the file or run nin-cl tune)");
     put("dev.tune", "gemm tiled extra\n", 17);
-    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), &gemm, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:1: expected 'gemm clblast' or 'gemm tiled', found 'gemm tiled extra' (delete the "
-                "file or run nin-cl tune)");
+    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled' or 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
+                "(N in 1..65536), found 'gemm tiled extra' (delete the file or run nin-cl tune)");
+    put("dev.tune", "gemm_block_n 99999999999\n", 25);
+    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled' or 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
+                "(N in 1..65536), found 'gemm_block_n 99999999999' (delete the file or run nin-cl tune)");
     bytes b = seed("tuning", "tiled");
     put("dev.tune", b.data, b.size);
-    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), &gemm, err, sizeof err), 1);
-    ck_assert_int_eq(gemm, NIN_GEMM_TILED);
-    ck_assert_int_eq(nin_tuning_read(at("none.tune"), &gemm, err, sizeof err), 0);
+    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), 1);
+    ck_assert_int_eq(ctx->gemm, NIN_GEMM_TILED);
+    ck_assert_int_eq(nin_tuning_read(at("none.tune"), ctx, err, sizeof err), 0);
     free(b.data);
+    free(ctx);
 }
 END_TEST
 
@@ -398,7 +403,7 @@ static void expect_netdef_error(const char *text, nin_shape input, int batch, co
     char err[512];
     int rc = nin_netdef_parse(text, &def, err, sizeof err);
     if (rc == 0)
-        rc = nin_budget_compute(&def, input, batch, &b, err, sizeof err);
+        rc = nin_budget_compute(&def, input, batch, NIN_GEMM_BLOCK_N_DEFAULT, &b, err, sizeof err);
     ck_assert_msg(rc == -1, "netdef '%.60s' was accepted", text);
     expect_line(err, expected);
 }
