@@ -1,5 +1,5 @@
 /* nin/budget.h - the device memory a network needs, computed from its netdef and batch before anything is
- * allocated: shown by `nin-cl train --dry-run`, checked against the device when a network is created. */
+ * allocated: shown by `nin-cl train --dry-run`, checked against the device when a training network is created. */
 #ifndef NIN_BUDGET_H
 #define NIN_BUDGET_H
 
