@@ -238,6 +238,8 @@ void nin_net_describe(const nin_net *net, FILE *out)
 static void copy_params(nin_net *net, cl_mem device, float *host, float *caller, int to_net)
 {
     size_t bytes = net->params * sizeof(float);
+    if (bytes == 0)   /* a network without parameters has no buffer for them (alloc_buffer) */
+        return;
     if (net->ctx && to_net)
         nin_write(net->ctx, device, 0, bytes, caller);
     else if (net->ctx)
