@@ -498,7 +498,7 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     }
     if (nin_dist_rank() == 0 && nin_make_dirs(r.cfg.out_dir, err, sizeof err) != 0)
         nin_fatal("output directory: %s", err);
-    if (access(r.cfg.out_dir, W_OK) != 0)   /* found now, not after the first epoch's work */
+    if (nin_dist_rank() == 0 && access(r.cfg.out_dir, W_OK) != 0)   /* found now, not after the first epoch */
         nin_fatal("output directory %s is not writable: %s", r.cfg.out_dir, strerror(errno));
     printf("nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, lr %g, "
            "preprocess %s%s, init %s, output %s%s\n",
