@@ -192,9 +192,10 @@ unsigned char *nin_program_cache_read(const char *path, size_t *size)
     uint32_t crc = 0;
     unsigned char *binary = NULL;
     struct stat st;
-    /* the stored size must account for the whole file before anything is allocated from it */
+    /* the stored size must account for the whole file before anything is allocated from it (compared without
+     * adding to it: a size near 2^64 plus the 20 bytes of header and CRC wraps around to a small file's size) */
     int ok = fstat(fileno(f), &st) == 0 && fread(magic, 8, 1, f) == 1 && memcmp(magic, CACHE_MAGIC, 8) == 0 &&
-             fread(&stored, 8, 1, f) == 1 && stored > 0 && stored + 20 == (uint64_t)st.st_size &&
+             fread(&stored, 8, 1, f) == 1 && st.st_size > 20 && stored == (uint64_t)st.st_size - 20 &&
              (binary = malloc(stored)) && fread(binary, 1, stored, f) == stored && fread(&crc, 4, 1, f) == 1 &&
              crc == (uint32_t)crc32(0L, binary, (uInt)stored);
     fclose(f);

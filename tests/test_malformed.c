@@ -387,6 +387,13 @@ START_TEST(test_program_cache)
     put("entry.bin", b.data, b.size);
     ck_assert(nin_program_cache_read(at("entry.bin"), &size) == NULL);
     b.data[13] = 0;
+    free(b.data);
+    /* the fuzzer's input whose size field plus the 20 bytes of header and CRC wraps around to its file size */
+    b = seed("../regressions/program_cache", "size-field-wraps-to-file-size");
+    put("entry.bin", b.data, b.size);
+    ck_assert(nin_program_cache_read(at("entry.bin"), &size) == NULL);
+    free(b.data);
+    b = seed("program_cache", "entry");
     b.data[0] = 'X';   /* magic */
     put("entry.bin", b.data, b.size);
     ck_assert(nin_program_cache_read(at("entry.bin"), &size) == NULL);
