@@ -12,6 +12,9 @@ typedef struct nin_options {
 /* A subcommand: argv[0] is its name. Returns the process exit status. */
 typedef int (*nin_command_fn)(const nin_options *opt, int argc, char **argv);
 
+/* A whole number in [min, max] from an option's text, or one error line naming the option (cli_train.c). */
+long cli_parse_long(const char *option, const char *text, long min, long max);
+
 int cmd_train(const nin_options *opt, int argc, char **argv);     /* cli_train.c */
 /* Load --model FILE and build its network for `batch` images on the device: forward-only, or with training
  * set the whole network (gradients, every layer's output kept). */

@@ -31,11 +31,11 @@ static int parse_net_args(int argc, char **argv, const char *usage, int with_ste
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (c) {
-        case 'b': *batch = atoi(optarg); break;
+        case 'b': *batch = (int)cli_parse_long("--batch", optarg, 1, 65536); break;
         case 's':
             if (!with_steps)
                 nin_fatal("unknown option '--steps' for %s", argv[0]);
-            *steps = atoi(optarg);
+            *steps = (int)cli_parse_long("--steps", optarg, 1, 100000);
             break;
         case 'i':
             if (sscanf(optarg, "%d,%d,%d", &input->c, &input->h, &input->w) != 3)
@@ -49,8 +49,6 @@ static int parse_net_args(int argc, char **argv, const char *usage, int with_ste
         *netdef = argv[optind++];
     if (optind < argc)
         nin_fatal("%s takes one network, found also '%s'", argv[0], argv[optind]);
-    if (*batch < 1 || *steps < 1 || *batch > 65536 || *steps > 100000)
-        nin_fatal("--batch and --steps take positive numbers");
     const nin_dataset_spec *spec = nin_dataset_find(*netdef);
     if (spec)
         *input = (nin_shape){ spec->channels, spec->height, spec->width };

@@ -12,7 +12,7 @@
 #include <nin/train.h>
 #include "cli.h"
 
-static long parse_long(const char *option, const char *text, long min, long max)
+long cli_parse_long(const char *option, const char *text, long min, long max)
 {
     char *end;
     errno = 0;
@@ -51,7 +51,7 @@ enum {
     OPT_DATA = 1000, OPT_NET, OPT_HEAD, OPT_FC_DROPOUT, OPT_NO_DROPOUT, OPT_PREPROCESS, OPT_AUGMENT, OPT_EXTRA,
     OPT_BATCH, OPT_EPOCHS, OPT_LR, OPT_MIN_LR, OPT_MOMENTUM, OPT_DECAY, OPT_INIT_STD, OPT_PATIENCE, OPT_VAL_SIZE,
     OPT_HELP, OPT_INIT, OPT_SEED, OPT_WARMUP, OPT_MAX_STEPS, OPT_TRAIN_LIMIT, OPT_OUT, OPT_RESUME, OPT_MODEL,
-    OPT_ON_STALL, OPT_STALL_STEPS, OPT_NO_FINAL_RELU,
+    OPT_ON_STALL, OPT_STALL_STEPS, OPT_NO_FINAL_RELU, OPT_DRY_RUN,
 };
 
 static const struct option train_options[] = {
@@ -71,6 +71,7 @@ static const struct option train_options[] = {
     { "init", required_argument, NULL, OPT_INIT }, { "on-stall", required_argument, NULL, OPT_ON_STALL },
     { "stall-steps", required_argument, NULL, OPT_STALL_STEPS },
     { "no-final-relu", no_argument, NULL, OPT_NO_FINAL_RELU },
+    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
     { NULL, 0, NULL, 0 },
 };
 
@@ -96,14 +97,45 @@ static const char train_usage[] =
     "                        print a warning (default), or also stop (exit 3; the checkpoints keep the last\n"
     "                        good epoch, the stalled network goes to DIR/stalled.nin)\n"
     "  --stall-steps N (50)  steps a symptom must last after the warm-up before the warning\n"
+    "  --dry-run             print the device memory the run needs (and the largest batch that fits), then exit\n"
     "under mpirun -np N (a build with MPI): data-parallel over N ranks, --batch is the global batch\n";
+
+/* --dry-run: the run's device memory, from the netdef and batch alone (no data loaded, nothing allocated), with
+ * the GEMM packing block of the device's tuning file when there is one. */
+static int print_budget(const nin_options *opt, const nin_train_config *cfg)
+{
+    const nin_dataset_spec *spec = find_dataset(cfg->dataset);
+    nin_netdef def;
+    nin_budget b;
+    char err[1600], path[1200];
+    nin_shape input = { spec->channels, spec->height, spec->width };
+    nin_device_info *devices;
+    int count = nin_list_devices(&devices);
+    if (count == 0)
+        nin_fatal("no OpenCL device found: install an OpenCL driver (e.g. the Debian package pocl-opencl-icd)");
+    int index = opt->device < 0 ? nin_default_device(devices, count) : opt->device;
+    if (index >= count)
+        nin_fatal("no OpenCL device %d (nin-cl --devices lists them)", index);
+    nin_context *tuned = nin_calloc(1, sizeof *tuned);   /* only its info and GEMM settings */
+    tuned->info = devices[index];
+    tuned->gemm_block_n = NIN_GEMM_BLOCK_N_DEFAULT;
+    if (nin_tuning_read(nin_tuning_path(tuned, path, sizeof path), tuned, err, sizeof err) < 0 ||
+        nin_netdef_parse(cfg->netdef, &def, err, sizeof err) != 0 ||
+        nin_budget_compute(&def, input, cfg->batch, tuned->gemm_block_n, &b, err, sizeof err) != 0)
+        nin_fatal("%s", err);
+    printf("network %s\n", cfg->netdef);
+    nin_budget_print(&b, &def, input, tuned->gemm_block_n, &devices[index], stdout);
+    free(tuned);
+    free(devices);
+    return 0;
+}
 
 int cmd_train(const nin_options *opt, int argc, char **argv)
 {
     nin_train_config cfg;
     const char *resume = NULL, *net = NULL, *head = "gap", *data = NULL, *out = NULL;
     float fc_dropout = 0.0f;
-    int no_dropout = 0, no_final_relu = 0, stop_on_stall = 0, stall_steps = NIN_HEALTH_STALL_STEPS, c, index = 0, lr_set = 0, min_lr_set = 0, epochs = 0, max_steps = 0;
+    int no_dropout = 0, dry_run = 0, no_final_relu = 0, stop_on_stall = 0, stall_steps = NIN_HEALTH_STALL_STEPS, c, index = 0, lr_set = 0, min_lr_set = 0, epochs = 0, max_steps = 0;
     const char *run_option = NULL;   /* an option that sets up a new run: meaningless with --resume */
     const char *dataset = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     nin_train_config_defaults(&cfg, dataset ? dataset : "");
@@ -112,11 +144,12 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", train_options, &index)) != -1) {
         switch (c) {
         case OPT_DATA: data = optarg; break;
-        case OPT_EPOCHS: cfg.epochs = epochs = (int)parse_long("--epochs", optarg, 1, 100000); break;
-        case OPT_MAX_STEPS: cfg.max_steps = max_steps = (int)parse_long("--max-steps", optarg, 1, 2147483647L); break;
+        case OPT_EPOCHS: cfg.epochs = epochs = (int)cli_parse_long("--epochs", optarg, 1, 100000); break;
+        case OPT_MAX_STEPS: cfg.max_steps = max_steps = (int)cli_parse_long("--max-steps", optarg, 1, 2147483647L); break;
         case OPT_OUT: out = optarg; break;
         case OPT_RESUME: resume = optarg; break;
         case OPT_HELP: fputs(train_usage, stdout); return 0;
+        case OPT_DRY_RUN: dry_run = 1; break;
         case OPT_NET: net = optarg; break;
         case OPT_HEAD:
             if (strcmp(optarg, "gap") != 0 && strcmp(optarg, "fc") != 0)
@@ -131,24 +164,24 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
                 nin_fatal("--on-stall takes warn or stop, not '%s'", optarg);
             stop_on_stall = strcmp(optarg, "stop") == 0;
             break;
-        case OPT_STALL_STEPS: stall_steps = (int)parse_long("--stall-steps", optarg, 1, 1000000); break;
+        case OPT_STALL_STEPS: stall_steps = (int)cli_parse_long("--stall-steps", optarg, 1, 1000000); break;
         case OPT_PREPROCESS:
             if (nin_preprocess_parse(optarg, &cfg.preprocess) != 0)
                 nin_fatal("--preprocess takes standardize, zca or lcn, not '%s'", optarg);
             break;
         case OPT_AUGMENT: cfg.augment = 1; break;
         case OPT_EXTRA: cfg.extra = 1; break;
-        case OPT_BATCH: cfg.batch = (int)parse_long("--batch", optarg, 1, 65536); break;
+        case OPT_BATCH: cfg.batch = (int)cli_parse_long("--batch", optarg, 1, 65536); break;
         case OPT_LR: cfg.lr = parse_float("--lr", optarg, 1e-9, 100.0), lr_set = 1; break;
         case OPT_MIN_LR: cfg.min_lr = parse_float("--min-lr", optarg, 0.0, 100.0), min_lr_set = 1; break;
         case OPT_MOMENTUM: cfg.momentum = parse_float("--momentum", optarg, 0.0, 0.9999); break;
         case OPT_DECAY: cfg.weight_decay = parse_float("--weight-decay", optarg, 0.0, 1.0); break;
         case OPT_INIT_STD: cfg.init_std = parse_float("--init-std", optarg, 0.0, 10.0); break;
-        case OPT_PATIENCE: cfg.patience = (int)parse_long("--patience", optarg, 1, 1000); break;
-        case OPT_VAL_SIZE: cfg.val_size = (int)parse_long("--val-size", optarg, 0, 10000000); break;
-        case OPT_SEED: cfg.seed = (uint64_t)parse_long("--seed", optarg, 0, 2147483647L); break;
-        case OPT_WARMUP: cfg.warmup = (int)parse_long("--warmup", optarg, 0, 10000000); break;
-        case OPT_TRAIN_LIMIT: cfg.train_limit = (int)parse_long("--train-limit", optarg, 1, 2147483647L); break;
+        case OPT_PATIENCE: cfg.patience = (int)cli_parse_long("--patience", optarg, 1, 1000); break;
+        case OPT_VAL_SIZE: cfg.val_size = (int)cli_parse_long("--val-size", optarg, 0, 10000000); break;
+        case OPT_SEED: cfg.seed = (uint64_t)cli_parse_long("--seed", optarg, 0, 2147483647L); break;
+        case OPT_WARMUP: cfg.warmup = (int)cli_parse_long("--warmup", optarg, 0, 10000000); break;
+        case OPT_TRAIN_LIMIT: cfg.train_limit = (int)cli_parse_long("--train-limit", optarg, 1, 2147483647L); break;
         case OPT_INIT:
             if (strcmp(optarg, "data") != 0 && strcmp(optarg, "gaussian") != 0)
                 nin_fatal("--init takes data or gaussian, not '%s'", optarg);
@@ -160,7 +193,7 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         }
         /* anything but these sets up a new run */
         if (c != OPT_DATA && c != OPT_EPOCHS && c != OPT_MAX_STEPS && c != OPT_OUT && c != OPT_RESUME &&
-            c != OPT_ON_STALL && c != OPT_STALL_STEPS)
+            c != OPT_ON_STALL && c != OPT_STALL_STEPS && c != OPT_DRY_RUN)
             run_option = train_options[index].name;
     }
     if (optind < argc)
@@ -221,6 +254,10 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         copy_arg(cfg.data_dir, sizeof cfg.data_dir, "--data", data);
     cfg.stop_on_stall = stop_on_stall;
     cfg.stall_steps = stall_steps;
+    if (dry_run) {
+        nin_checkpoint_free(&ck);
+        return print_budget(opt, &cfg);
+    }
     nin_dist_init();   /* under mpirun: one rank of a data-parallel run */
     nin_context *ctx = nin_context_create(nin_dist_device(opt->device));
     int status = nin_train(ctx, &cfg, resume ? &ck : NULL);

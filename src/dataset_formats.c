@@ -460,6 +460,24 @@ static int mat5_check_intact(const loader *L, const char *path, off_t size)
     return rc;
 }
 
+/* A MAT-file v5 or v7.3 header: 116 bytes of text, the subsystem offset, a version of 0x0100 (v5) or 0x0200
+ * (v7.3) and the endian indicator "IM" (little-endian) or "MI". Only such a file is handed to libmatio: for
+ * any other it falls back to MATLAB v4, which allocates a variable's name length straight from the first
+ * bytes (the text "file" there made it ask for 1.7 GB), and SVHN was never a v4 file. */
+static int mat_header_ok(const char *path)
+{
+    uint8_t head[128];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    if (n != sizeof head)
+        return 0;
+    const int little = head[126] == 'I' && head[127] == 'M', big = head[126] == 'M' && head[127] == 'I';
+    const unsigned version = little ? (unsigned)head[125] << 8 | head[124] : (unsigned)head[124] << 8 | head[125];
+    return (little || big) && (version == 0x0100 || version == 0x0200);
+}
+
 static const char *class_name(const matvar_t *v)
 {
     static const char *const names[] = { [MAT_C_CELL] = "cell", [MAT_C_STRUCT] = "struct",
@@ -546,7 +564,7 @@ static int load_svhn(const loader *L, const char *dir, nin_split split, nin_data
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return fail(L, "%s: missing (expected the official cropped-digits file %s)", path, name);
-    if (!(mat = Mat_Open(path, MAT_ACC_RDONLY)))
+    if (!mat_header_ok(path) || !(mat = Mat_Open(path, MAT_ACC_RDONLY)))
         return fail(L, "%s: not a MATLAB file libmatio can read, expected a v5 or v7.3 .mat file", path);
     if (Mat_GetVersion(mat) == MAT_FT_MAT5 && mat5_check_intact(L, path, st.st_size) < 0)
         goto fail;

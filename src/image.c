@@ -15,6 +15,7 @@
 /* Large enough for any photo we would classify, small enough that channels * width * height * 2 bytes
  * fits in 32 bits: past the header checks no size computation can overflow, even with a 32-bit size_t. */
 #define MAX_SIDE 16384
+#define MAX_DEFLATE_RATIO 1032   /* the most zlib can compress: bounds what a compressed file holds */
 
 
 /* a * b * c, or 0 when the product does not fit in size_t. */
@@ -287,6 +288,18 @@ static int decode_png(libpng_job *job)
     png_set_sig_bytes(png, 8);
     png_set_user_limits(png, MAX_SIDE, MAX_SIDE);
     png_read_info(png, info);
+
+    /* zlib inflates at most about 1032:1, so a header that claims more rows than the file can hold is corrupt:
+     * refuse it before allocating its size (a 60-byte file could otherwise claim 16384 x 16384 x 16-bit RGBA) */
+    struct stat st;
+    double raw = ((double)png_get_rowbytes(png, info) + 1) * png_get_image_height(png, info);
+    if (fstat(fileno(job->f), &st) == 0 && raw > (double)st.st_size * MAX_DEFLATE_RATIO) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the header's %ux%u image needs %.0f bytes of pixel data, more than a %lld-byte "
+                 "file can hold (truncated or corrupt)", (unsigned)png_get_image_width(png, info),
+                 (unsigned)png_get_image_height(png, info), raw, (long long)st.st_size);
+        png_error(png, msg);
+    }
 
     /* Normalise every layout to 8-bit gray or RGB, possibly with an alpha channel that is then dropped
      * (tRNS included: palette expansion turns it into alpha). No gamma handling: samples are taken as is. */

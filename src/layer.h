@@ -78,6 +78,10 @@ struct nin_net {
 extern const nin_layer_ops nin_conv_ops, nin_fc_ops, nin_maxpool_ops, nin_avgpool_ops, nin_dropout_ops,
     nin_gap_ops;
 
+/* Lay the layers of def out on net->input and net->batch (shapes, parameter offsets, workspace sizes) without
+ * allocating anything. Returns 0, or -1 with one line in err when a layer does not fit or overflows. */
+int nin_net_layout(nin_net *net, const nin_netdef *def, char *err, size_t err_size);
+
 /* Shared by every layer: elements of one activation of shape s for the whole batch. */
 static inline size_t nin_volume(nin_shape s, int batch) { return (size_t)s.c * s.h * s.w * batch; }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <nin/budget.h>
 #include "layer.h"
 
 static const nin_layer_ops *ops_of(nin_layer_kind kind)
@@ -33,20 +34,37 @@ static void alloc_buffer(nin_net *net, size_t floats, cl_mem *device, float **ho
         *host = nin_calloc(floats, sizeof(float));
 }
 
-static void layout_layers(nin_net *net, const nin_netdef *def)
+int nin_net_layout(nin_net *net, const nin_netdef *def, char *err, size_t err_size)
 {
     nin_shape shape = net->input;
     char token[64];
+    if (net->batch <= 0 || shape.c <= 0 || shape.h <= 0 || shape.w <= 0)
+        return nin_set_error(err, err_size, "bad network input: batch %d of %dx%dx%d", net->batch, shape.c, shape.h,
+                             shape.w);
+    if (def->count == 0)
+        return nin_set_error(err, err_size, "empty network definition");
     for (int i = 0; i < def->count; i++) {
         nin_layer *l = &net->layers[i];
+        memset(l, 0, sizeof *l);
         l->def = def->layers[i];
         l->ops = ops_of(l->def.kind);
         l->index = i;
         l->in = shape;
-        l->ops->setup(l, net->batch);
         nin_netdef_format(&(nin_netdef){ 1, { l->def } }, token, sizeof token);
+        /* the layers compute kernel volumes and output sizes in int: refuse what would overflow them */
+        double window = l->def.kind == NIN_FC ? (double)shape.c * shape.h * shape.w
+                        : l->def.kind == NIN_CONV ? (double)shape.c * l->def.size * l->def.size : 0.0;
+        if (window > INT_MAX)
+            return nin_set_error(err, err_size, "layer %d (%s) is too large for its %dx%dx%d input", i + 1, token,
+                                 shape.c, shape.h, shape.w);
+        l->ops->setup(l, net->batch);
         if (l->out.c <= 0 || l->out.h <= 0 || l->out.w <= 0)
-            nin_fatal("layer %d (%s) does not fit its %dx%dx%d input", i + 1, token, l->in.c, l->in.h, l->in.w);
+            return nin_set_error(err, err_size, "layer %d (%s) does not fit its %dx%dx%d input", i + 1, token,
+                                 l->in.c, l->in.h, l->in.w);
+        double volume = (double)l->out.c * l->out.h * l->out.w * net->batch;
+        if (volume > INT_MAX || (double)l->weights > INT_MAX)
+            return nin_set_error(err, err_size, "batch %d is too large for this network: layer %d (%s) would need "
+                                 "more than 2^31 floats", net->batch, i + 1, token);
         net->max_activation = max_size(net->max_activation, max_size(nin_volume(l->in, net->batch),
                                                                      nin_volume(l->out, net->batch)));
         net->workspace = max_size(net->workspace, l->workspace);
@@ -55,7 +73,8 @@ static void layout_layers(nin_net *net, const nin_netdef *def)
     }
     net->count = def->count;
     if (net->max_activation > INT_MAX || net->workspace > INT_MAX)
-        nin_fatal("batch %d is too large for this network: a buffer would exceed 2^31 floats", net->batch);
+        return nin_set_error(err, err_size, "batch %d is too large for this network: a buffer would exceed 2^31 floats",
+                             net->batch);
     /* weights of every layer first, then every bias: weight decay applies to a prefix of the buffer */
     for (int i = 0; i < net->count; i++) {
         net->layers[i].weight_off = net->weights;
@@ -66,6 +85,9 @@ static void layout_layers(nin_net *net, const nin_netdef *def)
         net->layers[i].bias_off = net->params;
         net->params += net->layers[i].biases;
     }
+    if (net->params > INT_MAX)
+        return nin_set_error(err, err_size, "the network has %zu parameters, more than 2^31", net->params);
+    return 0;
 }
 
 /* The paper's (AlexNet-style) init: zero-mean Gaussian weights, zero biases. */
@@ -87,10 +109,7 @@ static void init_params(nin_net *net, float init_std, float *params)
 static nin_net *create_net(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, uint64_t seed,
                            float init_std, int inference)
 {
-    if (batch <= 0 || input.c <= 0 || input.h <= 0 || input.w <= 0)
-        nin_fatal("bad network input: batch %d of %dx%dx%d", batch, input.c, input.h, input.w);
-    if (def->count == 0)
-        nin_fatal("empty network definition");
+    char err[256];
     nin_net *net = nin_calloc(1, sizeof *net);
     net->ctx = ctx;
     net->batch = batch;
@@ -98,7 +117,10 @@ static nin_net *create_net(nin_context *ctx, const nin_netdef *def, nin_shape in
     net->seed = seed;
     net->inference = inference;
     net->shard_total = batch;
-    layout_layers(net, def);
+    if (nin_net_layout(net, def, err, sizeof err) != 0)
+        nin_fatal("%s", err);
+    if (ctx && !inference)   /* the training budget first: a network that cannot fit is one clear line */
+        nin_budget_check(ctx, def, input, batch);
 
     size_t in_volume = nin_volume(input, batch);
     net->labels = nin_calloc(batch, sizeof *net->labels);
@@ -216,6 +238,8 @@ void nin_net_describe(const nin_net *net, FILE *out)
 static void copy_params(nin_net *net, cl_mem device, float *host, float *caller, int to_net)
 {
     size_t bytes = net->params * sizeof(float);
+    if (bytes == 0)   /* a network without parameters has no buffer for them (alloc_buffer) */
+        return;
     if (net->ctx && to_net)
         nin_write(net->ctx, device, 0, bytes, caller);
     else if (net->ctx)

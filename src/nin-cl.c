@@ -91,7 +91,9 @@ static int cmd_info(const nin_options *opt, int argc, char **argv)
         nin_fatal("%s", err);
     nin_shape input = { 3, 32, 32 };
     if (argc == 5)
-        input = (nin_shape){ atoi(argv[2]), atoi(argv[3]), atoi(argv[4]) };
+        input = (nin_shape){ (int)cli_parse_long("CHANNELS", argv[2], 1, 4096),
+                             (int)cli_parse_long("HEIGHT", argv[3], 1, 65536),
+                             (int)cli_parse_long("WIDTH", argv[4], 1, 65536) };
     nin_net *net = nin_net_create(NULL, &def, input, 1, 0, 0.0f);
     nin_net_describe(net, stdout);
     nin_net_free(net);

@@ -74,6 +74,8 @@ int nin_list_devices(nin_device_info **devices)
                                      &info->compute_units, NULL));
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem_bytes,
                                      &info->global_mem_bytes, NULL));
+            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc_bytes,
+                                     &info->max_alloc_bytes, NULL));
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_VERSION, sizeof info->version - 1, info->version, NULL));
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DRIVER_VERSION, sizeof info->driver - 1, info->driver, NULL));
         }
@@ -180,25 +182,40 @@ static void cache_path(const nin_context *ctx, char *const *sources, char *buf, 
         snprintf(buf, size, "%s/.cache/nin-cl/programs/%s.bin", home && *home ? home : ".", hex);
 }
 
-/* A program from a cache entry, or NULL when there is none or it does not check out. */
-static cl_program load_cached_program(nin_context *ctx, const char *path)
+unsigned char *nin_program_cache_read(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
     char magic[8];
-    uint64_t size = 0;
+    uint64_t stored = 0;
     uint32_t crc = 0;
     unsigned char *binary = NULL;
-    cl_program program = NULL;
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && fread(magic, 8, 1, f) == 1 && memcmp(magic, CACHE_MAGIC, 8) == 0 &&
-        fread(&size, 8, 1, f) == 1 && size > 0 && size + 20 == (uint64_t)st.st_size &&
-        (binary = malloc(size)) && fread(binary, 1, size, f) == size && fread(&crc, 4, 1, f) == 1 &&
-        crc == (uint32_t)crc32(0L, binary, (uInt)size)) {
-        size_t length = size;
+    /* the stored size must account for the whole file before anything is allocated from it (compared without
+     * adding to it: a size near 2^64 plus the 20 bytes of header and CRC wraps around to a small file's size) */
+    int ok = fstat(fileno(f), &st) == 0 && fread(magic, 8, 1, f) == 1 && memcmp(magic, CACHE_MAGIC, 8) == 0 &&
+             fread(&stored, 8, 1, f) == 1 && st.st_size > 20 && stored == (uint64_t)st.st_size - 20 &&
+             (binary = malloc(stored)) && fread(binary, 1, stored, f) == stored && fread(&crc, 4, 1, f) == 1 &&
+             crc == (uint32_t)crc32(0L, binary, (uInt)stored);
+    fclose(f);
+    if (!ok) {
+        free(binary);
+        return NULL;
+    }
+    *size = (size_t)stored;
+    return binary;
+}
+
+/* A program from a cache entry, or NULL when there is none or it does not check out. */
+static cl_program load_cached_program(nin_context *ctx, const char *path)
+{
+    size_t size = 0;
+    unsigned char *binary = nin_program_cache_read(path, &size);
+    cl_program program = NULL;
+    if (binary) {
         cl_int status, err;
-        program = clCreateProgramWithBinary(ctx->context, 1, &ctx->info.device, &length,
+        program = clCreateProgramWithBinary(ctx->context, 1, &ctx->info.device, &size,
                                             (const unsigned char **)&binary, &status, &err);
         if (err != CL_SUCCESS || status != CL_SUCCESS ||
             clBuildProgram(program, 1, &ctx->info.device, BUILD_OPTIONS, NULL, NULL) != CL_SUCCESS) {
@@ -208,7 +225,6 @@ static cl_program load_cached_program(nin_context *ctx, const char *path)
         }
     }
     free(binary);
-    fclose(f);
     return program;
 }
 
@@ -467,8 +483,8 @@ cl_mem nin_buffer(nin_context *ctx, size_t bytes)
     cl_int err;
     cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
     if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES || err == CL_INVALID_BUFFER_SIZE)
-        nin_fatal("cannot allocate %.1f MiB on %s (%s): use a smaller batch", bytes / 1048576.0, ctx->info.name,
-                  nin_cl_error_name(err));
+        nin_fatal("cannot allocate %.1f MiB on %s (%s): %s", bytes / 1048576.0, ctx->info.name,
+                  nin_cl_error_name(err), ctx->alloc_hint[0] ? ctx->alloc_hint : "use a smaller batch");
     CL_CHECK_ERR(err, "clCreateBuffer");
     return mem;
 }
@@ -507,15 +523,21 @@ static cl_mem gemm_scratch(nin_context *ctx, size_t floats)
 #define NT_CHUNK 512                    /* k per chunk of the split-K A * B^T */
 #define NT_PARTIAL_MAX ((size_t)1 << 24)  /* floats of partial sums at most */
 
-/* C = A * B^T, split over k (gemm_nt_chunk, gemm_reduce_chunks in cl/gemm.cl). */
-static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off, size_t lda,
-                    cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc)
+/* How gemm_nt splits k: the number of chunks, each `*chunk` long. */
+static size_t nt_chunks(size_t m, size_t n, size_t k, size_t *chunk)
 {
     size_t chunks = (k + NT_CHUNK - 1) / NT_CHUNK;
     if (chunks * m * n > NT_PARTIAL_MAX)
         chunks = NT_PARTIAL_MAX / (m * n) ? NT_PARTIAL_MAX / (m * n) : 1;
-    size_t chunk = ((k + chunks - 1) / chunks + 15) / 16 * 16;
-    chunks = (k + chunk - 1) / chunk;
+    *chunk = ((k + chunks - 1) / chunks + 15) / 16 * 16;
+    return (k + *chunk - 1) / *chunk;
+}
+
+/* C = A * B^T, split over k (gemm_nt_chunk, gemm_reduce_chunks in cl/gemm.cl). */
+static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off, size_t lda,
+                    cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc)
+{
+    size_t chunk, chunks = nt_chunks(m, n, k, &chunk);
     cl_mem partial = gemm_scratch(ctx, chunks * m * n);
     int M = (int)m, N = (int)n, K = (int)k, C = (int)chunk, P = (int)chunks, ao = (int)a_off, bo = (int)b_off;
     int la = (int)lda, lb = (int)ldb, co = (int)c_off, lc = (int)ldc;
@@ -532,11 +554,11 @@ static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha,
 
 /* Columns of op(B) packed at a time: the tuned block, fewer where k is so long that the panels would
  * exceed GEMM_PANELS_MAX_BYTES (the weight gradients, k = every pixel of an im2col chunk). */
-static size_t packing_block(const nin_context *ctx, size_t k)
+static size_t packing_block(int block_n, size_t k)
 {
     size_t fit = GEMM_PANELS_MAX_BYTES / (k * sizeof(float)) / 16 * 16;
     fit = fit < 16 ? 16 : fit;
-    return (size_t)ctx->gemm_block_n < fit ? (size_t)ctx->gemm_block_n : fit;
+    return (size_t)block_n < fit ? (size_t)block_n : fit;
 }
 
 /* C[:, j .. j + n) = alpha op(A) op(B)[:, j .. j + n) + beta C, with A untransposed (lda) or packed into
@@ -551,7 +573,7 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
     int bias_off = epi ? (int)epi->bias_off : -1, relu = epi ? epi->relu : 0;
     int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ap = a_packed, lb = (int)ldb, tb = trans_b;
     int lc = (int)ldc, po = (int)panel_off, tiles = ctx->gemm_row_tiles, k_block = ctx->gemm_k_block;
-    size_t block = in_place ? n : packing_block(ctx, k), row_tiles = (m + 7) / 8;
+    size_t block = in_place ? n : packing_block(ctx->gemm_block_n, k), row_tiles = (m + 7) / 8;
     for (size_t j = 0; j < n; j += block) {
         int N = (int)(n - j < block ? n - j : block), co = (int)(c_off + j);
         int bo = (int)(b_off + (trans_b ? j * ldb : j)), jt_stride = in_place ? 16 : 16 * K;
@@ -573,18 +595,34 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
 /* nin-cl's own GEMM. C = A * B^T with a small C (the weight gradients, k = every pixel of the batch) is split
  * over k; everything else packs op(A) into micro-panels and runs gemm_packed (cl/gemm.cl) over B in place or
  * packed. The tuning data in ctx sets the work per work-item, the k block and the packing block. */
+static int uses_split_k(int trans_a, int trans_b, size_t m, size_t n)
+{
+    return !trans_a && trans_b && m * n <= NT_SPLIT_MAX_OUTPUT;
+}
+
+size_t nin_gemm_scratch_floats(int block_n, int trans_a, int trans_b, size_t m, size_t n, size_t k)
+{
+    size_t chunk;
+    if (uses_split_k(trans_a, trans_b, m, n))
+        return nt_chunks(m, n, k, &chunk) * m * n;
+    /* a transposed A packed into micro-panels; op(B) packed in blocks of block_n columns, except the whole
+     * 16-column strips of an untransposed B, which are read in place */
+    size_t row_tiles = (m + 7) / 8, a_floats = trans_a ? row_tiles * 8 * k : 0, whole = trans_b ? 0 : n / 16 * 16;
+    size_t block = n - whole < packing_block(block_n, k) ? n - whole : packing_block(block_n, k);
+    return a_floats + k * ((block + 15) / 16 * 16);
+}
+
 static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                        cl_mem c, size_t c_off, size_t ldc, const nin_gemm_epilogue *epi)
 {
-    if (!trans_a && trans_b && m * n <= NT_SPLIT_MAX_OUTPUT && !epi) {
+    if (uses_split_k(trans_a, trans_b, m, n) && !epi) {
         gemm_nt(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
         return;
     }
     /* a transposed A is packed into micro-panels first; an untransposed one is read in place */
     size_t row_tiles = (m + 7) / 8, a_floats = trans_a ? row_tiles * 8 * k : 0, whole = trans_b ? 0 : n / 16 * 16;
-    size_t block = n - whole < packing_block(ctx, k) ? n - whole : packing_block(ctx, k);
-    cl_mem scratch = gemm_scratch(ctx, a_floats + k * ((block + 15) / 16 * 16));
+    cl_mem scratch = gemm_scratch(ctx, nin_gemm_scratch_floats(ctx->gemm_block_n, trans_a, trans_b, m, n, k));
     if (trans_a) {
         int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ta = trans_a, zero = 0;
         const size_t pack_a[2] = { k, row_tiles };

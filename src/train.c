@@ -498,6 +498,8 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
     }
     if (nin_dist_rank() == 0 && nin_make_dirs(r.cfg.out_dir, err, sizeof err) != 0)
         nin_fatal("output directory: %s", err);
+    if (nin_dist_rank() == 0 && access(r.cfg.out_dir, W_OK) != 0)   /* found now, not after the first epoch */
+        nin_fatal("output directory %s is not writable: %s", r.cfg.out_dir, strerror(errno));
     printf("nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, lr %g, "
            "preprocess %s%s, init %s, output %s%s\n",
            r.spec->name, ctx->info.name, r.n_train, r.n_val, r.test.count, r.cfg.netdef, nin_net_param_count(r.net),

@@ -52,14 +52,14 @@ static const struct tiled_param {
 
 static int *param_field(nin_context *ctx, int p) { return (int *)((char *)ctx + tiled_params[p].offset); }
 
-int nin_tuning_load(nin_context *ctx)
+int nin_tuning_read(const char *path, nin_context *ctx, char *err, size_t err_size)
 {
-    char path[1200], line[1024];
-    FILE *f = fopen(nin_tuning_path(ctx, path, sizeof path), "r");
+    char line[1024];
+    FILE *f = fopen(path, "r");
     if (!f)
         return 0;
-    int lineno = 0;
-    while (fgets(line, sizeof line, f)) {
+    int lineno = 0, status = 1;
+    while (status == 1 && fgets(line, sizeof line, f)) {
         lineno++;
         char key[64], value[64], extra[2], *end;
         if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line))
@@ -75,12 +75,21 @@ int nin_tuning_load(nin_context *ctx)
                 *param_field(ctx, p) = (int)v, known = 1;
         }
         if (!known)
-            nin_fatal("%s:%d: expected 'gemm clblast|tiled' or 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
-                      "(N in 1..%d), found '%.*s' (delete the file or run nin-cl tune)", path, lineno,
-                      TILED_PARAM_MAX, (int)strcspn(line, "\r\n"), line);
+            status = nin_set_error(err, err_size, "%s:%d: expected 'gemm clblast|tiled' or 'gemm_row_tiles|"
+                                   "gemm_k_block|gemm_block_n N' (N in 1..%d), found '%.*s' (delete the file or run "
+                                   "nin-cl tune)", path, lineno, TILED_PARAM_MAX, (int)strcspn(line, "\r\n"), line);
     }
     fclose(f);
-    return 1;
+    return status;
+}
+
+int nin_tuning_load(nin_context *ctx)
+{
+    char path[1200], err[1600];
+    int status = nin_tuning_read(nin_tuning_path(ctx, path, sizeof path), ctx, err, sizeof err);
+    if (status < 0)
+        nin_fatal("%s", err);
+    return status;
 }
 
 /* Seconds for one training step's GEMMs of `net` with the context's current GEMM settings, the best of

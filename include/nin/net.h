@@ -145,6 +145,9 @@ int nin_net_gemm_shapes(const nin_net *net, nin_net_gemm *shapes, int max);
 const char *nin_gemm_backend_name(nin_gemm_backend b);
 const char *nin_tuning_path(const nin_context *ctx, char *buf, size_t size);
 int nin_tuning_load(nin_context *ctx);
+/* Read a tuning file into ctx's GEMM settings (no OpenCL call): 1 when read, 0 when there is none, -1 with one
+ * line in err when malformed. */
+int nin_tuning_read(const char *path, nin_context *ctx, char *err, size_t err_size);
 int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, FILE *log);
 
 /* Counter-based random numbers, identical on the host and in cl/common.cl. */

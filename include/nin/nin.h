@@ -4,6 +4,7 @@
 #include <nin/error.h>
 #include <nin/runtime.h>
 #include <nin/net.h>
+#include <nin/budget.h>
 #include <nin/data.h>
 #include <nin/image.h>
 #include <nin/download.h>

@@ -14,6 +14,7 @@ typedef struct nin_device_info {
     cl_device_type type;
     cl_uint compute_units;
     cl_ulong global_mem_bytes;
+    cl_ulong max_alloc_bytes; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest single buffer */
     char version[128];        /* CL_DEVICE_VERSION */
     char driver[64];          /* CL_DRIVER_VERSION */
 } nin_device_info;
@@ -52,6 +53,7 @@ typedef struct nin_context {
     int gemm_block_n;         /* tiled GEMM: columns of a transposed B packed at a time (tuning data) */
     cl_mem gemm_scratch;      /* packed operands and partial sums of the tiled GEMM */
     size_t gemm_scratch_bytes;
+    char alloc_hint[256];     /* what a failed allocation reports: the network's budget (nin_budget_check) */
 } nin_context;
 
 /* Open device `index` (as numbered by nin_list_devices; -1 = default) and build the kernels.
@@ -108,6 +110,12 @@ void nin_gemm_bias_act(nin_context *ctx, size_t m, size_t n, size_t k, cl_mem a,
                            cl_mem b, size_t b_off, size_t ldb, cl_mem c, size_t c_off, size_t ldc,
                            const nin_gemm_epilogue *epi);
 
+/* Floats of scratch the tiled GEMM needs for one call of these dimensions with packing blocks of block_n
+ * columns (ctx->gemm_block_n): what the memory budget counts. */
+size_t nin_gemm_scratch_floats(int block_n, int trans_a, int trans_b, size_t m, size_t n, size_t k);
+/* The binary of a compiled-program cache entry (magic, size, binary, CRC32), checked before anything is
+ * allocated from it; NULL when the entry is missing or fails a check (the caller then rebuilds it). */
+unsigned char *nin_program_cache_read(const char *path, size_t *size);
 /* The same on host memory, plain loops: the reference the device GEMM is tested against. */
 void nin_gemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                   const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
