@@ -37,8 +37,9 @@ static void apply_mask(nin_net *net, nin_layer *l, cl_mem in, cl_mem out)
     cl_ulong key = l->dropout_key;
     float scale = keep_scale(l);
     mask_layout m = layout_of(net, l);
-    NIN_RUN(net->ctx, "dropout_apply", nin_volume(l->in, net->batch), 0, KARG(in), KARG(out), KARG(key),
-            KARG(l->def.rate), KARG(scale), KARG(m.plane), KARG(m.global_plane), KARG(m.offset));
+    const size_t units[2] = { (size_t)m.plane, (size_t)l->in.c };   /* (unit of the map plane, map) */
+    NIN_RUN_2D(net->ctx, "dropout_apply", units, NULL, KARG(in), KARG(out), KARG(key), KARG(l->def.rate),
+               KARG(scale), KARG(m.global_plane), KARG(m.offset));
 }
 
 static void dropout_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
