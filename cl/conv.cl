@@ -1,4 +1,4 @@
-/* conv.cl - convolution and fully connected layers: im2col/col2im around CLBlast's GEMM, bias + ReLU. */
+/* conv.cl - convolution and fully connected layers: im2col/col2im around the GEMM, bias + ReLU. */
 
 /* The outputs o in [*lo, *hi) of a row of `outs` whose tap o * stride + offset falls inside [0, size). */
 inline void taps_inside(int offset, int stride, int size, int outs, int *lo, int *hi)
@@ -76,7 +76,7 @@ __kernel void bias_relu_forward(__global float *y, __global const float *params,
     float b = params[bias_off + m];
     for (; p + 16 <= p1; p += 16) {
         float16 v = vload16(0, row + p) + b;
-        vstore16(relu ? fmax(v, 0.0f) : v, 0, row + p);
+        vstore16(relu ? select(v, (float16)0.0f, v < 0.0f) : v, 0, row + p);   /* NaN stays NaN */
     }
     for (; p < p1; p++) {
         float v = row[p] + b;

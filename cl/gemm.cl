@@ -1,11 +1,12 @@
 /* gemm.cl - GEMMs for CPU devices (PoCL), where CLBlast's kernels reach a fraction of the FLOP limit.
- * C[M x N] = alpha * A[M x K] * B[K x N] + beta * C, row-major, the way CPU BLAS does it: both operands are
- * first packed so that the inner loop streams contiguous memory. A goes into micro-panels of 8 rows (panel it
- * holds A[8 it .. 8 it + 7][k] for k = 0 .. K-1, k-major, zero past M), B into panels of 16 columns (panel jt
- * holds B[k][16 jt .. 16 jt + 15], zero past N). One work-item takes one B panel and a run of A micro-panels and
- * computes each 8 x 16 tile of C as eight float16 accumulators: per k, one 16-wide load of the B panel, one
- * 8-wide load of the A panel and eight broadcast multiply-adds. The B panel (16 K floats) stays in cache over
- * the whole run of row tiles, and a work-item does enough work to hide the launch cost of a work-group. */
+ * C[M x N] = alpha * A[M x K] * B[K x N] + beta * C, row-major, the way CPU BLAS does it. An operand whose
+ * rows run along k the wrong way is packed first: a transposed A into micro-panels of 8 rows (panel it holds
+ * A[8 it .. 8 it + 7][k], k-major, zero past M), a transposed B into panels of 16 columns (panel jt holds
+ * B[k][16 jt .. 16 jt + 15], zero past N); otherwise both are read in place. One work-item takes 16 columns
+ * of B and a run of 8-row tiles of A and computes each 8 x 16 tile of C as eight float16 accumulators: per
+ * k, one 16-wide load of B and eight multiply-adds with A's values broadcast from memory. k runs in blocks
+ * so that the block of B's columns stays in L1 over the run of row tiles, and a work-item does enough work
+ * to hide the launch cost of a work-group. */
 
 #define GEMM_TM 8
 #define GEMM_TN 16
@@ -96,7 +97,7 @@ __kernel void gemm_packed(int M, int N, int K, float alpha, __global const float
                     v += scale_c * (cols == GEMM_TN ? vload16(0, c) : partial_row16(c, cols));
                 if (epilogue) {
                     v += bias[bias_off + i0 + r];
-                    v = relu ? fmax(v, 0.0f) : v;
+                    v = relu ? select(v, (float16)0.0f, v < 0.0f) : v;   /* NaN stays NaN */
                 }
                 if (cols == GEMM_TN) {
                     vstore16(v, 0, c);

@@ -19,7 +19,7 @@ __kernel void maxpool_forward(__global const float *x, __global float *y, __glob
                 for (int ix = x0; ix < x1; ix++) {
                     float v = plane[iy * W + ix];
                     best = v > top ? iy * W + ix : best;
-                    top = fmax(v, top);
+                    top = v > top ? v : top;   /* the value argmax points to, as the reference */
                 }
             out[oy * OW + ox] = top;
             arg[oy * OW + ox] = best;

@@ -85,15 +85,17 @@ static void conv_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
     int fused = nin_gemm_has_epilogue(net->ctx);
     for (int n0 = 0; n0 < net->batch; n0 += l->chunk_images) {
         int nc = net->batch - n0 < l->chunk_images ? net->batch - n0 : l->chunk_images, pc = nc * area;
+        /* y[:, the chunk's columns] = W * col, col = the chunk's im2col, or for 1x1 the input itself */
         cl_mem col = needs_im2col(l) ? net->d_work : x;
+        size_t col_off = needs_im2col(l) ? 0 : (size_t)n0 * area, ld_col = needs_im2col(l) ? (size_t)pc : (size_t)p;
         if (needs_im2col(l))
-            im2col(net, l, x, n0, nc);   /* y[:, the chunk's columns] = W * col */
+            im2col(net, l, x, n0, nc);
         if (fused)
-            nin_gemm_bias_act(net->ctx, m, pc, k, net->d_params, l->weight_off, k, col, 0, pc, l->y,
+            nin_gemm_bias_act(net->ctx, m, pc, k, net->d_params, l->weight_off, k, col, col_off, ld_col, l->y,
                               (size_t)n0 * area, p, &epi);
         else
-            nin_gemm(net->ctx, 0, 0, m, pc, k, 1.0f, net->d_params, l->weight_off, k, col, 0, pc, 0.0f, l->y,
-                     (size_t)n0 * area, p);
+            nin_gemm(net->ctx, 0, 0, m, pc, k, 1.0f, net->d_params, l->weight_off, k, col, col_off, ld_col, 0.0f,
+                     l->y, (size_t)n0 * area, p);
     }
     if (fused)
         return;

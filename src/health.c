@@ -22,7 +22,7 @@
 void nin_net_layer_stats(nin_net *net, int layer, nin_layer_stats *s)
 {
     const nin_layer *l = &net->layers[layer];
-    if (net->inference)   /* its layers take turns in two buffers: only the last output survives a pass */
+    if (net->inference)   /* its layers take turns in two buffers: only the last two outputs survive a pass */
         nin_fatal("internal error: layer statistics of an inference network");
     size_t area = (size_t)l->out.h * l->out.w, per_map = area * net->batch, count = per_map * l->out.c;
     float *y = l->h_y;

@@ -240,6 +240,8 @@ static void copy_params(nin_net *net, cl_mem device, float *host, float *caller,
     size_t bytes = net->params * sizeof(float);
     if (bytes == 0)   /* a network without parameters has no buffer for them (alloc_buffer) */
         return;
+    if (!device && !host)
+        nin_fatal("internal error: an inference network has no gradient or momentum buffers");
     if (net->ctx && to_net)
         nin_write(net->ctx, device, 0, bytes, caller);
     else if (net->ctx)
@@ -310,6 +312,8 @@ void nin_net_set_shard(nin_net *net, int first, int total)
 
 void nin_net_want_input_grad(nin_net *net, int on)
 {
+    if (net->inference && on)
+        nin_fatal("internal error: an inference network has no backward pass");
     net->want_input_grad = on;
     if (on && !net->d_input_grad && !net->h_input_grad)
         alloc_buffer(net, nin_volume(net->input, net->batch), &net->d_input_grad, &net->h_input_grad);

@@ -616,7 +616,7 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                        cl_mem c, size_t c_off, size_t ldc, const nin_gemm_epilogue *epi)
 {
-    if (uses_split_k(trans_a, trans_b, m, n) && !epi) {
+    if (uses_split_k(trans_a, trans_b, m, n)) {
         gemm_nt(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
         return;
     }

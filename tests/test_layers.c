@@ -10,6 +10,8 @@ static const struct {
 } cases[] = {
     { "5c3p1", { 3, 7, 7 } },      /* k x k convolution with pad: im2col + GEMM */
     { "5c3p1s2", { 3, 8, 8 } },    /* with stride */
+    { "4c3p4", { 2, 5, 5 } },      /* padding wider than the kernel: rows and columns with no tap inside */
+    { "3c2p2s2", { 2, 5, 6 } },    /* stride 2 with padding as wide as the kernel */
     { "4c5p2", { 2, 9, 9 } },      /* the paper's 5x5 */
     { "4c2s2l", { 3, 7, 7 } },     /* even kernel, no ReLU */
     { "6c1", { 4, 5, 5 } },        /* 1x1: a plain GEMM, no im2col */
@@ -34,8 +36,9 @@ START_TEST(test_layer_against_reference)
     nin_context *ctx = test_context();
     nin_gemm_backend saved = ctx->gemm;
     ctx->gemm = variant ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
-    if (variant == 2)
-        setenv("NIN_IM2COL_FLOATS", "1", 1);
+    int k_block = ctx->gemm_k_block;
+    if (variant == 2)   /* im2col one image at a time, k in many blocks (bias + ReLU on the last one only) */
+        setenv("NIN_IM2COL_FLOATS", "1", 1), ctx->gemm_k_block = 7;
     _i /= 3;
     nin_net *dev = test_net(ctx, cases[_i].netdef, cases[_i].input, batch);
     unsetenv("NIN_IM2COL_FLOATS");
@@ -82,6 +85,7 @@ START_TEST(test_layer_against_reference)
     nin_net_free(dev);
     nin_net_free(ref);
     ctx->gemm = saved;
+    ctx->gemm_k_block = k_block;
 }
 END_TEST
 
@@ -209,10 +213,13 @@ START_TEST(test_gemm_against_reference)
 END_TEST
 
 /* The inference memory plan (layers taking turns in two buffers) computes what the training network computes
- * in test mode, on the device and on the C reference. */
+ * in test mode, on the device (with each GEMM backend: the tiled one fuses bias + ReLU) and on the C
+ * reference. */
 START_TEST(test_inference_network)
 {
     nin_context *ctx = test_context();
+    nin_gemm_backend saved = ctx->gemm;
+    ctx->gemm = _i ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
     const char *netdef = "6c3p1-mp3s2-d0.3-5c1-ap2s1-4c1l-gap";
     const nin_shape input = { 3, 9, 9 };
     const int batch = 3;
@@ -240,6 +247,7 @@ START_TEST(test_inference_network)
     nin_net_free(train);
     free(x);
     free(params);
+    ctx->gemm = saved;
 }
 END_TEST
 
@@ -251,7 +259,7 @@ int main(void)
     tcase_add_loop_test(tc, test_layer_against_reference, 0, 3 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
     tcase_add_test(tc, test_data_init);
-    tcase_add_test(tc, test_inference_network);
+    tcase_add_loop_test(tc, test_inference_network, 0, 2);
     tcase_add_loop_test(tc, test_gemm_against_reference, 0, 36);
     suite_add_tcase(s, tc);
     return run_suite(s);

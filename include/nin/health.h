@@ -27,7 +27,7 @@ typedef struct nin_layer_stats {
 } nin_layer_stats;
 
 /* Statistics of layer `layer`'s output after the last forward pass (one device read), of a network from
- * nin_net_create (an inference network keeps no layer outputs). */
+ * nin_net_create (an inference network keeps only its last two layers' outputs; this refuses it). */
 void nin_net_layer_stats(nin_net *net, int layer, nin_layer_stats *s);
 
 /* L2 norms of a layer's weights and biases in `params`, and of their gradients in `grads` (either may be
