@@ -592,9 +592,7 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
     }
 }
 
-/* nin-cl's own GEMM. C = A * B^T with a small C (the weight gradients, k = every pixel of the batch) is split
- * over k; everything else packs op(A) into micro-panels and runs gemm_packed (cl/gemm.cl) over B in place or
- * packed. The tuning data in ctx sets the work per work-item, the k block and the packing block. */
+/* C = A * B^T with a small C: the weight gradients, k = every pixel of the batch, split over k. */
 static int uses_split_k(int trans_a, int trans_b, size_t m, size_t n)
 {
     return !trans_a && trans_b && m * n <= NT_SPLIT_MAX_OUTPUT;
@@ -612,6 +610,9 @@ size_t nin_gemm_scratch_floats(int block_n, int trans_a, int trans_b, size_t m, 
     return a_floats + k * ((block + 15) / 16 * 16);
 }
 
+/* nin-cl's own GEMM: the split-k kernel where uses_split_k, else gemm_packed (cl/gemm.cl) over A in place or
+ * a transposed A packed into micro-panels, and B in place or packed. The tuning data in ctx sets the work per
+ * work-item, the k block and the packing block. */
 static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                        cl_mem c, size_t c_off, size_t ldc, const nin_gemm_epilogue *epi)
