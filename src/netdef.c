@@ -134,6 +134,22 @@ int nin_netdef_parse(const char *text, nin_netdef *def, char *err, size_t err_si
     return status;
 }
 
+/* "d" and the rate in fixed notation (an exponent's '-' would split the token), with the fewest decimals
+ * that read back as the same float: every float in [0, 1) fits in 50. */
+static void format_rate(float rate, char *tok, size_t size)
+{
+    for (int decimals = 1; decimals <= 50; decimals++) {
+        snprintf(tok, size, "d%.*f", decimals, rate);
+        if (strtof(tok + 1, NULL) == rate)
+            break;
+    }
+    size_t n = strlen(tok);
+    while (n > 2 && tok[n - 1] == '0')   /* "d0.50" -> "d0.5", "d0.0" -> "d0." */
+        tok[--n] = '\0';
+    if (tok[n - 1] == '.')
+        tok[--n] = '\0';
+}
+
 void nin_netdef_format(const nin_netdef *def, char *buf, size_t size)
 {
     size_t used = 0;
@@ -154,7 +170,7 @@ void nin_netdef_format(const nin_netdef *def, char *buf, size_t size)
         case NIN_FC: snprintf(tok, sizeof tok, "%dfc%s", l->outputs, l->relu ? "" : "l"); break;
         case NIN_MAXPOOL: snprintf(tok, sizeof tok, "mp%ds%d", l->size, l->stride); break;
         case NIN_AVGPOOL: snprintf(tok, sizeof tok, "ap%ds%d", l->size, l->stride); break;
-        case NIN_DROPOUT: snprintf(tok, sizeof tok, "d%g", l->rate); break;
+        case NIN_DROPOUT: format_rate(l->rate, tok, sizeof tok); break;
         case NIN_GAP: snprintf(tok, sizeof tok, "gap"); break;
         }
         used += snprintf(buf + used, size - used, "%s%s", i ? "-" : "", tok);
