@@ -12,14 +12,10 @@ static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, int gemm_block_n, nin_budget *b,
                        char *err, size_t err_size)
 {
-    nin_net *net = nin_calloc(1, sizeof *net);   /* the layout only: no buffer is allocated */
-    net->batch = batch;
-    net->input = input;
     memset(b, 0, sizeof *b);
-    if (nin_net_layout(net, def, err, err_size) != 0) {
-        free(net);
+    nin_net *net = nin_net_plan(def, input, batch, err, err_size);   /* the layout only: no buffer is allocated */
+    if (!net)
         return -1;
-    }
     const size_t f = sizeof(float);
     size_t largest_activation = nin_volume(input, batch) * f, gemm_scratch = 0;
     b->batch = batch;

@@ -81,6 +81,9 @@ extern const nin_layer_ops nin_conv_ops, nin_fc_ops, nin_maxpool_ops, nin_avgpoo
 /* Lay the layers of def out on net->input and net->batch (shapes, parameter offsets, workspace sizes) without
  * allocating anything. Returns 0, or -1 with one line in err when a layer does not fit or overflows. */
 int nin_net_layout(nin_net *net, const nin_netdef *def, char *err, size_t err_size);
+/* A network that is only its layout (no buffer, free() it): for sizes and GEMM shapes. NULL with err set when
+ * the layout fails. */
+nin_net *nin_net_plan(const nin_netdef *def, nin_shape input, int batch, char *err, size_t err_size);
 
 /* Shared by every layer: elements of one activation of shape s for the whole batch. */
 static inline size_t nin_volume(nin_shape s, int batch) { return (size_t)s.c * s.h * s.w * batch; }

@@ -90,6 +90,17 @@ int nin_net_layout(nin_net *net, const nin_netdef *def, char *err, size_t err_si
     return 0;
 }
 
+nin_net *nin_net_plan(const nin_netdef *def, nin_shape input, int batch, char *err, size_t err_size)
+{
+    nin_net *net = nin_calloc(1, sizeof *net);
+    net->batch = batch;
+    net->input = input;
+    if (nin_net_layout(net, def, err, err_size) == 0)
+        return net;
+    free(net);
+    return NULL;
+}
+
 /* The paper's (AlexNet-style) init: zero-mean Gaussian weights, zero biases. */
 static void init_params(nin_net *net, float init_std, float *params)
 {
@@ -110,15 +121,13 @@ static nin_net *create_net(nin_context *ctx, const nin_netdef *def, nin_shape in
                            float init_std, int inference)
 {
     char err[256];
-    nin_net *net = nin_calloc(1, sizeof *net);
+    nin_net *net = nin_net_plan(def, input, batch, err, sizeof err);
+    if (!net)
+        nin_fatal("%s", err);
     net->ctx = ctx;
-    net->batch = batch;
-    net->input = input;
     net->seed = seed;
     net->inference = inference;
     net->shard_total = batch;
-    if (nin_net_layout(net, def, err, sizeof err) != 0)
-        nin_fatal("%s", err);
     if (ctx && !inference)   /* the training budget first: a network that cannot fit is one clear line */
         nin_budget_check(ctx, def, input, batch);
 

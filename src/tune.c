@@ -17,6 +17,7 @@
 #include <time.h>
 #include <nin/net.h>
 #include <nin/runtime.h>
+#include "layer.h"
 
 static const char *const backend_names[] = { "clblast", "tiled" };
 
@@ -158,10 +159,13 @@ static double time_host_gemms(const nin_net_gemm *shapes, int count, size_t floa
 
 int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, FILE *log)
 {
-    nin_net *net = nin_net_create(NULL, def, input, batch, 1, 0.0f);   /* only for its GEMM shapes */
+    char err[1400];
+    nin_net *net = nin_net_plan(def, input, batch, err, sizeof err);   /* only for its GEMM shapes */
+    if (!net)
+        nin_fatal("%s", err);
     nin_net_gemm shapes[3 * NIN_MAX_LAYERS];
     int count = nin_net_gemm_shapes(net, shapes, 3 * NIN_MAX_LAYERS);
-    nin_net_free(net);
+    free(net);
     size_t floats = 0;
     double flop = 0.0;
     for (int i = 0; i < count; i++) {
@@ -188,7 +192,7 @@ int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch
     fprintf(log, "OpenBLAS on the host, the same GEMMs: %8.1f ms, %6.1f GFLOPS; %s reaches %.0f %% of it\n",
             host * 1e3, flop / host * 1e-9, backend_names[ctx->gemm], 100.0 * host / seconds[ctx->gemm]);
 
-    char path[1200], dir[1200], err[1400];
+    char path[1200], dir[1200];
     nin_tuning_path(ctx, path, sizeof path);
     snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') - path), path);
     if (nin_make_dirs(dir, err, sizeof err) != 0)
