@@ -108,6 +108,25 @@ const char *nin_cl_error_name(int code)
     }
 }
 
+static _Thread_local char last_error[1024];
+
+const char *nin_last_error(void)
+{
+    return last_error[0] ? last_error : "no error";
+}
+
+int nin_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    for (char *p = last_error; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    return -1;
+}
+
 void nin_fatal(const char *fmt, ...)
 {
     va_list ap;

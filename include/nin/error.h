@@ -11,6 +11,13 @@
 #endif
 #include <CL/cl.h>
 
+/* libnin never prints or exits on its own. A function that fails returns -1 (or NULL) and leaves one line
+ * that names what failed (the OpenCL call, the error's name and file:line; the file; the option) in the
+ * calling thread's last error, which the caller reads with nin_last_error(). */
+const char *nin_last_error(void);
+/* Set the calling thread's last error (newlines folded to spaces); returns -1. */
+int nin_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Name of an OpenCL (CL_*) or CLBlast (CLBlast*) status code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *nin_cl_error_name(int code);
 
