@@ -149,7 +149,7 @@ void *nin_malloc(size_t bytes)
 {
     void *p = malloc(bytes ? bytes : 1);
     if (!p)
-        nin_fatal("out of host memory allocating %zu bytes", bytes);
+        nin_fail("out of host memory allocating %zu bytes", bytes);
     return p;
 }
 
@@ -157,7 +157,7 @@ void *nin_calloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
-        nin_fatal("out of host memory allocating %zu x %zu bytes", count, size);
+        nin_fail("out of host memory allocating %zu x %zu bytes", count, size);
     return p;
 }
 

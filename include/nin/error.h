@@ -40,7 +40,7 @@ double nin_now(void);
 /* mkdir -p: 0, or -1 with one line in err. */
 int nin_make_dirs(const char *path, char *err, size_t err_size);
 
-/* malloc/calloc that never return NULL: out of host memory is a clear fatal error. */
+/* malloc/calloc that leave "out of host memory allocating N bytes" in nin_last_error() when they return NULL. */
 void *nin_malloc(size_t bytes);
 void *nin_calloc(size_t count, size_t size);
 
