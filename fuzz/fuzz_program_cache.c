@@ -1,6 +1,6 @@
 /* fuzz_program_cache.c - a compiled-program cache entry: an entry that fails a check is refused (and then
  * rebuilt by the runtime), never trusted; nothing is allocated beyond what the file holds. */
-#include <nin/runtime.h>
+#include "runtime_impl.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

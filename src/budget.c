@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <nin/budget.h>
-#include "layer.h"
+#include "net_impl.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -25,12 +25,10 @@ int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, int ge
         b->activations += nin_volume(l->out, batch) * f;
         largest_activation = max_size(largest_activation, nin_volume(l->out, batch) * f);
         b->pool_indices += l->aux_bytes;
-        nin_net_gemm shapes[3];
-        int n = (l->ops == &nin_conv_ops || l->ops == &nin_fc_ops) ? nin_conv_gemm_shapes(l, i == 0, shapes) : 0;
+        nin_gemm_shape shapes[3];
+        int n = l->ops->gemm_shapes ? l->ops->gemm_shapes(l, i == 0, shapes) : 0;
         for (int g = 0; g < n; g++)
-            gemm_scratch = max_size(gemm_scratch, nin_gemm_scratch_floats(gemm_block_n, shapes[g].trans_a,
-                                                                          shapes[g].trans_b, shapes[g].m,
-                                                                          shapes[g].n, shapes[g].k));
+            gemm_scratch = max_size(gemm_scratch, nin_gemm_scratch_floats(gemm_block_n, &shapes[g]));
     }
     b->deltas = 2 * net->max_activation * f;
     b->workspace = net->workspace * f;
@@ -91,19 +89,21 @@ void nin_budget_print(const nin_budget *b, const nin_netdef *def, nin_shape inpu
             max_batch);
 }
 
-void nin_budget_check(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch)
+int nin_budget_check(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch)
 {
     nin_budget b;
-    char err[256];
-    if (nin_budget_compute(def, input, batch, ctx->gemm_block_n, &b, err, sizeof err) != 0)
-        nin_fatal("%s", err);
-    const nin_device_info *dev = &ctx->info;
-    int max_batch = nin_budget_max_batch(def, input, ctx->gemm_block_n, dev->global_mem_bytes, dev->max_alloc_bytes,
-                                         batch);
-    snprintf(ctx->alloc_hint, sizeof ctx->alloc_hint,
+    char err[256], hint[256];
+    int block_n = nin_context_tuning(ctx).block_n;
+    if (nin_budget_compute(def, input, batch, block_n, &b, err, sizeof err) != 0)
+        return nin_fail("%s", err);
+    const nin_device_info *dev = nin_context_device(ctx);
+    int max_batch = nin_budget_max_batch(def, input, block_n, dev->global_mem_bytes, dev->max_alloc_bytes, batch);
+    snprintf(hint, sizeof hint,
              "the network needs %.1f MiB at batch %d (largest buffer %.1f MiB); the largest batch that fits is %d",
              b.total / MIB, batch, b.largest_buffer / MIB, max_batch);
+    nin_context_set_alloc_hint(ctx, hint);
     if (max_batch < batch)
-        nin_fatal("%s has %.1f MiB (largest buffer %.1f MiB), but %s (nin-cl train --dry-run shows the budget)",
-                  dev->name, dev->global_mem_bytes / MIB, dev->max_alloc_bytes / MIB, ctx->alloc_hint);
+        return nin_fail("%s has %.1f MiB (largest buffer %.1f MiB), but %s (nin-cl train --dry-run shows the budget)",
+                        dev->name, dev->global_mem_bytes / MIB, dev->max_alloc_bytes / MIB, hint);
+    return 0;
 }

@@ -15,6 +15,10 @@ typedef int (*nin_command_fn)(const nin_options *opt, int argc, char **argv);
 /* A whole number in [min, max] from an option's text, or one error line naming the option (cli_train.c). */
 long cli_parse_long(const char *option, const char *text, long min, long max);
 
+/* Open device `index` (-1: the default): an index past the device table prints the table and exits 2; any
+ * other failure (no device, a kernel build failure) prints the library's error and exits 1 (nin-cl.c). */
+nin_context *cli_open_device(int index);
+
 int cmd_train(const nin_options *opt, int argc, char **argv);     /* cli_train.c */
 /* Load --model FILE and build its network for `batch` images on the device: forward-only, or with training
  * set the whole network (gradients, every layer's output kept). */

@@ -68,7 +68,7 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
         return 0;
 
     double started = nin_now();
-    nin_context *ctx = nin_context_create(opt->device);
+    nin_context *ctx = cli_open_device(opt->device);
     nin_net *net = nin_net_create(ctx, &def, input, batch, 1, 0.0f);
     int classes = nin_net_output_shape(net).c;
     size_t n_in = (size_t)batch * input.c * input.h * input.w;
@@ -80,26 +80,27 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
         labels[i] = i % classes;
     nin_sgd sgd = { 0.001f, 0.9f, 1e-4f };
     printf("bench %s: input %dx%dx%d, batch %d, %zu parameters, on %s (%s), gemm %s\n", netdef, input.c, input.h,
-           input.w, batch, nin_net_param_count(net), ctx->info.name, ctx->info.platform_name,
-           nin_gemm_backend_name(ctx->gemm));
+           input.w, batch, nin_net_param_count(net), nin_context_device(ctx)->name,
+           nin_context_device(ctx)->platform_name, nin_gemm_backend_name(nin_context_tuning(ctx).backend));
 
     double t0 = nin_now();
+    nin_metrics m;
     nin_net_set_input(net, x, labels);
-    nin_net_train_step(net, &sgd);   /* warm-up: first-use compilation in the driver and CLBlast */
+    nin_net_train_step(net, &sgd, &m);   /* warm-up: first-use compilation in the driver and CLBlast */
     printf("first training step: %.2f s; from start (device, kernels%s, network) to its end: %.2f s\n", nin_now() - t0,
-           ctx->programs_compiled ? " compiled" : " from the program cache", nin_now() - started);
+           nin_context_programs_compiled(ctx) ? " compiled" : " from the program cache", nin_now() - started);
 
     double phase[3] = { 0 };
     for (int s = 0; s < steps; s++) {   /* each phase timed alone: a wait after each */
         double a = nin_now();
         nin_net_forward(net, 1);
-        nin_net_loss(net);
+        nin_net_loss(net, &m);
         double b = nin_now();
         nin_net_backward(net);
-        CL_CHECK(clFinish(ctx->queue));
+        nin_context_finish(ctx);
         double d = nin_now();
         nin_net_update(net, &sgd);
-        CL_CHECK(clFinish(ctx->queue));
+        nin_context_finish(ctx);
         phase[0] += b - a;
         phase[1] += d - b;
         phase[2] += nin_now() - d;
@@ -107,7 +108,7 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
     t0 = nin_now();
     for (int s = 0; s < steps; s++) {
         nin_net_set_input(net, x, labels);
-        nin_net_train_step(net, &sgd);
+        nin_net_train_step(net, &sgd, &m);
     }
     double train = steps * (double)batch / (nin_now() - t0);
     t0 = nin_now();
@@ -124,8 +125,9 @@ int cmd_bench(const nin_options *opt, int argc, char **argv)
     printf("\nper kernel, one training step (profiled):\n");
     nin_profile_start(ctx);
     nin_net_set_input(net, x, labels);
-    nin_net_train_step(net, &sgd);
-    nin_profile_report(ctx, stdout, 1);
+    nin_net_train_step(net, &sgd, &m);
+    if (nin_profile_report(ctx, stdout, 1) != 0)
+        nin_fatal("%s", nin_last_error());
 
     free(x);
     free(out);
@@ -143,10 +145,19 @@ int cmd_tune(const nin_options *opt, int argc, char **argv)
     nin_netdef def;
     if (parse_net_args(argc, argv, tune_usage, 0, &netdef, &def, &input, &batch, &steps))
         return 0;
-    nin_context *ctx = nin_context_create(opt->device);
-    printf("tuning GEMMs for %s, batch %d, on %s (%s), driver %s\n", netdef, batch, ctx->info.name,
-           ctx->info.platform_name, ctx->info.driver);
-    int status = nin_tune(ctx, &def, input, batch, stdout);
+    nin_gemm_shape shapes[3 * NIN_MAX_LAYERS];
+    char what[64];
+    int count = nin_netdef_gemm_shapes(&def, input, batch, shapes, 3 * NIN_MAX_LAYERS);
+    nin_context *ctx = count < 0 ? NULL : cli_open_device(opt->device);
+    if (!ctx)
+        nin_fatal("%s", nin_last_error());
+    const nin_device_info *dev = nin_context_device(ctx);
+    printf("tuning GEMMs for %s, batch %d, on %s (%s), driver %s\n", netdef, batch, dev->name, dev->platform_name,
+           dev->driver);
+    snprintf(what, sizeof what, "one training step, batch %d", batch);
+    int status = nin_tune(ctx, shapes, count, what, stdout);
     nin_context_free(ctx);
-    return status;
+    if (status != 0)
+        nin_fatal("%s", nin_last_error());
+    return 0;
 }

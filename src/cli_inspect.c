@@ -73,7 +73,7 @@ int cmd_inspect(const nin_options *opt, int argc, char **argv)
     if (!model || optind != argc)
         nin_fatal("%s", usage);
 
-    nin_context *ctx = nin_context_create(opt->device);
+    nin_context *ctx = cli_open_device(opt->device);
     nin_checkpoint ck;
     nin_net *net = load_model(ctx, model, batch, 1, &ck);
     const nin_dataset_spec *spec = nin_dataset_find(ck.config.dataset);
@@ -94,7 +94,9 @@ int cmd_inspect(const nin_options *opt, int argc, char **argv)
     nin_net_set_input(net, x, train.labels);
     nin_net_set_step(net, ck.state.step);
     nin_net_forward(net, 1);
-    nin_metrics m = nin_net_loss(net);
+    nin_metrics m;
+    if (nin_net_loss(net, &m) != 0)
+        nin_fatal("%s", nin_last_error());
     nin_net_backward(net);
     float *params = nin_malloc(ck.params * sizeof *params), *grads = nin_malloc(ck.params * sizeof *grads);
     nin_net_get_params(net, params);

@@ -291,7 +291,7 @@ int cmd_maps(const nin_options *opt, int argc, char **argv)
     if (truth_path)
         in.truth = load_truth(truth_path, in.count);
 
-    nin_context *ctx = nin_context_create(opt->device);
+    nin_context *ctx = cli_open_device(opt->device);
     nin_netdef def;
     if (nin_netdef_parse(ck.config.netdef, &def, err, sizeof err) != 0)
         nin_fatal("%s: %s", model, err);

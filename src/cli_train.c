@@ -116,16 +116,13 @@ static int print_budget(const nin_options *opt, const nin_train_config *cfg)
     int index = opt->device < 0 ? nin_default_device(devices, count) : opt->device;
     if (index >= count)
         nin_fatal("no OpenCL device %d (nin-cl --devices lists them)", index);
-    nin_context *tuned = nin_calloc(1, sizeof *tuned);   /* only its info and GEMM settings */
-    tuned->info = devices[index];
-    tuned->gemm_block_n = NIN_GEMM_BLOCK_N_DEFAULT;
-    if (nin_tuning_read(nin_tuning_path(tuned, path, sizeof path), tuned, err, sizeof err) < 0 ||
+    nin_gemm_tuning tuned = nin_gemm_tuning_default();   /* the device's tuning file, without opening it */
+    if (nin_tuning_read(nin_tuning_path(&devices[index], path, sizeof path), &tuned, err, sizeof err) < 0 ||
         nin_netdef_parse(cfg->netdef, &def, err, sizeof err) != 0 ||
-        nin_budget_compute(&def, input, cfg->batch, tuned->gemm_block_n, &b, err, sizeof err) != 0)
+        nin_budget_compute(&def, input, cfg->batch, tuned.block_n, &b, err, sizeof err) != 0)
         nin_fatal("%s", err);
     printf("network %s\n", cfg->netdef);
-    nin_budget_print(&b, &def, input, tuned->gemm_block_n, &devices[index], stdout);
-    free(tuned);
+    nin_budget_print(&b, &def, input, tuned.block_n, &devices[index], stdout);
     free(devices);
     return 0;
 }
@@ -259,8 +256,12 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         return print_budget(opt, &cfg);
     }
     nin_dist_init();   /* under mpirun: one rank of a data-parallel run */
-    nin_context *ctx = nin_context_create(nin_dist_device(opt->device));
-    int status = nin_train(ctx, &cfg, resume ? &ck : NULL);
+    nin_context *ctx = cli_open_device(nin_dist_device(opt->device));
+    if (!ctx)
+        nin_fatal("%s", nin_last_error());
+    int status = nin_train(ctx, &cfg, resume ? &ck : NULL, stdout, stderr);
+    if (status < 0)
+        nin_fatal("%s", nin_last_error());
     nin_checkpoint_free(&ck);
     nin_context_free(ctx);
     nin_dist_finalize();
@@ -316,7 +317,7 @@ int cmd_test(const nin_options *opt, int argc, char **argv)
     if (first + 1 != argc)
         nin_fatal("%s", usage);
     const nin_dataset_spec *spec = find_dataset(argv[first]);
-    nin_context *ctx = nin_context_create(opt->device);
+    nin_context *ctx = cli_open_device(opt->device);
     nin_checkpoint ck;
     nin_net *net = load_model(ctx, model, 100, 0, &ck);
     if (spec->classes != ck.classes || spec->channels != ck.input.c || spec->height != ck.input.h ||
@@ -329,7 +330,9 @@ int cmd_test(const nin_options *opt, int argc, char **argv)
     nin_dataset_dir(spec, data, dir, sizeof dir);
     if (nin_dataset_load(spec, dir, NIN_SPLIT_TEST, &test, err, sizeof err) != 0)
         nin_fatal("%s", err);
-    nin_eval e = nin_evaluate(net, &ck.pre, test.images, test.labels, test.count);
+    nin_eval e;
+    if (nin_evaluate(net, &ck.pre, test.images, test.labels, test.count, &e) != 0)
+        nin_fatal("%s", nin_last_error());
     printf("test_acc=%.4f test_loss=%.4f n=%d\n", e.acc, e.loss, e.count);
     nin_dataset_free(&test);
     nin_checkpoint_free(&ck);
@@ -345,7 +348,7 @@ int cmd_predict(const nin_options *opt, int argc, char **argv)
     int first = parse_model_options(argc, argv, &model, NULL, usage);
     if (first >= argc)
         nin_fatal("%s", usage);
-    nin_context *ctx = nin_context_create(opt->device);
+    nin_context *ctx = cli_open_device(opt->device);
     nin_checkpoint ck;
     nin_net *net = load_model(ctx, model, 1, 0, &ck);
     const nin_dataset_spec *spec = nin_dataset_find(ck.config.dataset);

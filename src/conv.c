@@ -164,7 +164,9 @@ static void conv_forward_ref(nin_net *net, nin_layer *l, const float *x, float *
     (void)train;
     const float *w = net->h_params + l->weight_off, *b = net->h_params + l->bias_off;
     size_t per_map = (size_t)net->batch * l->out.h * l->out.w;
-    double *sum = nin_calloc(nin_volume(l->out, net->batch), sizeof *sum);
+    double *sum = nin_ref_sums(net, nin_volume(l->out, net->batch));
+    if (!sum)
+        return;
     FOR_EACH_TAP(l, net->batch, sum[yi] += (double)w[wi] * x[xi]);
     for (size_t i = 0; i < nin_volume(l->out, net->batch); i++) {
         float v = (float)(sum[i] + b[i / per_map]);
@@ -187,29 +189,35 @@ static void conv_backward_ref(nin_net *net, nin_layer *l, const float *x, const 
         }
         db[m] = (float)sum;
     }
-    double *dw_sum = nin_calloc(l->weights, sizeof *dw_sum);
+    double *dw_sum = nin_ref_sums(net, l->weights);
+    if (!dw_sum)
+        return;
     FOR_EACH_TAP(l, net->batch, dw_sum[wi] += (double)dy[yi] * x[xi]);
     for (size_t i = 0; i < l->weights; i++)
         dw[i] = (float)dw_sum[i];
     free(dw_sum);
     if (!dx)
         return;
-    double *dx_sum = nin_calloc(nin_volume(l->in, net->batch), sizeof *dx_sum);
+    double *dx_sum = nin_ref_sums(net, nin_volume(l->in, net->batch));
+    if (!dx_sum)
+        return;
     FOR_EACH_TAP(l, net->batch, dx_sum[xi] += (double)dy[yi] * w[wi]);
     for (size_t i = 0; i < nin_volume(l->in, net->batch); i++)
         dx[i] = (float)dx_sum[i];
     free(dx_sum);
 }
 
-const nin_layer_ops nin_conv_ops = { conv_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref };
-const nin_layer_ops nin_fc_ops = { fc_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref };
-
-/* The three GEMMs of conv_forward/conv_backward (per im2col chunk), for tuning. */
-int nin_conv_gemm_shapes(const nin_layer *l, int first, nin_net_gemm *out)
+/* The three GEMMs of conv_forward/conv_backward (per im2col chunk): for tuning and the memory budget. */
+static int conv_gemm_shapes(const nin_layer *l, int first, nin_gemm_shape *out)
 {
     size_t m = (size_t)l->out.c, k = (size_t)l->fan_in, p = (size_t)l->chunk_images * l->out.h * l->out.w;
-    out[0] = (nin_net_gemm){ 0, 0, m, p, k };
-    out[1] = (nin_net_gemm){ 0, 1, m, k, p };
-    out[2] = (nin_net_gemm){ 1, 0, k, p, m };
+    out[0] = (nin_gemm_shape){ 0, 0, m, p, k };
+    out[1] = (nin_gemm_shape){ 0, 1, m, k, p };
+    out[2] = (nin_gemm_shape){ 1, 0, k, p, m };
     return first ? 2 : 3;
 }
+
+const nin_layer_ops nin_conv_ops = { conv_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref,
+                                     conv_gemm_shapes };
+const nin_layer_ops nin_fc_ops = { fc_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref,
+                                   conv_gemm_shapes };

@@ -103,34 +103,35 @@ static float *host_buffer(size_t floats)
     return dist.buffer;
 }
 
-nin_metrics nin_dist_train_step(nin_net *net, const nin_sgd *sgd)
+int nin_dist_train_step(nin_net *net, const nin_sgd *sgd, nin_metrics *m)
 {
     if (dist.size == 1)
-        return nin_net_train_step(net, sgd);
+        return nin_net_train_step(net, sgd, m);
     size_t n = nin_net_param_count(net);
     if (n > (size_t)2147483647)
-        nin_fatal("%zu parameters are more than one MPI_Allreduce can average", n);
+        return nin_fail("%zu parameters are more than one MPI_Allreduce can average", n);
     float *grads = host_buffer(n);
-    nin_net_forward(net, 1);
-    nin_metrics local = nin_net_loss(net);
-    nin_net_backward(net);
-    nin_net_get_grads(net, grads);
+    nin_metrics local;
+    if (!grads || nin_net_forward(net, 1) || nin_net_loss(net, &local) || nin_net_backward(net) ||
+        nin_net_get_grads(net, grads))
+        return -1;
     double started = MPI_Wtime();
     MPI_Allreduce(MPI_IN_PLACE, grads, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     dist.allreduce_seconds += MPI_Wtime() - started;
     /* the loss gradient is divided by the global batch (nin_net_set_shard): the sum is the global mean */
-    nin_net_set_grads(net, grads);
-    nin_net_update(net, sgd);
+    if (nin_net_set_grads(net, grads) || nin_net_update(net, sgd))
+        return -1;
     int batch = nin_net_batch(net);
     double sums[2] = { (double)local.loss * batch, local.correct };
     nin_dist_sum(sums, 2);
-    return (nin_metrics){ (float)(sums[0] / ((double)batch * dist.size)), (int)sums[1] };
+    *m = (nin_metrics){ (float)(sums[0] / ((double)batch * dist.size)), (int)sums[1] };
+    return 0;
 }
 
 double nin_dist_allreduce_seconds(void) { return dist.allreduce_seconds; }
 
 /* Broadcast rank 0's copy of a parameter-sized buffer; returns max |mine - rank 0's| over the ranks. */
-static double broadcast_params(nin_net *net, void (*get)(nin_net *, float *), void (*set)(nin_net *, const float *))
+static double broadcast_params(nin_net *net, int (*get)(nin_net *, float *), int (*set)(nin_net *, const float *))
 {
     size_t n = nin_net_param_count(net);
     float *mine = nin_malloc(n * sizeof *mine), *root = host_buffer(n);
@@ -178,7 +179,7 @@ void nin_dist_sum(double *values, int count)
 }
 
 int nin_dist_max(int value) { return value; }
-nin_metrics nin_dist_train_step(nin_net *net, const nin_sgd *sgd) { return nin_net_train_step(net, sgd); }
+int nin_dist_train_step(nin_net *net, const nin_sgd *sgd, nin_metrics *m) { return nin_net_train_step(net, sgd, m); }
 double nin_dist_allreduce_seconds(void) { return 0.0; }
 
 double nin_dist_sync(nin_net *net)

@@ -45,8 +45,7 @@ static void apply_mask(nin_net *net, nin_layer *l, cl_mem in, cl_mem out)
 static void dropout_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     if (!train) {
-        CL_CHECK(clEnqueueCopyBuffer(net->ctx->queue, x, l->y, 0, 0, nin_volume(l->in, net->batch) * sizeof(float),
-                                     0, NULL, NULL));
+        nin_copy(net->ctx, x, l->y, nin_volume(l->in, net->batch) * sizeof(float));
         return;
     }
     next_key(net, l);
@@ -88,4 +87,4 @@ static void dropout_backward_ref(nin_net *net, nin_layer *l, const float *x, con
 }
 
 const nin_layer_ops nin_dropout_ops = { dropout_setup, dropout_forward, dropout_backward, dropout_forward_ref,
-                                        dropout_backward_ref };
+                                        dropout_backward_ref, NULL };

@@ -139,12 +139,6 @@ void nin_fatal(const char *fmt, ...)
     exit(1);
 }
 
-void nin_check_cl(int code, const char *call, const char *file, int line)
-{
-    if (code != CL_SUCCESS)
-        nin_fatal("%s failed: %s (%d) at %s:%d", call, nin_cl_error_name(code), code, file, line);
-}
-
 void *nin_malloc(size_t bytes)
 {
     void *p = malloc(bytes ? bytes : 1);

@@ -8,13 +8,21 @@
  * Each layer kind lives in one file (conv.c, pool.c, ...) that holds its device forward/backward, which
  * enqueue the kernels of cl/<kind>.cl, next to the plain-C reference forward/backward they are tested
  * against. A network built without a device context runs the references.
+ *
+ * What a kind can do beyond forward/backward is in its op table (gemm_shapes: the GEMMs it runs), so the
+ * network, the memory budget and the tuner never ask which kind a layer is. The layers sit below the network:
+ * they read the shared state of struct nin_net (the context, the batch, the one parameter buffer) but call
+ * nothing above the runtime. A device error inside a layer is recorded in the context (runtime_impl.h) and
+ * reported by the network's next status.
  */
 #ifndef NIN_LAYER_H
 #define NIN_LAYER_H
 
-#include <nin/net.h>
+#include <nin/netdef.h>
+#include "runtime_impl.h"
 
 typedef struct nin_layer nin_layer;
+typedef struct nin_net nin_net;
 
 typedef struct nin_layer_ops {
     /* From l->def and l->in: set l->out, l->weights, l->biases, l->fan_in, l->workspace, l->bias_partials,
@@ -28,6 +36,9 @@ typedef struct nin_layer_ops {
     /* Host reference: the same on plain arrays. */
     void (*forward_ref)(nin_net *net, nin_layer *l, const float *x, float *y, int train);
     void (*backward_ref)(nin_net *net, nin_layer *l, const float *x, const float *y, float *dy, float *dx);
+    /* Optional (NULL: none): the GEMMs of one training step, per im2col chunk, into out[0..3) (2 for the first
+     * layer, which needs no input gradient); returns their count. */
+    int (*gemm_shapes)(const nin_layer *l, int first, nin_gemm_shape *out);
 } nin_layer_ops;
 
 struct nin_layer {
@@ -73,34 +84,35 @@ struct nin_net {
     /* reference */
     float *h_input, *h_params, *h_grads, *h_momentum, *h_work, *h_delta[2], *h_input_grad;
     float h_metrics[2];
+    int host_failed;                  /* a reference layer could not allocate its scratch (the last error says) */
 };
 
 extern const nin_layer_ops nin_conv_ops, nin_fc_ops, nin_maxpool_ops, nin_avgpool_ops, nin_dropout_ops,
     nin_gap_ops;
 
-/* Lay the layers of def out on net->input and net->batch (shapes, parameter offsets, workspace sizes) without
- * allocating anything. Returns 0, or -1 with one line in err when a layer does not fit or overflows. */
-int nin_net_layout(nin_net *net, const nin_netdef *def, char *err, size_t err_size);
-/* A network that is only its layout (no buffer, free() it): for sizes and GEMM shapes. NULL with err set when
- * the layout fails. */
-nin_net *nin_net_plan(const nin_netdef *def, nin_shape input, int batch, char *err, size_t err_size);
+/* Zeroed double sums for a reference layer; NULL (and net->host_failed) when out of host memory. */
+static inline double *nin_ref_sums(nin_net *net, size_t count)
+{
+    double *sums = nin_calloc(count, sizeof *sums);
+    net->host_failed |= !sums;
+    return sums;
+}
 
 /* Shared by every layer: elements of one activation of shape s for the whole batch. */
 static inline size_t nin_volume(nin_shape s, int batch) { return (size_t)s.c * s.h * s.w * batch; }
 
-/* The GEMMs of a CONV/FC layer's step, per im2col chunk (2 for the first layer, which needs no input
- * gradient), in conv.c. */
-int nin_conv_gemm_shapes(const nin_layer *l, int first, nin_net_gemm *out);
 
 /* Caffe's ceil-mode pooling output size, with the last window starting inside the input. */
 int nin_pool_output_size(int in, int size, int stride);
 
 /* Softmax cross-entropy on logits (classes x batch, CNHW): the loss layer, in softmax.c. Both leave the
  * batch's summed loss and correct count in net->d_metrics / net->h_metrics. */
-void nin_softmax_loss(nin_net *net, cl_mem logits, cl_mem dlogits);
-void nin_softmax_loss_ref(nin_net *net, const float *logits, float *dlogits);
-/* SGD with momentum and weight decay over the whole parameter buffer, in sgd.c. */
-void nin_sgd_update(nin_net *net, const nin_sgd *sgd);
-void nin_sgd_update_ref(nin_net *net, const nin_sgd *sgd);
+void nin_softmax_loss(nin_net *net, int classes, cl_mem logits, cl_mem dlogits);
+void nin_softmax_loss_ref(nin_net *net, int classes, const float *logits, float *dlogits);
+/* SGD with momentum and weight decay (on the weights, not the biases) over the whole parameter buffer, in
+ * sgd.c. */
+typedef struct nin_sgd_step { float lr, momentum, weight_decay; } nin_sgd_step;
+void nin_sgd_update(nin_net *net, nin_sgd_step sgd);
+void nin_sgd_update_ref(nin_net *net, nin_sgd_step sgd);
 
 #endif

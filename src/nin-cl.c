@@ -60,10 +60,28 @@ static int parse_index(const char *text, const char *what)
     return (int)v;
 }
 
+nin_context *cli_open_device(int index)
+{
+    nin_device_info *devices;
+    int count = nin_list_devices(&devices);
+    if (count > 0 && index >= count) {
+        fprintf(stderr, "nin-cl: error: no OpenCL device %d; the devices are:\n", index);
+        nin_print_devices(stderr, devices, count);
+        exit(2);
+    }
+    free(devices);
+    nin_context *ctx = nin_context_create(index);
+    if (!ctx)
+        nin_fatal("%s", nin_last_error());
+    return ctx;
+}
+
 static int list_devices(void)
 {
     nin_device_info *devices;
     int count = nin_list_devices(&devices);
+    if (count < 0)
+        nin_fatal("%s", nin_last_error());
     nin_print_devices(stdout, devices, count);
     free(devices);
     return count ? 0 : 1;
@@ -74,7 +92,7 @@ static int cmd_selftest(const nin_options *opt, int argc, char **argv)
     (void)argv;
     if (argc > 1)
         nin_fatal("selftest takes no arguments");
-    nin_context *ctx = nin_context_create(opt->device);
+    nin_context *ctx = cli_open_device(opt->device);
     int status = nin_selftest(ctx, stdout);
     nin_context_free(ctx);
     return status;

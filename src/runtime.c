@@ -1,4 +1,8 @@
-/* runtime.c - OpenCL devices, the context and queue, the kernel program, buffers, kernel launches, GEMM. */
+/* runtime.c - OpenCL devices, the context and queue, the kernel program, buffers, kernel launches, GEMM.
+ *
+ * Nothing here prints or exits: a failure is one line in the last error (and, for work on the device, in
+ * the context until its next status check; see runtime_impl.h). */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -6,8 +10,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 #include <time.h>
-#include <nin/runtime.h>
-#include <nin/net.h>
+#include "runtime_impl.h"
 #include <CL/cl_ext.h>
 #include <clblast_c.h>
 
@@ -26,7 +29,7 @@ struct nin_profile {
 
 struct nin_kernel_cache {
     int count, capacity;
-    struct { char name[64]; cl_kernel kernel; } *entries;
+    struct { char name[64]; cl_kernel kernel; cl_uint args; } *entries;
 };
 
 const char *nin_device_type_name(cl_device_type type)
@@ -37,6 +40,53 @@ const char *nin_device_type_name(cl_device_type type)
     return "OTHER";
 }
 
+/* The table row of one device: 0, or -1 with the failing query in the last error. */
+static int query_device(cl_platform_id platform, cl_device_id id, nin_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->platform = platform;
+    info->device = id;
+    return CL_CHECK(NULL, clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof info->platform_name - 1,
+                                            info->platform_name, NULL)) ||
+           CL_CHECK(NULL, clGetDeviceInfo(id, CL_DEVICE_NAME, sizeof info->name - 1, info->name, NULL)) ||
+           CL_CHECK(NULL, clGetDeviceInfo(id, CL_DEVICE_TYPE, sizeof info->type, &info->type, NULL)) ||
+           CL_CHECK(NULL, clGetDeviceInfo(id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units,
+                                          &info->compute_units, NULL)) ||
+           CL_CHECK(NULL, clGetDeviceInfo(id, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem_bytes,
+                                          &info->global_mem_bytes, NULL)) ||
+           CL_CHECK(NULL, clGetDeviceInfo(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc_bytes,
+                                          &info->max_alloc_bytes, NULL)) ||
+           CL_CHECK(NULL, clGetDeviceInfo(id, CL_DEVICE_VERSION, sizeof info->version - 1, info->version, NULL)) ||
+           CL_CHECK(NULL, clGetDeviceInfo(id, CL_DRIVER_VERSION, sizeof info->driver - 1, info->driver, NULL))
+               ? -1 : 0;
+}
+
+/* Append platform p's devices to *devices (count so far in *count): 0, or -1 with the error. */
+static int list_platform_devices(cl_platform_id platform, nin_device_info **devices, int *count)
+{
+    cl_uint ndev = 0;
+    cl_int err = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, NULL, &ndev);
+    if (err == CL_DEVICE_NOT_FOUND || ndev == 0)
+        return 0;
+    cl_device_id *ids = NULL;
+    nin_device_info *grown = NULL;
+    int status = CL_CHECK_ERR(NULL, err, "clGetDeviceIDs");
+    if (status == 0 && (!(ids = nin_malloc(ndev * sizeof *ids)) ||
+                        !(grown = realloc(*devices, (*count + ndev) * sizeof **devices))))
+        status = nin_fail("out of host memory listing OpenCL devices");
+    if (grown)
+        *devices = grown;
+    if (status == 0)
+        status = CL_CHECK(NULL, clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ndev, ids, NULL));
+    for (cl_uint d = 0; status == 0 && d < ndev; d++) {
+        status = query_device(platform, ids[d], &(*devices)[*count]);
+        (*devices)[*count].index = *count;
+        *count += status == 0;
+    }
+    free(ids);
+    return status;
+}
+
 int nin_list_devices(nin_device_info **devices)
 {
     cl_uint nplatforms = 0;
@@ -44,45 +94,18 @@ int nin_list_devices(nin_device_info **devices)
     *devices = NULL;
     if (err == CL_PLATFORM_NOT_FOUND_KHR || nplatforms == 0)
         return 0;
-    CL_CHECK_ERR(err, "clGetPlatformIDs");
+    if (CL_CHECK_ERR(NULL, err, "clGetPlatformIDs"))
+        return -1;
     cl_platform_id *platforms = nin_malloc(nplatforms * sizeof *platforms);
-    CL_CHECK(clGetPlatformIDs(nplatforms, platforms, NULL));
-
-    int count = 0;
-    for (cl_uint p = 0; p < nplatforms; p++) {
-        cl_uint ndev = 0;
-        err = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev);
-        if (err == CL_DEVICE_NOT_FOUND || ndev == 0)
-            continue;
-        CL_CHECK_ERR(err, "clGetDeviceIDs");
-        cl_device_id *ids = nin_malloc(ndev * sizeof *ids);
-        CL_CHECK(clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, ndev, ids, NULL));
-        *devices = realloc(*devices, (count + ndev) * sizeof **devices);
-        if (!*devices)
-            nin_fatal("out of host memory listing OpenCL devices");
-        for (cl_uint d = 0; d < ndev; d++) {
-            nin_device_info *info = &(*devices)[count];
-            memset(info, 0, sizeof *info);
-            info->index = count++;
-            info->platform = platforms[p];
-            info->device = ids[d];
-            CL_CHECK(clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof info->platform_name - 1,
-                                       info->platform_name, NULL));
-            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_NAME, sizeof info->name - 1, info->name, NULL));
-            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_TYPE, sizeof info->type, &info->type, NULL));
-            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units,
-                                     &info->compute_units, NULL));
-            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem_bytes,
-                                     &info->global_mem_bytes, NULL));
-            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc_bytes,
-                                     &info->max_alloc_bytes, NULL));
-            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_VERSION, sizeof info->version - 1, info->version, NULL));
-            CL_CHECK(clGetDeviceInfo(ids[d], CL_DRIVER_VERSION, sizeof info->driver - 1, info->driver, NULL));
-        }
-        free(ids);
-    }
+    int count = 0, status = platforms ? CL_CHECK(NULL, clGetPlatformIDs(nplatforms, platforms, NULL)) : -1;
+    for (cl_uint p = 0; status == 0 && p < nplatforms; p++)
+        status = list_platform_devices(platforms[p], devices, &count);
     free(platforms);
-    return count;
+    if (status == 0)
+        return count;
+    free(*devices);
+    *devices = NULL;
+    return -1;
 }
 
 void nin_print_devices(FILE *out, const nin_device_info *devices, int count)
@@ -122,8 +145,10 @@ const char *nin_find_kernel_dir(char *buf, size_t size)
     const char *env = getenv("NIN_KERNEL_DIR");
     const char *candidates[] = { NIN_SOURCE_KERNEL_DIR, NIN_INSTALL_KERNEL_DIR };
     if (env && *env) {
-        if (!is_dir_with_kernels(env))
-            nin_fatal("NIN_KERNEL_DIR=%s holds no %s", env, kernel_files[0]);
+        if (!is_dir_with_kernels(env)) {
+            nin_fail("NIN_KERNEL_DIR=%s holds no %s", env, kernel_files[0]);
+            return NULL;
+        }
         snprintf(buf, size, "%s", env);
         return buf;
     }
@@ -132,22 +157,30 @@ const char *nin_find_kernel_dir(char *buf, size_t size)
             snprintf(buf, size, "%s", candidates[i]);
             return buf;
         }
-    nin_fatal("OpenCL kernel sources not found in %s or %s: set NIN_KERNEL_DIR to nin-cl's cl/ directory",
-              NIN_SOURCE_KERNEL_DIR, NIN_INSTALL_KERNEL_DIR);
+    nin_fail("OpenCL kernel sources not found in %s or %s: set NIN_KERNEL_DIR to nin-cl's cl/ directory",
+             NIN_SOURCE_KERNEL_DIR, NIN_INSTALL_KERNEL_DIR);
+    return NULL;
 }
 
+/* A whole text file, or NULL with the error. */
 static char *read_text_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        nin_fatal("cannot open kernel source %s", path);
+    if (!f) {
+        nin_fail("cannot open kernel source %s", path);
+        return NULL;
+    }
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *text = nin_malloc((size_t)size + 1);
-    if (size < 0 || fread(text, 1, (size_t)size, f) != (size_t)size)
-        nin_fatal("cannot read kernel source %s", path);
-    text[size] = '\0';
+    char *text = size >= 0 ? nin_malloc((size_t)size + 1) : NULL;
+    if (text && fread(text, 1, (size_t)size, f) == (size_t)size)
+        text[size] = '\0';
+    else if (text || size < 0) {
+        free(text);
+        text = NULL;
+        nin_fail("cannot read kernel source %s", path);
+    }
     fclose(f);
     return text;
 }
@@ -256,94 +289,202 @@ static void save_cached_program(nin_context *ctx, const char *path)
     free(binary);
 }
 
-static void build_program(nin_context *ctx)
+/* The kernels' build log, folded into the last error after the failed call. */
+static int build_failure(nin_context *ctx, cl_int err)
 {
-    char *sources[KERNEL_FILE_COUNT];
-    char path[1200], cache[1400];
-    cl_int err;
-    for (size_t i = 0; i < KERNEL_FILE_COUNT; i++) {
-        snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, kernel_files[i]);
-        sources[i] = read_text_file(path);
-    }
-    cache_path(ctx, sources, cache, sizeof cache);
-    snprintf(ctx->program_cache, sizeof ctx->program_cache, "%s", cache);
-    ctx->program = load_cached_program(ctx, cache);
-    if (ctx->program) {
-        ctx->programs_compiled = 0;
-        for (size_t i = 0; i < KERNEL_FILE_COUNT; i++)
-            free(sources[i]);
-        return;
-    }
-    ctx->program = clCreateProgramWithSource(ctx->context, KERNEL_FILE_COUNT, (const char **)sources, NULL, &err);
-    CL_CHECK_ERR(err, "clCreateProgramWithSource");
-    for (size_t i = 0; i < KERNEL_FILE_COUNT; i++)
-        free(sources[i]);
-
-    err = clBuildProgram(ctx->program, 1, &ctx->info.device, BUILD_OPTIONS, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        size_t log_size = 0;
-        clGetProgramBuildInfo(ctx->program, ctx->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
-        char *log = nin_malloc(log_size + 1);
+    size_t log_size = 0;
+    clGetProgramBuildInfo(ctx->program, ctx->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
+    char *log = nin_malloc(log_size + 1);
+    if (log) {
+        log[0] = '\0';
         clGetProgramBuildInfo(ctx->program, ctx->info.device, CL_PROGRAM_BUILD_LOG, log_size, log, NULL);
         log[log_size] = '\0';
-        fprintf(stderr, "build log of the kernels in %s for %s:\n%s\n", ctx->kernel_dir, ctx->info.name, log);
-        free(log);
-        CL_CHECK_ERR(err, "clBuildProgram");
     }
-    ctx->programs_compiled = 1;
-    save_cached_program(ctx, cache);
+    CL_CHECK_ERR(NULL, err, "clBuildProgram");
+    char call[512];
+    snprintf(call, sizeof call, "%s", nin_last_error());
+    nin_fail("%s; the kernels in %s for %s: %s", call, ctx->kernel_dir, ctx->info.name,
+             log ? log : "(no build log)");
+    free(log);
+    return -1;
 }
 
-nin_context *nin_context_create(int index)
+/* Compile the kernel sources, or load them from the program cache: 0, or -1 with the error. */
+static int build_program(nin_context *ctx)
+{
+    char *sources[KERNEL_FILE_COUNT] = { NULL };
+    char path[1200], cache[1400];
+    cl_int err;
+    int status = 0;
+    for (size_t i = 0; i < KERNEL_FILE_COUNT && status == 0; i++) {
+        snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, kernel_files[i]);
+        status = (sources[i] = read_text_file(path)) ? 0 : -1;
+    }
+    if (status == 0) {
+        cache_path(ctx, sources, cache, sizeof cache);
+        snprintf(ctx->program_cache, sizeof ctx->program_cache, "%s", cache);
+        ctx->program = load_cached_program(ctx, cache);
+    }
+    if (status == 0 && !ctx->program) {
+        ctx->program = clCreateProgramWithSource(ctx->context, KERNEL_FILE_COUNT, (const char **)sources, NULL, &err);
+        status = CL_CHECK_ERR(NULL, err, "clCreateProgramWithSource");
+        ctx->programs_compiled = 1;
+        if (status == 0 && (err = clBuildProgram(ctx->program, 1, &ctx->info.device, BUILD_OPTIONS, NULL, NULL)))
+            status = build_failure(ctx, err);
+        if (status == 0)
+            save_cached_program(ctx, cache);
+    }
+    for (size_t i = 0; i < KERNEL_FILE_COUNT; i++)
+        free(sources[i]);
+    return status;
+}
+
+nin_gemm_tuning nin_gemm_tuning_default(void)
+{
+    return (nin_gemm_tuning){ NIN_GEMM_CLBLAST, NIN_GEMM_ROW_TILES_DEFAULT, NIN_GEMM_K_BLOCK_DEFAULT,
+                              NIN_GEMM_BLOCK_N_DEFAULT };
+}
+
+/* The device `index` (-1: the default) of the table: 0, or -1 with the error. */
+static int pick_device(int index, nin_device_info *info)
 {
     nin_device_info *devices;
     int count = nin_list_devices(&devices);
+    if (count < 0)
+        return -1;
     if (count == 0)
-        nin_fatal("no OpenCL device found: install an OpenCL driver (e.g. the Debian package pocl-opencl-icd)");
+        return nin_fail("no OpenCL device found: install an OpenCL driver (e.g. the Debian package pocl-opencl-icd)");
     if (index < 0)
         index = nin_default_device(devices, count);
-    if (index >= count) {
-        fprintf(stderr, "nin-cl: error: no OpenCL device %d; the devices are:\n", index);
-        nin_print_devices(stderr, devices, count);
-        exit(2);
-    }
-
-    nin_context *ctx = nin_calloc(1, sizeof *ctx);
-    ctx->info = devices[index];
+    if (index < count)
+        *info = devices[index];
     free(devices);
+    if (index >= count)
+        return nin_fail("no OpenCL device %d (nin-cl --devices lists them)", index);
+    return 0;
+}
+
+/* The device's tuning file, when it has one, into ctx: 0, or -1 with the error (a malformed file). */
+static int load_tuning(nin_context *ctx)
+{
+    char path[1200], err[1600];
+    if (nin_tuning_read(nin_tuning_path(&ctx->info, path, sizeof path), &ctx->tuning, err, sizeof err) < 0)
+        return nin_fail("%s", err);
+    return 0;
+}
+
+/* Context, queue, kernels and tuning of the device in ctx->info: 0, or -1 with the error. */
+static int open_context(nin_context *ctx, const char *kernel_dir)
+{
     cl_int err;
     cl_context_properties props[] = { CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->info.platform, 0 };
     ctx->context = clCreateContext(props, 1, &ctx->info.device, NULL, NULL, &err);
-    CL_CHECK_ERR(err, "clCreateContext");
+    if (CL_CHECK_ERR(NULL, err, "clCreateContext"))
+        return -1;
     ctx->queue = clCreateCommandQueue(ctx->context, ctx->info.device, 0, &err);
-    CL_CHECK_ERR(err, "clCreateCommandQueue");
-    nin_find_kernel_dir(ctx->kernel_dir, sizeof ctx->kernel_dir);
-    build_program(ctx);
-    ctx->kernels = nin_calloc(1, sizeof *ctx->kernels);
-    ctx->gemm_row_tiles = NIN_GEMM_ROW_TILES_DEFAULT;
-    ctx->gemm_k_block = NIN_GEMM_K_BLOCK_DEFAULT;
-    ctx->gemm_block_n = NIN_GEMM_BLOCK_N_DEFAULT;
-    nin_tuning_load(ctx);
-    return ctx;
+    if (CL_CHECK_ERR(NULL, err, "clCreateCommandQueue"))
+        return -1;
+    if (kernel_dir)
+        snprintf(ctx->kernel_dir, sizeof ctx->kernel_dir, "%s", kernel_dir);
+    else if (!nin_find_kernel_dir(ctx->kernel_dir, sizeof ctx->kernel_dir))
+        return -1;
+    if (!(ctx->kernels = nin_calloc(1, sizeof *ctx->kernels)))
+        return -1;
+    ctx->tuning = nin_gemm_tuning_default();
+    return build_program(ctx) == 0 && load_tuning(ctx) == 0 ? 0 : -1;
 }
+
+nin_context *nin_context_create_from(int index, const char *kernel_dir)
+{
+    nin_device_info info;
+    if (pick_device(index, &info) != 0)
+        return NULL;
+    nin_context *ctx = nin_calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    ctx->info = info;
+    if (open_context(ctx, kernel_dir) == 0)
+        return ctx;
+    nin_context_free(ctx);
+    return NULL;
+}
+
+nin_context *nin_context_create(int index) { return nin_context_create_from(index, NULL); }
 
 void nin_context_free(nin_context *ctx)
 {
     if (!ctx)
         return;
-    for (int i = 0; i < ctx->kernels->count; i++)
+    for (int i = 0; ctx->kernels && i < ctx->kernels->count; i++)
         clReleaseKernel(ctx->kernels->entries[i].kernel);
-    free(ctx->kernels->entries);
+    if (ctx->kernels)
+        free(ctx->kernels->entries);
     free(ctx->kernels);
     if (ctx->gemm_scratch)
         clReleaseMemObject(ctx->gemm_scratch);
     if (ctx->profile)
         free(ctx->profile->entries);
     free(ctx->profile);
-    clReleaseProgram(ctx->program);
-    clReleaseCommandQueue(ctx->queue);
-    clReleaseContext(ctx->context);
+    if (ctx->program)
+        clReleaseProgram(ctx->program);
+    if (ctx->queue)
+        clReleaseCommandQueue(ctx->queue);
+    if (ctx->context)
+        clReleaseContext(ctx->context);
     free(ctx);
+}
+
+const nin_device_info *nin_context_device(const nin_context *ctx) { return &ctx->info; }
+nin_gemm_tuning nin_context_tuning(const nin_context *ctx) { return ctx->tuning; }
+void nin_context_set_tuning(nin_context *ctx, const nin_gemm_tuning *t) { ctx->tuning = *t; }
+int nin_context_programs_compiled(const nin_context *ctx) { return ctx->programs_compiled; }
+const char *nin_context_program_cache(const nin_context *ctx) { return ctx->program_cache; }
+
+void nin_context_set_alloc_hint(nin_context *ctx, const char *hint)
+{
+    snprintf(ctx->alloc_hint, sizeof ctx->alloc_hint, "%s", hint);
+}
+
+int nin_cl_status(nin_context *ctx, int code, const char *call, const char *file, int line)
+{
+    if (code == CL_SUCCESS)
+        return 0;
+    nin_fail("%s failed: %s (%d) at %s:%d", call, nin_cl_error_name(code), code, file, line);
+    if (ctx && !ctx->failed) {
+        ctx->failed = 1;
+        snprintf(ctx->error, sizeof ctx->error, "%s", nin_last_error());
+    }
+    return -1;
+}
+
+int nin_context_fail(nin_context *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    char line[1024];
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    nin_fail("%s", line);
+    if (!ctx->failed) {
+        ctx->failed = 1;
+        snprintf(ctx->error, sizeof ctx->error, "%s", line);
+    }
+    return -1;
+}
+
+int nin_context_status(nin_context *ctx)
+{
+    if (!ctx->failed)
+        return 0;
+    ctx->failed = 0;
+    return nin_fail("%s", ctx->error);
+}
+
+int nin_context_finish(nin_context *ctx)
+{
+    if (!ctx->failed)
+        CL_CHECK(ctx, clFinish(ctx->queue));
+    return nin_context_status(ctx);
 }
 
 /* Where a command's event goes: NULL when not profiling. */
@@ -353,10 +494,11 @@ static struct profiled *profile_entry(nin_context *ctx, const char *label, doubl
     if (!p)
         return NULL;
     if (p->count == p->capacity) {
+        void *grown = realloc(p->entries, (p->capacity ? 2 * p->capacity : 256) * sizeof *p->entries);
+        if (!grown)
+            return NULL;   /* the command runs untimed */
+        p->entries = grown;
         p->capacity = p->capacity ? 2 * p->capacity : 256;
-        p->entries = realloc(p->entries, p->capacity * sizeof *p->entries);
-        if (!p->entries)
-            nin_fatal("out of host memory profiling");
     }
     struct profiled *e = &p->entries[p->count++];
     snprintf(e->label, sizeof e->label, "%s", label);
@@ -372,36 +514,52 @@ static cl_event *profile_slot(nin_context *ctx, const char *label)
     return e ? &e->event : NULL;
 }
 
-void nin_profile_start(nin_context *ctx)
+int nin_profile_start(nin_context *ctx)
 {
     cl_int err;
-    CL_CHECK(clFinish(ctx->queue));
-    CL_CHECK(clReleaseCommandQueue(ctx->queue));
-    ctx->queue = clCreateCommandQueue(ctx->context, ctx->info.device, CL_QUEUE_PROFILING_ENABLE, &err);
-    CL_CHECK_ERR(err, "clCreateCommandQueue");
-    if (!ctx->profile)
-        ctx->profile = nin_calloc(1, sizeof *ctx->profile);
+    if (nin_context_finish(ctx) != 0)
+        return -1;
+    cl_command_queue queue = clCreateCommandQueue(ctx->context, ctx->info.device, CL_QUEUE_PROFILING_ENABLE, &err);
+    if (CL_CHECK_ERR(NULL, err, "clCreateCommandQueue"))
+        return -1;
+    if (!ctx->profile && !(ctx->profile = nin_calloc(1, sizeof *ctx->profile))) {
+        clReleaseCommandQueue(queue);
+        return -1;
+    }
+    clReleaseCommandQueue(ctx->queue);
+    ctx->queue = queue;
     ctx->profile->count = 0;
+    return 0;
 }
 
-void nin_profile_report(nin_context *ctx, FILE *out, int repeats)
+/* Seconds of a profiled command: measured around it (GEMMs), or from its event, which is then released. */
+static double profiled_seconds(struct profiled *e)
+{
+    cl_ulong start = 0, end = 0;
+    if (!e->event)
+        return e->seconds;
+    clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL);
+    clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
+    clReleaseEvent(e->event);
+    e->event = NULL;
+    return end > start ? (end - start) * 1e-9 : 0.0;
+}
+
+int nin_profile_report(nin_context *ctx, FILE *out, int repeats)
 {
     nin_profile *p = ctx->profile;
-    CL_CHECK(clFinish(ctx->queue));
+    if (!p)
+        return nin_fail("nin_profile_report: profiling was not started (nin_profile_start)");
+    if (nin_context_finish(ctx) != 0)
+        return -1;
     /* sum time and flop per label */
     struct row { char label[64]; double seconds, flop; int calls; } *rows = nin_calloc(p->count + 1, sizeof *rows);
+    if (!rows)
+        return -1;
     int nrows = 0;
     double total = 0.0;
     for (int i = 0; i < p->count; i++) {
-        double seconds = p->entries[i].seconds;
-        if (p->entries[i].event) {
-            cl_ulong start, end;
-            CL_CHECK(clGetEventProfilingInfo(p->entries[i].event, CL_PROFILING_COMMAND_START, sizeof start, &start,
-                                             NULL));
-            CL_CHECK(clGetEventProfilingInfo(p->entries[i].event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL));
-            clReleaseEvent(p->entries[i].event);
-            seconds = (end - start) * 1e-9;
-        }
+        double seconds = profiled_seconds(&p->entries[i]);
         int r = 0;
         while (r < nrows && strcmp(rows[r].label, p->entries[i].label) != 0)
             r++;
@@ -431,25 +589,39 @@ void nin_profile_report(nin_context *ctx, FILE *out, int repeats)
     fprintf(out, "%-44s %6s %10.2f\n", "total device time", "", total * 1e3 / repeats);
     free(rows);
     p->count = 0;
+    return 0;
 }
 
-static cl_kernel get_kernel(nin_context *ctx, const char *name)
+/* The kernel `name` with its argument count (CL_KERNEL_NUM_ARGS, asked once), created on first use; NULL
+ * with the error recorded in ctx. */
+static cl_kernel get_kernel(nin_context *ctx, const char *name, cl_uint *args)
 {
     nin_kernel_cache *cache = ctx->kernels;
     for (int i = 0; i < cache->count; i++)
-        if (strcmp(cache->entries[i].name, name) == 0)
+        if (strcmp(cache->entries[i].name, name) == 0) {
+            *args = cache->entries[i].args;
             return cache->entries[i].kernel;
+        }
     if (cache->count == cache->capacity) {
+        void *grown = realloc(cache->entries, (cache->capacity ? 2 * cache->capacity : 32) * sizeof *cache->entries);
+        if (!grown) {
+            nin_context_fail(ctx, "out of host memory caching the kernel %s", name);
+            return NULL;
+        }
+        cache->entries = grown;
         cache->capacity = cache->capacity ? 2 * cache->capacity : 32;
-        cache->entries = realloc(cache->entries, cache->capacity * sizeof *cache->entries);
-        if (!cache->entries)
-            nin_fatal("out of host memory caching kernels");
     }
     cl_int err;
     cl_kernel kernel = clCreateKernel(ctx->program, name, &err);
-    CL_CHECK_ERR(err, name);
+    if (CL_CHECK_ERR(ctx, err, name))
+        return NULL;
+    if (CL_CHECK(ctx, clGetKernelInfo(kernel, CL_KERNEL_NUM_ARGS, sizeof *args, args, NULL))) {
+        clReleaseKernel(kernel);
+        return NULL;
+    }
     snprintf(cache->entries[cache->count].name, sizeof cache->entries[0].name, "%s", name);
     cache->entries[cache->count].kernel = kernel;
+    cache->entries[cache->count].args = *args;
     cache->count++;
     return kernel;
 }
@@ -457,13 +629,22 @@ static cl_kernel get_kernel(nin_context *ctx, const char *name)
 static void run_kernel(nin_context *ctx, const char *name, cl_uint dims, const size_t *global,
                        const size_t *local, int nargs, const nin_karg *args)
 {
+    cl_uint expected = 0;
     for (cl_uint d = 0; d < dims; d++)
         if (global[d] == 0)
             return;
-    cl_kernel kernel = get_kernel(ctx, name);
+    cl_kernel kernel = ctx->failed ? NULL : get_kernel(ctx, name, &expected);
+    if (!kernel)
+        return;
+    if ((cl_uint)nargs != expected) {
+        nin_context_fail(ctx, "kernel %s takes %u arguments, but %d were given", name, expected, nargs);
+        return;
+    }
     for (int i = 0; i < nargs; i++)
-        CL_CHECK(clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value));
-    CL_CHECK(clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0, NULL, profile_slot(ctx, name)));
+        if (CL_CHECK(ctx, clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value)))
+            return;
+    CL_CHECK(ctx, clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0, NULL,
+                                         profile_slot(ctx, name)));
 }
 
 void nin_run_kernel(nin_context *ctx, const char *name, size_t global, size_t local, int nargs,
@@ -478,44 +659,61 @@ void nin_run_kernel_2d(nin_context *ctx, const char *name, const size_t global[2
     run_kernel(ctx, name, 2, global, local, nargs, args);
 }
 
+/* An allocation is not a sticky device error: the caller gets NULL and the context stays usable. */
 cl_mem nin_buffer(nin_context *ctx, size_t bytes)
 {
     cl_int err;
     cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
     if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES || err == CL_INVALID_BUFFER_SIZE)
-        nin_fatal("cannot allocate %.1f MiB on %s (%s): %s", bytes / 1048576.0, ctx->info.name,
-                  nin_cl_error_name(err), ctx->alloc_hint[0] ? ctx->alloc_hint : "use a smaller batch");
-    CL_CHECK_ERR(err, "clCreateBuffer");
-    return mem;
+        nin_fail("cannot allocate %.1f MiB on %s (%s): %s", bytes / 1048576.0, ctx->info.name,
+                 nin_cl_error_name(err), ctx->alloc_hint[0] ? ctx->alloc_hint : "use a smaller batch");
+    else
+        CL_CHECK_ERR(NULL, err, "clCreateBuffer");
+    return err == CL_SUCCESS ? mem : NULL;
 }
 
-void nin_write(nin_context *ctx, cl_mem dst, size_t offset_bytes, size_t bytes, const void *src)
+int nin_write(nin_context *ctx, cl_mem dst, size_t offset_bytes, size_t bytes, const void *src)
 {
-    if (bytes)
-        CL_CHECK(clEnqueueWriteBuffer(ctx->queue, dst, CL_TRUE, offset_bytes, bytes, src, 0, NULL, NULL));
+    if (bytes && !ctx->failed)
+        CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, dst, CL_TRUE, offset_bytes, bytes, src, 0, NULL, NULL));
+    return ctx->failed ? -1 : 0;
 }
 
-void nin_read(nin_context *ctx, cl_mem src, size_t offset_bytes, size_t bytes, void *dst)
+int nin_read(nin_context *ctx, cl_mem src, size_t offset_bytes, size_t bytes, void *dst)
 {
-    if (bytes)
-        CL_CHECK(clEnqueueReadBuffer(ctx->queue, src, CL_TRUE, offset_bytes, bytes, dst, 0, NULL, NULL));
+    if (bytes && !ctx->failed)
+        CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, src, CL_TRUE, offset_bytes, bytes, dst, 0, NULL, NULL));
+    return ctx->failed ? -1 : 0;
 }
 
-void nin_fill_zero(nin_context *ctx, cl_mem buf, size_t bytes)
+int nin_fill_zero(nin_context *ctx, cl_mem buf, size_t bytes)
 {
     const float zero = 0.0f;
-    if (bytes)
-        CL_CHECK(clEnqueueFillBuffer(ctx->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, NULL));
+    if (bytes && !ctx->failed)
+        CL_CHECK(ctx, clEnqueueFillBuffer(ctx->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, NULL));
+    return ctx->failed ? -1 : 0;
+}
+
+int nin_copy(nin_context *ctx, cl_mem src, cl_mem dst, size_t bytes)
+{
+    if (bytes && !ctx->failed)
+        CL_CHECK(ctx, clEnqueueCopyBuffer(ctx->queue, src, dst, 0, 0, bytes, 0, NULL, NULL));
+    return ctx->failed ? -1 : 0;
 }
 
 /* scratch of at least `floats` floats for packed GEMM operands and split-K partial sums */
 static cl_mem gemm_scratch(nin_context *ctx, size_t floats)
 {
+    floats = floats ? floats : 1;   /* a GEMM that packs nothing still passes a buffer to its kernels */
     if (ctx->gemm_scratch_bytes < floats * sizeof(float)) {
         if (ctx->gemm_scratch)
             clReleaseMemObject(ctx->gemm_scratch);   /* queued commands keep it alive until they finish */
         ctx->gemm_scratch_bytes = floats * sizeof(float);
         ctx->gemm_scratch = nin_buffer(ctx, ctx->gemm_scratch_bytes);
+        if (!ctx->gemm_scratch) {   /* the GEMM is skipped and the allocation's message reported */
+            ctx->gemm_scratch_bytes = 0;
+            nin_context_fail(ctx, "%s", nin_last_error());
+        }
     }
     return ctx->gemm_scratch;
 }
@@ -539,6 +737,8 @@ static void gemm_nt(nin_context *ctx, size_t m, size_t n, size_t k, float alpha,
 {
     size_t chunk, chunks = nt_chunks(m, n, k, &chunk);
     cl_mem partial = gemm_scratch(ctx, chunks * m * n);
+    if (!partial)
+        return;
     int M = (int)m, N = (int)n, K = (int)k, C = (int)chunk, P = (int)chunks, ao = (int)a_off, bo = (int)b_off;
     int la = (int)lda, lb = (int)ldb, co = (int)c_off, lc = (int)ldc;
     const size_t global[2] = { ((m + 3) / 4) * ((n + 3) / 4), chunks }, local[2] = { 1, 1 };
@@ -572,8 +772,8 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
     cl_mem bias = epi ? epi->bias : a;   /* without an epilogue the kernel ignores its bias argument */
     int bias_off = epi ? (int)epi->bias_off : -1, relu = epi ? epi->relu : 0;
     int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ap = a_packed, lb = (int)ldb, tb = trans_b;
-    int lc = (int)ldc, po = (int)panel_off, tiles = ctx->gemm_row_tiles, k_block = ctx->gemm_k_block;
-    size_t block = in_place ? n : packing_block(ctx->gemm_block_n, k), row_tiles = (m + 7) / 8;
+    int lc = (int)ldc, po = (int)panel_off, tiles = ctx->tuning.row_tiles, k_block = ctx->tuning.k_block;
+    size_t block = in_place ? n : packing_block(ctx->tuning.block_n, k), row_tiles = (m + 7) / 8;
     for (size_t j = 0; j < n; j += block) {
         int N = (int)(n - j < block ? n - j : block), co = (int)(c_off + j);
         int bo = (int)(b_off + (trans_b ? j * ldb : j)), jt_stride = in_place ? 16 : 16 * K;
@@ -598,8 +798,10 @@ static int uses_split_k(int trans_a, int trans_b, size_t m, size_t n)
     return !trans_a && trans_b && m * n <= NT_SPLIT_MAX_OUTPUT;
 }
 
-size_t nin_gemm_scratch_floats(int block_n, int trans_a, int trans_b, size_t m, size_t n, size_t k)
+size_t nin_gemm_scratch_floats(int block_n, const nin_gemm_shape *g)
 {
+    int trans_a = g->trans_a, trans_b = g->trans_b;
+    size_t m = g->m, n = g->n, k = g->k;
     size_t chunk;
     if (uses_split_k(trans_a, trans_b, m, n))
         return nt_chunks(m, n, k, &chunk) * m * n;
@@ -623,7 +825,10 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
     }
     /* a transposed A is packed into micro-panels first; an untransposed one is read in place */
     size_t row_tiles = (m + 7) / 8, a_floats = trans_a ? row_tiles * 8 * k : 0, whole = trans_b ? 0 : n / 16 * 16;
-    cl_mem scratch = gemm_scratch(ctx, nin_gemm_scratch_floats(ctx->gemm_block_n, trans_a, trans_b, m, n, k));
+    cl_mem scratch = gemm_scratch(ctx, nin_gemm_scratch_floats(ctx->tuning.block_n,
+                                                               &(nin_gemm_shape){ trans_a, trans_b, m, n, k }));
+    if (!scratch)
+        return;
     if (trans_a) {
         int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ta = trans_a, zero = 0;
         const size_t pack_a[2] = { k, row_tiles };
@@ -647,24 +852,28 @@ static void gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
     char label[64];
     snprintf(label, sizeof label, "gemm%s%s%s %zux%zux%zu", trans_a ? " At" : "", trans_b ? " Bt" : "",
              epi ? " +bias" : "", m, n, k);
-    if (epi && ctx->gemm != NIN_GEMM_TILED)
-        nin_fatal("internal error: a GEMM epilogue needs the tiled GEMM (nin_gemm_has_epilogue)");
+    if (ctx->failed)
+        return;
+    if (epi && ctx->tuning.backend != NIN_GEMM_TILED) {
+        nin_context_fail(ctx, "internal error: a GEMM epilogue needs the tiled GEMM (nin_gemm_has_epilogue)");
+        return;
+    }
     struct profiled *e = profile_entry(ctx, label, 2.0 * m * n * k);
     nin_profile *profile = ctx->profile;
     double start = 0.0;
     if (e) {   /* the GEMM is timed as a whole: its own kernels are not listed separately */
-        CL_CHECK(clFinish(ctx->queue));
+        CL_CHECK(ctx, clFinish(ctx->queue));
         start = nin_now();
         ctx->profile = NULL;
     }
-    if (ctx->gemm == NIN_GEMM_TILED)
+    if (ctx->tuning.backend == NIN_GEMM_TILED)
         gemm_tiled(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc, epi);
     else
-        CL_CHECK(CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                              trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda,
-                              b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, NULL));
+        CL_CHECK(ctx, CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                   trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda,
+                                   b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, NULL));
     if (e) {
-        CL_CHECK(clFinish(ctx->queue));
+        CL_CHECK(ctx, clFinish(ctx->queue));
         e->seconds = nin_now() - start;
         ctx->profile = profile;
     }
@@ -677,7 +886,7 @@ void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, si
     gemm(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc, NULL);
 }
 
-int nin_gemm_has_epilogue(const nin_context *ctx) { return ctx->gemm == NIN_GEMM_TILED; }
+int nin_gemm_has_epilogue(const nin_context *ctx) { return ctx->tuning.backend == NIN_GEMM_TILED; }
 
 void nin_gemm_bias_act(nin_context *ctx, size_t m, size_t n, size_t k, cl_mem a, size_t a_off, size_t lda,
                            cl_mem b, size_t b_off, size_t ldb, cl_mem c, size_t c_off, size_t ldc,

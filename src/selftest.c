@@ -3,6 +3,7 @@
  * new GPU or driver. */
 #include <math.h>
 #include <stdlib.h>
+#include <nin/net.h>
 #include "layer.h"
 
 #define SELFTEST_NETDEF "8c3p1-6c1-mp3s2-d0.3-8c3p1s2-ap2s2-12fc-d0.2-7c1l-gap"
@@ -52,7 +53,7 @@ int nin_selftest(nin_context *ctx, FILE *out)
     fprintf(out, "selftest on %s (%s): network %s, batch %d, %zu parameters\n", ctx->info.name,
             ctx->info.platform_name, SELFTEST_NETDEF, batch, n_params);
     fprintf(out, "kernels: %s %s; gemm %s\n", ctx->programs_compiled ? "compiled from source, cached in" :
-            "loaded from the program cache (0 programs compiled),", ctx->program_cache, nin_gemm_backend_name(ctx->gemm));
+            "loaded from the program cache (0 programs compiled),", ctx->program_cache, nin_gemm_backend_name(ctx->tuning.backend));
     int ok = 1;
     for (int step = 1; step <= 2; step++) {
         nin_net_set_input(dev, images, labels);
@@ -62,7 +63,9 @@ int nin_selftest(nin_context *ctx, FILE *out)
         nin_net_get_output(dev, a);
         nin_net_get_output(ref, b);
         ok &= check(out, "logits", step, a, b, (size_t)batch * classes);
-        nin_metrics md = nin_net_loss(dev), mr = nin_net_loss(ref);
+        nin_metrics md, mr;
+        nin_net_loss(dev, &md);
+        nin_net_loss(ref, &mr);
         ok &= check(out, "loss", step, &md.loss, &mr.loss, 1);
         nin_net_backward(dev);
         nin_net_backward(ref);

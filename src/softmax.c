@@ -5,17 +5,16 @@
 #include <math.h>
 #include "layer.h"
 
-void nin_softmax_loss(nin_net *net, cl_mem logits, cl_mem dlogits)
+void nin_softmax_loss(nin_net *net, int classes, cl_mem logits, cl_mem dlogits)
 {
-    int classes = nin_net_output_shape(net).c;
     NIN_RUN(net->ctx, "softmax_xent", (size_t)net->batch, 0, KARG(logits), KARG(net->d_labels), KARG(dlogits),
             KARG(net->d_sample_metrics), KARG(classes), KARG(net->batch), KARG(net->shard_total));
     NIN_RUN(net->ctx, "metrics_sum", 1, 1, KARG(net->d_sample_metrics), KARG(net->d_metrics), KARG(net->batch));
 }
 
-void nin_softmax_loss_ref(nin_net *net, const float *logits, float *dlogits)
+void nin_softmax_loss_ref(nin_net *net, int classes, const float *logits, float *dlogits)
 {
-    int classes = nin_net_output_shape(net).c, n_batch = net->batch;
+    int n_batch = net->batch;
     double loss = 0.0;
     int correct = 0;
     for (int n = 0; n < n_batch; n++) {
@@ -38,16 +37,4 @@ void nin_softmax_loss_ref(nin_net *net, const float *logits, float *dlogits)
     }
     net->h_metrics[0] = (float)loss;
     net->h_metrics[1] = (float)correct;
-}
-
-void nin_softmax(const float *logits, int classes, float *prob)
-{
-    float max = logits[0];
-    double sum = 0.0;
-    for (int c = 1; c < classes; c++)
-        max = logits[c] > max ? logits[c] : max;
-    for (int c = 0; c < classes; c++)
-        sum += exp(logits[c] - max);
-    for (int c = 0; c < classes; c++)
-        prob[c] = (float)(exp(logits[c] - max) / sum);
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <nin/budget.h>
 #include <nin/dist.h>
 #include <nin/health.h>
 #include <nin/train.h>
@@ -56,7 +57,10 @@ typedef struct batch_job {
     uint8_t *gathered;             /* count raw images */
     float *x;                      /* count preprocessed images */
     int *labels;
+    int failed;                    /* the loader ran out of host memory (nin_last_error of its thread) */
+    char error[256];
     pthread_t thread;
+    int running;
 } batch_job;
 
 /* Random crop from the image zero-padded by 4 (0 is the mean after preprocessing) + horizontal flip. */
@@ -89,14 +93,17 @@ static void *prepare_batch(void *arg)
     nin_preprocess_apply(job->pre, job->gathered, job->count, job->x);
     if (job->augment) {
         float *tmp = nin_malloc(dim * sizeof *tmp);
-        for (int i = 0; i < job->count; i++)
+        job->failed = !tmp;
+        if (!tmp)   /* the last error is this thread's: keep it for the training thread */
+            snprintf(job->error, sizeof job->error, "%s", nin_last_error());
+        for (int i = 0; tmp && i < job->count; i++)
             augment_image(job->x + i * dim, tmp, s, job->key, job->first + i, job->flip);
         free(tmp);
     }
     return NULL;
 }
 
-static void batch_job_init(batch_job *job, const nin_preprocess *pre, const nin_dataset *data, int count)
+static int batch_job_init(batch_job *job, const nin_preprocess *pre, const nin_dataset *data, int count)
 {
     size_t dim = (size_t)data->spec->channels * data->spec->height * data->spec->width;
     memset(job, 0, sizeof *job);
@@ -106,6 +113,7 @@ static void batch_job_init(batch_job *job, const nin_preprocess *pre, const nin_
     job->gathered = nin_malloc(count * dim);
     job->x = nin_malloc(count * dim * sizeof(float));
     job->labels = nin_malloc(count * sizeof(int));
+    return job->gathered && job->x && job->labels ? 0 : -1;
 }
 
 static void batch_job_free(batch_job *job)
@@ -115,73 +123,86 @@ static void batch_job_free(batch_job *job)
     free(job->labels);
 }
 
-static void start_batch(batch_job *job)
+static int start_batch(batch_job *job)
 {
-    if (pthread_create(&job->thread, NULL, prepare_batch, job) != 0)
-        nin_fatal("cannot start the batch loader thread");
+    job->running = pthread_create(&job->thread, NULL, prepare_batch, job) == 0;
+    return job->running ? 0 : nin_fail("cannot start the batch loader thread");
 }
 
-static void finish_batch(batch_job *job)
+/* Wait for the batch: 0, or -1 with the loader's error. */
+static int finish_batch(batch_job *job)
 {
-    pthread_join(job->thread, NULL);
+    if (job->running)
+        pthread_join(job->thread, NULL);
+    job->running = 0;
+    return job->failed ? nin_fail("%s", job->error) : 0;
 }
 
 /* --- evaluation -------------------------------------------------------------------------------------- */
 
-nin_eval nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count)
+/* Add one batch's loss and correct count (its first n samples) to e. */
+static void score_batch(const float *logits, int classes, const int *labels, int n, nin_eval *e)
 {
-    int batch = nin_net_batch(net), classes = nin_net_output_shape(net).c;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes;
+        int best = 0;
+        double sum = 0.0;
+        for (int c = 1; c < classes; c++)
+            if (z[c] > z[best])
+                best = c;
+        for (int c = 0; c < classes; c++)
+            sum += exp(z[c] - z[best]);
+        e->loss += log(sum) + z[best] - z[labels[i]];
+        e->acc += best == labels[i];
+    }
+}
+
+int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count,
+                 nin_eval *e)
+{
+    int batch = nin_net_batch(net), classes = nin_net_output_shape(net).c, status = 0;
     size_t dim = (size_t)p->shape.c * p->shape.h * p->shape.w;
     float *x = nin_malloc((size_t)batch * dim * sizeof *x), *logits = nin_malloc((size_t)batch * classes * 4);
     uint8_t *padded = nin_malloc((size_t)batch * dim);
-    nin_eval e = { 0.0, 0.0, count };
-    for (int start = 0; start < count; start += batch) {
+    *e = (nin_eval){ 0.0, 0.0, count };
+    status = x && logits && padded ? 0 : -1;
+    for (int start = 0; start < count && status == 0; start += batch) {
         int n = count - start < batch ? count - start : batch;
         /* a short last batch is padded with copies of its last image; only the first n count */
         memcpy(padded, images + (size_t)start * dim, (size_t)n * dim);
         for (int i = n; i < batch; i++)
             memcpy(padded + (size_t)i * dim, images + (size_t)(start + n - 1) * dim, dim);
         nin_preprocess_apply(p, padded, batch, x);
-        nin_net_set_input(net, x, NULL);
-        nin_net_forward(net, 0);
-        nin_net_get_output(net, logits);
-        for (int i = 0; i < n; i++) {
-            const float *z = logits + (size_t)i * classes;
-            int best = 0;
-            double max = z[0], sum = 0.0;
-            for (int c = 1; c < classes; c++)
-                if (z[c] > z[best])
-                    best = c;
-            max = z[best];
-            for (int c = 0; c < classes; c++)
-                sum += exp(z[c] - max);
-            e.loss += log(sum) + max - z[labels[start + i]];
-            e.acc += best == labels[start + i];
-        }
+        status = nin_net_set_input(net, x, NULL) || nin_net_forward(net, 0) || nin_net_get_output(net, logits);
+        if (status == 0)
+            score_batch(logits, classes, labels + start, n, e);
     }
     if (count > 0) {
-        e.loss /= count;
-        e.acc /= count;
+        e->loss /= count;
+        e->acc /= count;
     }
     free(x);
     free(logits);
     free(padded);
-    return e;
+    return status ? -1 : 0;
 }
 
 /* --- the run ----------------------------------------------------------------------------------------- */
 
 /* nin_evaluate over the ranks: each evaluates its contiguous share of the images, the sums are added. */
-static nin_eval evaluate_shared(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels,
-                                int count)
+static int evaluate_shared(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels,
+                           int count, nin_eval *e)
 {
     int ranks = nin_dist_size(), rank = nin_dist_rank();
     int first = (int)((int64_t)count * rank / ranks), last = (int)((int64_t)count * (rank + 1) / ranks);
     size_t dim = (size_t)p->shape.c * p->shape.h * p->shape.w;
-    nin_eval mine = nin_evaluate(net, p, images + (size_t)first * dim, labels + first, last - first);
+    nin_eval mine;
+    if (nin_evaluate(net, p, images + (size_t)first * dim, labels + first, last - first, &mine) != 0)
+        return -1;
     double sums[2] = { mine.loss * mine.count, mine.acc * mine.count };
     nin_dist_sum(sums, 2);
-    return (nin_eval){ count ? sums[0] / count : 0.0, count ? sums[1] / count : 0.0, count };
+    *e = (nin_eval){ count ? sums[0] / count : 0.0, count ? sums[1] / count : 0.0, count };
+    return 0;
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -203,23 +224,22 @@ typedef struct run {
     int stop;                      /* the signal that stops the run, agreed by every rank (0: none) */
     nin_health health;             /* watches the loss of every step for a stall */
     int stalled;                   /* --on-stall stop and the monitor warned */
+    FILE *log, *warnings;          /* the caller's streams: progress and results; health warnings */
+    double start;                  /* when the run (this process) started */
 } run;
 
-static void load_data(run *r)
+/* The extra split (SVHN) in front of the training images, so that the validation images stay the last of the
+ * official training split. */
+static int prepend_extra(run *r, const char *dir)
 {
-    char dir[1024], err[1024];
-    nin_dataset_dir(r->spec, r->cfg.data_dir, dir, sizeof dir);
-    if (nin_dataset_load(r->spec, dir, NIN_SPLIT_TRAIN, &r->train, err, sizeof err) != 0 ||
-        nin_dataset_load(r->spec, dir, NIN_SPLIT_TEST, &r->test, err, sizeof err) != 0)
-        nin_fatal("%s", err);
-    if (r->cfg.extra) {
-        nin_dataset extra;
-        if (nin_dataset_load(r->spec, dir, NIN_SPLIT_EXTRA, &extra, err, sizeof err) != 0)
-            nin_fatal("%s", err);
-        size_t dim = (size_t)r->spec->channels * r->spec->height * r->spec->width;
-        /* extra goes first so that the validation images stay the last of the official training split */
-        uint8_t *images = nin_malloc((size_t)(extra.count + r->train.count) * dim);
-        int *labels = nin_malloc((size_t)(extra.count + r->train.count) * sizeof *labels);
+    nin_dataset extra;
+    char err[1024];
+    if (nin_dataset_load(r->spec, dir, NIN_SPLIT_EXTRA, &extra, err, sizeof err) != 0)
+        return nin_fail("%s", err);
+    size_t dim = (size_t)r->spec->channels * r->spec->height * r->spec->width;
+    uint8_t *images = nin_malloc((size_t)(extra.count + r->train.count) * dim);
+    int *labels = nin_malloc((size_t)(extra.count + r->train.count) * sizeof *labels);
+    if (images && labels) {
         memcpy(images, extra.images, (size_t)extra.count * dim);
         memcpy(images + (size_t)extra.count * dim, r->train.images, (size_t)r->train.count * dim);
         memcpy(labels, extra.labels, extra.count * sizeof *labels);
@@ -229,14 +249,24 @@ static void load_data(run *r)
         r->train.images = images;
         r->train.labels = labels;
         r->train.count += extra.count;
-        nin_dataset_free(&extra);
+        images = NULL, labels = NULL;
     }
+    int status = images || labels ? -1 : 0;
+    free(images);
+    free(labels);
+    nin_dataset_free(&extra);
+    return status;
+}
+
+/* Hold out the validation images (the last of the training split) and apply --train-limit. */
+static int split_train(run *r)
+{
     int available = r->train.count;
     r->n_val = r->cfg.val_size;
     if (r->n_val > available / 2) {
         r->n_val = available / 10;
-        printf("note: --val-size %d would leave too few of the %d training images; validating on %d\n",
-               r->cfg.val_size, available, r->n_val);
+        fprintf(r->log, "note: --val-size %d would leave too few of the %d training images; validating on %d\n",
+                r->cfg.val_size, available, r->n_val);
     }
     r->n_train = available - r->n_val;
     if (r->cfg.train_limit > 0 && r->cfg.train_limit < r->n_train) {
@@ -249,7 +279,20 @@ static void load_data(run *r)
         r->train.count = r->n_train + r->n_val;
     }
     if (r->n_train < r->cfg.batch)
-        nin_fatal("%d training images are fewer than one batch of %d", r->n_train, r->cfg.batch);
+        return nin_fail("%d training images are fewer than one batch of %d", r->n_train, r->cfg.batch);
+    return 0;
+}
+
+static int load_data(run *r)
+{
+    char dir[1024], err[1024];
+    nin_dataset_dir(r->spec, r->cfg.data_dir, dir, sizeof dir);
+    if (nin_dataset_load(r->spec, dir, NIN_SPLIT_TRAIN, &r->train, err, sizeof err) != 0 ||
+        nin_dataset_load(r->spec, dir, NIN_SPLIT_TEST, &r->test, err, sizeof err) != 0)
+        return nin_fail("%s", err);
+    if (r->cfg.extra && prepend_extra(r, dir) != 0)
+        return -1;
+    return split_train(r);
 }
 
 /* Epoch e's order of the training images: a Fisher-Yates shuffle keyed by (seed, epoch). */
@@ -266,12 +309,12 @@ static void shuffle(run *r, int epoch)
 }
 
 /* The validation and test loss and accuracy, shared by the ranks. */
-static void evaluate_splits(run *r, nin_eval *val, nin_eval *test)
+static int evaluate_splits(run *r, nin_eval *val, nin_eval *test)
 {
     size_t dim = (size_t)r->spec->channels * r->spec->height * r->spec->width;
-    *val = evaluate_shared(r->net, &r->pre, r->train.images + (size_t)r->n_train * dim, r->train.labels + r->n_train,
-                           r->n_val);
-    *test = evaluate_shared(r->net, &r->pre, r->test.images, r->test.labels, r->test.count);
+    return evaluate_shared(r->net, &r->pre, r->train.images + (size_t)r->n_train * dim, r->train.labels + r->n_train,
+                           r->n_val, val) ||
+           evaluate_shared(r->net, &r->pre, r->test.images, r->test.labels, r->test.count, test) ? -1 : 0;
 }
 
 /* Check that the ranks are still in step (they compute the same update from the same state) and put
@@ -280,15 +323,16 @@ static void sync_ranks(run *r)
 {
     double drift = nin_dist_sync(r->net);
     if (drift > 0.0)
-        printf("note: the ranks' parameters had drifted up to %g apart; all now have rank 0's\n", drift);
+        fprintf(r->log, "note: the ranks' parameters had drifted up to %g apart; all now have rank 0's\n", drift);
 }
 
-/* Rank 0 writes the checkpoints: they hold the global state only, so any number of ranks resumes them. */
-static void save(run *r, const char *name)
+/* Rank 0 writes the checkpoints: they hold the global state only, so any number of ranks resumes them.
+ * 0, or -1 with the error (the weights are not finite, the file cannot be written). */
+static int save(run *r, const char *name)
 {
     char path[1200], err[1400];
     if (nin_dist_rank() != 0)
-        return;
+        return 0;
     nin_checkpoint ck = { 0 };
     ck.config = r->cfg;
     ck.input = nin_net_input_shape(r->net);
@@ -299,18 +343,18 @@ static void save(run *r, const char *name)
     ck.params = nin_net_param_count(r->net);
     ck.weights = nin_malloc(ck.params * sizeof(float));
     ck.momentum = nin_malloc(ck.params * sizeof(float));
-    nin_net_get_params(r->net, ck.weights);
-    nin_net_get_momentum(r->net, ck.momentum);
-    if (nin_count_nonfinite(ck.weights, ck.params))   /* the last update blew up: keep the good checkpoint */
-        nin_fatal("the weights became NaN or Inf at step %llu (learning rate %g too high for this network and "
-                  "init: try a lower --lr or a longer --warmup); %s/%s was not overwritten",
-                  (unsigned long long)ck.state.step, r->st.lr, r->cfg.out_dir, name);
+    int status = ck.weights && ck.momentum && nin_net_get_params(r->net, ck.weights) == 0 &&
+                 nin_net_get_momentum(r->net, ck.momentum) == 0 ? 0 : -1;
+    if (status == 0 && nin_count_nonfinite(ck.weights, ck.params))   /* the last update blew up: keep the good one */
+        status = nin_fail("the weights became NaN or Inf at step %llu (learning rate %g too high for this network "
+                          "and init: try a lower --lr or a longer --warmup); %s/%s was not overwritten",
+                          (unsigned long long)ck.state.step, r->st.lr, r->cfg.out_dir, name);
     snprintf(path, sizeof path, "%s/%s", r->cfg.out_dir, name);
-    int status = nin_checkpoint_save(path, &ck, err, sizeof err);
+    if (status == 0 && nin_checkpoint_save(path, &ck, err, sizeof err) != 0)
+        status = nin_fail("%s", err);
     free(ck.weights);
     free(ck.momentum);
-    if (status != 0)
-        nin_fatal("%s", err);
+    return status;
 }
 
 static void progress(run *r, int step, int steps, double started)
@@ -325,85 +369,98 @@ static void progress(run *r, int step, int steps, double started)
         for (int i = 0; i < 30; i++)
             bar[i] = i < filled ? '=' : i == filled ? '>' : ' ';
         bar[30] = '\0';
-        printf("\repoch %d [%s] %d/%d loss %.4f acc %.4f %.1f img/s ETA %dm%02ds ", r->st.epoch + 1, bar, step,
-               steps, loss, acc, rate, (int)eta / 60, (int)eta % 60);
+        fprintf(r->log, "\repoch %d [%s] %d/%d loss %.4f acc %.4f %.1f img/s ETA %dm%02ds ", r->st.epoch + 1, bar,
+                step, steps, loss, acc, rate, (int)eta / 60, (int)eta % 60);
     } else {
-        printf("epoch %d step %d/%d loss %.4f acc %.4f %.1f img/s ETA %dm%02ds\n", r->st.epoch + 1, step, steps,
-               loss, acc, rate, (int)eta / 60, (int)eta % 60);
+        fprintf(r->log, "epoch %d step %d/%d loss %.4f acc %.4f %.1f img/s ETA %dm%02ds\n", r->st.epoch + 1, step,
+                steps, loss, acc, rate, (int)eta / 60, (int)eta % 60);
     }
-    fflush(stdout);
+    fflush(r->log);
 }
 
-static void append_metrics(run *r, float lr, double train_loss, double train_acc, nin_eval val, nin_eval test,
-                           double secs)
+static int append_metrics(run *r, float lr, double train_loss, double train_acc, nin_eval val, nin_eval test)
 {
     char path[1200];
     if (nin_dist_rank() != 0)
-        return;
+        return 0;
     snprintf(path, sizeof path, "%s/metrics.csv", r->cfg.out_dir);
     int fresh = access(path, F_OK) != 0;
     FILE *f = fopen(path, "a");
     if (!f)
-        nin_fatal("cannot write %s: %s", path, strerror(errno));
+        return nin_fail("cannot write %s: %s", path, strerror(errno));
     if (fresh)
         fprintf(f, "epoch,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds\n");
     fprintf(f, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f\n", r->st.epoch, lr, train_loss, train_acc, val.loss,
-            val.acc, test.loss, test.acc, secs);
+            val.acc, test.loss, test.acc, nin_now() - r->start);
     if (fclose(f) != 0)
-        nin_fatal("cannot write %s: %s", path, strerror(errno));
+        return nin_fail("cannot write %s: %s", path, strerror(errno));
+    return 0;
 }
 
-/* Train one epoch from r->st.step_in_epoch. Returns 0 at its end, 1 when stopped early (signal or
- * --max-steps). */
-static int train_epoch(run *r)
+/* The health monitor's verdict on a step: -1 (with the error) when the loss is not finite, else 0 after
+ * telling a warning or a recovery on the warnings stream. */
+static int watch_health(run *r, const nin_metrics *m, float lr)
 {
-    int batch = r->cfg.batch, steps = r->n_train / batch, report = steps / 10 > 0 ? steps / 10 : 1;
+    nin_health_event health = nin_health_step(&r->health, r->net, nin_net_step(r->net), m->loss, lr);
+    if (health == NIN_HEALTH_NONFINITE) {   /* nothing is saved: the checkpoints keep the last good state */
+        char last[1100];
+        snprintf(last, sizeof last, "%s/last.nin", r->cfg.out_dir);
+        return nin_fail("%s; %s", r->health.message, access(last, F_OK) == 0
+                        ? "last.nin and best.nin keep the last good epoch" : "no epoch was completed, nothing saved");
+    }
+    if (health != NIN_HEALTH_OK && nin_dist_rank() == 0) {   /* every rank sees it; rank 0 says it */
+        fprintf(r->warnings, "%snin-cl: %s: %s\n", r->tty ? "\n" : "",
+                health == NIN_HEALTH_RECOVERED ? "note" : "warning", r->health.message);
+        fflush(r->warnings);
+    }
+    if (health != NIN_HEALTH_OK)
+        r->stalled = r->cfg.stop_on_stall && health != NIN_HEALTH_RECOVERED;
+    return 0;
+}
+
+/* Start loading the batch of `step` into job (the epoch's steps in `steps`). */
+static int queue_batch(run *r, batch_job *job, int step, int steps)
+{
+    job->indices = r->order + (size_t)step * r->cfg.batch + job->first;
+    job->key = nin_random_key(r->cfg.seed, 0xa09, (uint64_t)r->st.epoch * steps + step);
+    return start_batch(job);
+}
+
+/* One training step on the loaded batch in job; refills job with the batch after next. 0, or -1 with the
+ * error. */
+static int train_step(run *r, batch_job *jobs, int step, int steps)
+{
+    batch_job *job = &jobs[step & 1];
     nin_sgd sgd = { r->st.lr, r->cfg.momentum, r->cfg.weight_decay };
-    batch_job jobs[2];
-    for (int k = 0; k < 2; k++) {
-        batch_job_init(&jobs[k], &r->pre, &r->train, r->share);
-        jobs[k].first = nin_dist_rank() * r->share;
-        jobs[k].augment = r->cfg.augment;
-        jobs[k].flip = !r->spec->digits;
-    }
-    shuffle(r, r->st.epoch);
+    if (finish_batch(job) != 0 || nin_net_set_input(r->net, job->x, job->labels) != 0)
+        return -1;
+    if (step + 2 < steps && queue_batch(r, job, step + 2, steps) != 0)   /* while the device works */
+        return -1;
+    uint64_t done = nin_net_step(r->net);
+    sgd.lr = done < (uint64_t)r->cfg.warmup ? r->st.lr * (float)(done + 1) / r->cfg.warmup : r->st.lr;
+    nin_metrics m;
+    if (nin_dist_train_step(r->net, &sgd, &m) != 0 || watch_health(r, &m, sgd.lr) != 0)
+        return -1;
+    r->st.epoch_loss_sum += (double)m.loss * r->cfg.batch;
+    r->st.epoch_correct += m.correct;
+    r->st.epoch_seen += r->cfg.batch;
+    return 0;
+}
+
+/* Train the epoch's steps from r->st.step_in_epoch with the loader jobs. Returns 0 at its end, 1 when
+ * stopped early (signal, --max-steps or a stall), -1 with the error. */
+static int run_steps(run *r, batch_job *jobs)
+{
+    int steps = r->n_train / r->cfg.batch, report = steps / 10 > 0 ? steps / 10 : 1, status = 0;
     double started = nin_now(), last_report = started;
-    int stopped = 0, step = r->st.step_in_epoch;
-    for (int k = 0; k < 2 && step + k < steps; k++) {
-        batch_job *job = &jobs[(step + k) & 1];
-        job->indices = r->order + (size_t)(step + k) * batch + job->first;
-        job->key = nin_random_key(r->cfg.seed, 0xa09, (uint64_t)r->st.epoch * steps + step + k);
-        start_batch(job);
-    }
-    for (; step < steps; step++) {
-        batch_job *job = &jobs[step & 1];
-        finish_batch(job);
-        nin_net_set_input(r->net, job->x, job->labels);
-        if (step + 2 < steps) {   /* refill this buffer with the batch after next while the device works */
-            job->indices = r->order + (size_t)(step + 2) * batch + job->first;
-            job->key = nin_random_key(r->cfg.seed, 0xa09, (uint64_t)r->st.epoch * steps + step + 2);
-            start_batch(job);
+    int step = r->st.step_in_epoch;
+    for (int k = 0; k < 2 && step + k < steps && status == 0; k++)
+        status = queue_batch(r, &jobs[(step + k) & 1], step + k, steps);
+    for (; step < steps && status == 0; step++) {
+        if (train_step(r, jobs, step, steps) != 0) {
+            status = -1;
+            break;
         }
-        uint64_t done = nin_net_step(r->net);
-        sgd.lr = done < (uint64_t)r->cfg.warmup ? r->st.lr * (float)(done + 1) / r->cfg.warmup : r->st.lr;
-        nin_metrics m = nin_dist_train_step(r->net, &sgd);
-        nin_health_event health = nin_health_step(&r->health, r->net, nin_net_step(r->net), m.loss, sgd.lr);
-        if (health == NIN_HEALTH_NONFINITE) {   /* nothing is saved: the checkpoints keep the last good state */
-            char last[1100];
-            snprintf(last, sizeof last, "%s/last.nin", r->cfg.out_dir);
-            nin_fatal("%s; %s", r->health.message, access(last, F_OK) == 0
-                      ? "last.nin and best.nin keep the last good epoch" : "no epoch was completed, nothing saved");
-        }
-        if (health != NIN_HEALTH_OK && nin_dist_rank() == 0) {   /* every rank sees it; rank 0 says it */
-            fprintf(stderr, "%snin-cl: %s: %s\n", r->tty ? "\n" : "", health == NIN_HEALTH_RECOVERED ? "note" : "warning",
-                    r->health.message);
-            fflush(stderr);
-        }
-        if (health != NIN_HEALTH_OK)
-            r->stalled = r->cfg.stop_on_stall && health != NIN_HEALTH_RECOVERED;
-        r->st.epoch_loss_sum += (double)m.loss * batch;
-        r->st.epoch_correct += m.correct;
-        r->st.epoch_seen += batch;
         if ((r->tty ? nin_now() - last_report > 0.5 : (step + 1) % report == 0) || step + 1 == steps) {
             progress(r, step + 1, steps, started);
             last_report = nin_now();
@@ -412,196 +469,298 @@ static int train_epoch(run *r)
         r->stop = nin_dist_max(stop_signal);   /* every rank stops at the same step */
         if (r->stop || max_reached || r->stalled) {
             r->st.step_in_epoch = step + 1;
-            stopped = 1;
-            for (int k = 1; k <= 2 && step + k < steps; k++)
-                finish_batch(&jobs[(step + k) & 1]);
-            break;
+            status = 1;
         }
     }
-    if (r->tty)
-        printf("\n");
-    for (int k = 0; k < 2; k++)
-        batch_job_free(&jobs[k]);
-    return stopped;
+    for (int k = 0; k < 2; k++)   /* batches still loading */
+        if (jobs[k].running)
+            pthread_join(jobs[k].thread, NULL), jobs[k].running = 0;
+    return status;
 }
 
-static void setup_network(run *r, nin_shape input)
+static int train_epoch(run *r)
+{
+    batch_job jobs[2];
+    int status = 0;
+    for (int k = 0; k < 2; k++)
+        if (batch_job_init(&jobs[k], &r->pre, &r->train, r->share) != 0)
+            status = -1;
+    shuffle(r, r->st.epoch);
+    for (int k = 0; k < 2; k++) {
+        jobs[k].first = nin_dist_rank() * r->share;
+        jobs[k].augment = r->cfg.augment;
+        jobs[k].flip = !r->spec->digits;
+    }
+    if (status == 0)
+        status = run_steps(r, jobs);
+    if (r->tty)
+        fprintf(r->log, "\n");
+    for (int k = 0; k < 2; k++)
+        batch_job_free(&jobs[k]);
+    return status;
+}
+
+static int setup_network(run *r, nin_shape input)
 {
     nin_netdef def;
     char err[512];
     if (nin_netdef_parse(r->cfg.netdef, &def, err, sizeof err) != 0)
-        nin_fatal("%s", err);
+        return nin_fail("%s", err);
     int ranks = nin_dist_size();
     if (r->cfg.batch % ranks != 0)
-        nin_fatal("--batch %d does not split evenly over %d ranks: use a multiple of %d", r->cfg.batch, ranks, ranks);
+        return nin_fail("--batch %d does not split evenly over %d ranks: use a multiple of %d", r->cfg.batch, ranks,
+                        ranks);
     r->share = r->cfg.batch / ranks;
-    r->net = nin_net_create(r->ctx, &def, input, r->share, r->cfg.seed, r->cfg.init_std);
-    nin_net_set_shard(r->net, nin_dist_rank() * r->share, r->cfg.batch);
+    /* the budget first: a network that cannot fit is one clear line */
+    if (nin_budget_check(r->ctx, &def, input, r->share) != 0 ||
+        !(r->net = nin_net_create(r->ctx, &def, input, r->share, r->cfg.seed, r->cfg.init_std)) ||
+        nin_net_set_shard(r->net, nin_dist_rank() * r->share, r->cfg.batch) != 0)
+        return -1;
     nin_shape out = nin_net_output_shape(r->net);
     if (out.c != r->spec->classes || out.h != 1 || out.w != 1)
-        nin_fatal("the network gives %dx%dx%d outputs; %s needs %d class scores (end it in %dc1-gap or %dfcl)",
-                  out.c, out.h, out.w, r->spec->name, r->spec->classes, r->spec->classes, r->spec->classes);
+        return nin_fail("the network gives %dx%dx%d outputs; %s needs %d class scores (end it in %dc1-gap or %dfcl)",
+                        out.c, out.h, out.w, r->spec->name, r->spec->classes, r->spec->classes, r->spec->classes);
+    return 0;
 }
 
-int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *resume)
+static int check_config(const nin_train_config *c)
+{
+    if (c->batch < 1 || c->batch > 65536 || c->epochs < 1 || c->patience < 1 || c->max_steps < 0 ||
+        c->train_limit < 0 || c->val_size < 0 || c->warmup < 0 || !(c->lr > 0.0f) ||
+        !(c->momentum >= 0.0f && c->momentum < 1.0f) || !(c->weight_decay >= 0.0f) || !(c->min_lr >= 0.0f) ||
+        !(c->init_std >= 0.0f) || c->stall_steps < 1)
+        return nin_fail("the run's settings are out of range (batch %d, epochs %d, lr %g, val-size %d, warmup %d)",
+                        c->batch, c->epochs, c->lr, c->val_size, c->warmup);
+    return 0;
+}
+
+/* Continue from a checkpoint: its weights, momentum, step, preprocessing and training state, checked
+ * against this run's data and network. */
+static int restore(run *r, nin_checkpoint *resume, nin_shape input)
+{
+    const nin_train_state *st = &resume->state;
+    if (resume->input.c != input.c || resume->input.h != input.h || resume->input.w != input.w ||
+        resume->classes != r->spec->classes)
+        return nin_fail("the checkpoint is for %dx%dx%d inputs and %d classes, not %s's", resume->input.c,
+                        resume->input.h, resume->input.w, resume->classes, r->spec->name);
+    if (st->epoch < 0 || st->step_in_epoch < 0 || st->step_in_epoch > r->n_train / r->cfg.batch ||
+        st->epoch_seen < 0 || st->epoch_correct < 0 || !(st->lr > 0.0f && st->lr < 100.0f))
+        return nin_fail("the checkpoint's training state is corrupt (epoch %d, step %d, lr %g)", st->epoch,
+                        st->step_in_epoch, st->lr);
+    if (resume->params != nin_net_param_count(r->net))
+        return nin_fail("the checkpoint holds %zu parameters but its network has %zu", resume->params,
+                        nin_net_param_count(r->net));
+    if (nin_net_set_params(r->net, resume->weights) != 0 || nin_net_set_momentum(r->net, resume->momentum) != 0)
+        return -1;
+    nin_net_set_step(r->net, resume->state.step);
+    r->pre = resume->pre;
+    resume->pre.zca = resume->pre.zca_mean = NULL;   /* now owned by r->pre */
+    r->st = resume->state;
+    return 0;
+}
+
+/* A new run: preprocessing fitted on the training images, the data-dependent init on the first batch. */
+static int start_fresh(run *r, nin_shape input)
+{
+    nin_preprocess_fit(&r->pre, r->cfg.preprocess, input, r->train.images, r->n_train);
+    r->st.lr = r->cfg.lr;
+    r->st.best_val_acc = -1.0f;
+    if (!r->cfg.data_init)
+        return 0;
+    /* on the first batch of training images, each rank its share */
+    size_t dim = (size_t)input.c * input.h * input.w;
+    float *x = nin_malloc((size_t)r->share * dim * sizeof *x);
+    if (!x)
+        return -1;
+    nin_preprocess_apply(&r->pre, r->train.images + (size_t)nin_dist_rank() * r->share * dim, r->share, x);
+    int status = nin_net_init_from_data(r->net, x, nin_dist_sum);
+    free(x);
+    return status;
+}
+
+/* The output directory exists and can be written: found now, not after the first epoch. */
+static int prepare_output(run *r)
+{
+    char err[1200];
+    if (nin_dist_rank() != 0)
+        return 0;
+    if (nin_make_dirs(r->cfg.out_dir, err, sizeof err) != 0)
+        return nin_fail("output directory: %s", err);
+    if (access(r->cfg.out_dir, W_OK) != 0)
+        return nin_fail("output directory %s is not writable: %s", r->cfg.out_dir, strerror(errno));
+    return 0;
+}
+
+static void report_start(run *r, int resumed)
+{
+    fprintf(r->log, "nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, "
+            "lr %g, preprocess %s%s, init %s, output %s%s\n",
+            r->spec->name, nin_context_device(r->ctx)->name, r->n_train, r->n_val, r->test.count, r->cfg.netdef,
+            nin_net_param_count(r->net), r->cfg.batch, r->st.lr, nin_preprocess_name(r->pre.kind),
+            r->cfg.augment ? " + augmentation" : "", r->cfg.data_init ? "data" : r->cfg.init_std > 0.0f ? "gaussian" : "he",
+            r->cfg.out_dir, resumed ? " (resumed)" : "");
+    if (nin_dist_size() > 1)
+        fprintf(r->log, "data-parallel over %d MPI ranks: %d images per rank per step\n", nin_dist_size(), r->share);
+    if (resumed)
+        fprintf(r->log, "resuming at epoch %d step %d (step %llu overall)\n", r->st.epoch + 1, r->st.step_in_epoch,
+                (unsigned long long)nin_net_step(r->net));
+    fflush(r->log);
+}
+
+/* Everything before the first step: data, network, its state, the output directory. */
+static int prepare_run(run *r, nin_checkpoint *resume)
+{
+    if (check_config(&r->cfg) != 0)
+        return -1;
+    r->spec = nin_dataset_find(r->cfg.dataset);
+    if (!r->spec)
+        return nin_fail("unknown dataset '%s' (known: %s)", r->cfg.dataset, nin_dataset_names());
+    nin_shape input = { r->spec->channels, r->spec->height, r->spec->width };
+    /* the data first: a missing or bad file is reported before any device work */
+    if (load_data(r) != 0 || setup_network(r, input) != 0 || !(r->order = nin_malloc(r->n_train * sizeof *r->order)))
+        return -1;
+    nin_health_init(&r->health, r->spec->classes, (uint64_t)r->cfg.warmup, r->cfg.stall_steps, nin_dist_sum);
+    if ((resume ? restore(r, resume, input) : start_fresh(r, input)) != 0 || prepare_output(r) != 0)
+        return -1;
+    report_start(r, resume != NULL);
+    return 0;
+}
+
+/* The end of an epoch stopped early: the stop reason as nin_train returns it, or -1 with the error. */
+static int stop_early(run *r)
+{
+    const char *dir = r->cfg.out_dir;
+    if (r->stop) {
+        if (save(r, "last.nin") != 0)
+            return -1;
+        fprintf(r->log, "stopped by signal %d at epoch %d step %d; continue with --resume %s/last.nin\n", r->stop,
+                r->st.epoch + 1, r->st.step_in_epoch, dir);
+        return NIN_TRAIN_SIGNALLED(r->stop);
+    }
+    if (r->stalled) {   /* the stalled network goes beside the checkpoints, for nin-cl inspect */
+        if (save(r, "stalled.nin") != 0)
+            return -1;
+        fprintf(r->log, "stopped at step %llu by --on-stall stop; the checkpoints keep the last good epoch; the "
+                "stalled network is in %s/stalled.nin (nin-cl inspect --model %s/stalled.nin)\n",
+                (unsigned long long)nin_net_step(r->net), dir, dir);
+        return NIN_TRAIN_STALLED;
+    }
+    /* --max-steps inside an epoch: evaluate, and keep the epoch open for --resume */
+    nin_eval val, test;
+    sync_ranks(r);
+    if (evaluate_splits(r, &val, &test) != 0 || save(r, "last.nin") != 0)
+        return -1;
+    fprintf(r->log, "stopped after --max-steps %d at epoch %d step %d: train_loss=%.4f val_acc=%.4f test_acc=%.4f "
+            "test_loss=%.4f; continue with --resume %s/last.nin\n", r->cfg.max_steps, r->st.epoch + 1,
+            r->st.step_in_epoch, r->st.epoch_loss_sum / (r->st.epoch_seen ? r->st.epoch_seen : 1), val.acc, test.acc,
+            test.loss, dir);
+    return NIN_TRAIN_DONE;
+}
+
+/* The paper's schedule: divide the LR by 10 when the watched accuracy (validation, or training when no
+ * images are held out) has not improved for --patience epochs. Returns 1 when this epoch improved it. */
+static int schedule_lr(run *r, float watched)
+{
+    if (watched > r->st.best_val_acc) {
+        r->st.best_val_acc = watched;
+        r->st.bad_epochs = 0;
+        return 1;
+    }
+    if (++r->st.bad_epochs >= r->cfg.patience) {
+        r->st.lr /= 10.0f;
+        r->st.bad_epochs = 0;
+    }
+    return 0;
+}
+
+/* A completed epoch: evaluate, adjust the learning rate, report, save. 0 to go on, 1 when the run is done,
+ * NIN_TRAIN_SIGNALLED(sig) on a signal, -1 with the error. */
+static int finish_epoch(run *r, double epoch_start)
+{
+    double seen = r->st.epoch_seen ? (double)r->st.epoch_seen : 1.0;
+    double train_loss = r->st.epoch_loss_sum / seen, train_acc = (double)r->st.epoch_correct / seen;
+    nin_eval val, test;
+    sync_ranks(r);
+    if (evaluate_splits(r, &val, &test) != 0)
+        return -1;
+    r->st.epoch++;
+    r->st.step_in_epoch = 0;
+    r->st.epoch_loss_sum = 0.0;
+    r->st.epoch_correct = r->st.epoch_seen = 0;
+    float lr_used = r->st.lr;
+    int improved = schedule_lr(r, (float)(r->n_val ? val.acc : train_acc));
+    fprintf(r->log, "epoch=%d train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f test_loss=%.4f "
+            "test_acc=%.4f lr=%g time=%.1fs\n", r->st.epoch, train_loss, train_acc, val.loss, val.acc, test.loss,
+            test.acc, lr_used, nin_now() - epoch_start);
+    fflush(r->log);
+    if (!isfinite(val.loss) || !isfinite(test.loss))   /* finite weights, but activations overflow */
+        return nin_fail("the evaluation loss became NaN or Inf after epoch %d (step %llu): the learning rate %g is "
+                        "too high for this network and init (try a lower --lr or a longer --warmup); the checkpoints "
+                        "keep the last good epoch", r->st.epoch, (unsigned long long)nin_net_step(r->net), lr_used);
+    if (append_metrics(r, lr_used, train_loss, train_acc, val, test) != 0 ||
+        (improved && save(r, "best.nin") != 0) || save(r, "last.nin") != 0)
+        return -1;
+    r->stop = nin_dist_max(stop_signal);
+    if (r->stop)   /* arrived during the evaluation or the save */
+        return NIN_TRAIN_SIGNALLED(r->stop);
+    if (r->st.lr < r->cfg.min_lr) {
+        fprintf(r->log, "learning rate %g is below --min-lr %g: done\n", r->st.lr, r->cfg.min_lr);
+        return 1;
+    }
+    return 0;
+}
+
+/* Epochs until --epochs, --min-lr or an early stop: the stop reason, or -1 with the error. */
+static int run_epochs(run *r)
+{
+    while (r->st.epoch < r->cfg.epochs) {
+        double epoch_start = nin_now();
+        int stopped = train_epoch(r);
+        if (stopped != 0)
+            return stopped < 0 ? -1 : stop_early(r);
+        int status = finish_epoch(r, epoch_start);
+        if (status != 0)
+            return status == 1 ? NIN_TRAIN_DONE : status;
+    }
+    return NIN_TRAIN_DONE;
+}
+
+static void free_run(run *r)
+{
+    nin_net_free(r->net);
+    nin_preprocess_free(&r->pre);
+    nin_dataset_free(&r->train);
+    nin_dataset_free(&r->test);
+    free(r->order);
+}
+
+int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *resume, FILE *log, FILE *warnings)
 {
     run r = { 0 };
-    char err[1200];
     r.ctx = ctx;
     r.cfg = *cfg;
-    if (r.cfg.batch < 1 || r.cfg.batch > 65536 || r.cfg.epochs < 1 || r.cfg.patience < 1 || r.cfg.max_steps < 0 ||
-        r.cfg.train_limit < 0 || r.cfg.val_size < 0 || r.cfg.warmup < 0 || !(r.cfg.lr > 0.0f) ||
-        !(r.cfg.momentum >= 0.0f && r.cfg.momentum < 1.0f) || !(r.cfg.weight_decay >= 0.0f) ||
-        !(r.cfg.min_lr >= 0.0f) || !(r.cfg.init_std >= 0.0f) || r.cfg.stall_steps < 1)
-        nin_fatal("the run's settings are out of range (batch %d, epochs %d, lr %g, val-size %d, warmup %d)",
-                  r.cfg.batch, r.cfg.epochs, r.cfg.lr, r.cfg.val_size, r.cfg.warmup);
-    r.spec = nin_dataset_find(r.cfg.dataset);
-    if (!r.spec)
-        nin_fatal("unknown dataset '%s' (known: %s)", r.cfg.dataset, nin_dataset_names());
-    nin_shape input = { r.spec->channels, r.spec->height, r.spec->width };
-    load_data(&r);   /* first: a missing or bad file is reported before any device work */
-    setup_network(&r, input);
-    r.order = nin_malloc(r.n_train * sizeof *r.order);
-    nin_health_init(&r.health, r.spec->classes, (uint64_t)r.cfg.warmup, r.cfg.stall_steps, nin_dist_sum);
+    r.log = log;
+    r.warnings = warnings;
     /* mpirun gives the ranks a pseudo-terminal even when its own output goes to a file: lines, not a bar */
-    r.tty = isatty(STDOUT_FILENO) && nin_dist_size() == 1;
-    if (resume) {
-        const nin_train_state *st = &resume->state;
-        if (resume->input.c != input.c || resume->input.h != input.h || resume->input.w != input.w ||
-            resume->classes != r.spec->classes)
-            nin_fatal("the checkpoint is for %dx%dx%d inputs and %d classes, not %s's", resume->input.c,
-                      resume->input.h, resume->input.w, resume->classes, r.spec->name);
-        if (st->epoch < 0 || st->step_in_epoch < 0 || st->step_in_epoch > r.n_train / r.cfg.batch ||
-            st->epoch_seen < 0 || st->epoch_correct < 0 || !(st->lr > 0.0f && st->lr < 100.0f))
-            nin_fatal("the checkpoint's training state is corrupt (epoch %d, step %d, lr %g)", st->epoch,
-                      st->step_in_epoch, st->lr);
-        if (resume->params != nin_net_param_count(r.net))
-            nin_fatal("the checkpoint holds %zu parameters but its network has %zu", resume->params,
-                      nin_net_param_count(r.net));
-        nin_net_set_params(r.net, resume->weights);
-        nin_net_set_momentum(r.net, resume->momentum);
-        nin_net_set_step(r.net, resume->state.step);
-        r.pre = resume->pre;
-        resume->pre.zca = resume->pre.zca_mean = NULL;   /* now owned by r.pre */
-        r.st = resume->state;
-    } else {
-        nin_preprocess_fit(&r.pre, r.cfg.preprocess, input, r.train.images, r.n_train);
-        if (r.cfg.data_init) {   /* on the first batch of training images, each rank its share */
-            size_t dim = (size_t)input.c * input.h * input.w;
-            float *x = nin_malloc((size_t)r.share * dim * sizeof *x);
-            nin_preprocess_apply(&r.pre, r.train.images + (size_t)nin_dist_rank() * r.share * dim, r.share, x);
-            nin_net_init_from_data(r.net, x, nin_dist_sum);
-            free(x);
-        }
-        r.st.lr = r.cfg.lr;
-        r.st.best_val_acc = -1.0f;
+    r.tty = isatty(fileno(log)) && nin_dist_size() == 1;
+    int status = prepare_run(&r, resume);
+    r.start = nin_now();
+    if (status == 0) {
+        struct sigaction sa = { 0 }, old_int, old_term;
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        status = run_epochs(&r);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
     }
-    if (nin_dist_rank() == 0 && nin_make_dirs(r.cfg.out_dir, err, sizeof err) != 0)
-        nin_fatal("output directory: %s", err);
-    if (nin_dist_rank() == 0 && access(r.cfg.out_dir, W_OK) != 0)   /* found now, not after the first epoch */
-        nin_fatal("output directory %s is not writable: %s", r.cfg.out_dir, strerror(errno));
-    printf("nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, lr %g, "
-           "preprocess %s%s, init %s, output %s%s\n",
-           r.spec->name, ctx->info.name, r.n_train, r.n_val, r.test.count, r.cfg.netdef, nin_net_param_count(r.net),
-           r.cfg.batch, r.st.lr, nin_preprocess_name(r.pre.kind), r.cfg.augment ? " + augmentation" : "",
-           r.cfg.data_init ? "data" : r.cfg.init_std > 0.0f ? "gaussian" : "he", r.cfg.out_dir,
-           resume ? " (resumed)" : "");
-    if (nin_dist_size() > 1)
-        printf("data-parallel over %d MPI ranks: %d images per rank per step\n", nin_dist_size(), r.share);
-    if (resume)
-        printf("resuming at epoch %d step %d (step %llu overall)\n", r.st.epoch + 1, r.st.step_in_epoch,
-               (unsigned long long)nin_net_step(r.net));
-    fflush(stdout);
-
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    double run_start = nin_now();
-    int status = 0;
-    while (r.st.epoch < r.cfg.epochs) {
-        double epoch_start = nin_now();
-        int stopped = train_epoch(&r);
-        if (r.stop) {
-            save(&r, "last.nin");
-            printf("stopped by signal %d at epoch %d step %d; continue with --resume %s/last.nin\n", r.stop,
-                   r.st.epoch + 1, r.st.step_in_epoch, r.cfg.out_dir);
-            status = 128 + r.stop;
-            break;
-        }
-        if (r.stalled) {   /* the stalled network goes beside the checkpoints, for nin-cl inspect */
-            save(&r, "stalled.nin");
-            printf("stopped at step %llu by --on-stall stop; the checkpoints keep the last good epoch; the stalled "
-                   "network is in %s/stalled.nin (nin-cl inspect --model %s/stalled.nin)\n",
-                   (unsigned long long)nin_net_step(r.net), r.cfg.out_dir, r.cfg.out_dir);
-            status = 3;
-            break;
-        }
-        if (stopped) {   /* --max-steps inside an epoch: evaluate, and keep the epoch open for --resume */
-            nin_eval val, test;
-            sync_ranks(&r);
-            evaluate_splits(&r, &val, &test);
-            save(&r, "last.nin");
-            printf("stopped after --max-steps %d at epoch %d step %d: train_loss=%.4f val_acc=%.4f test_acc=%.4f "
-                   "test_loss=%.4f; continue with --resume %s/last.nin\n",
-                   r.cfg.max_steps, r.st.epoch + 1, r.st.step_in_epoch,
-                   r.st.epoch_loss_sum / (r.st.epoch_seen ? r.st.epoch_seen : 1), val.acc, test.acc, test.loss,
-                   r.cfg.out_dir);
-            break;
-        }
-        double train_loss = r.st.epoch_loss_sum / (r.st.epoch_seen ? r.st.epoch_seen : 1);
-        double train_acc = (double)r.st.epoch_correct / (r.st.epoch_seen ? r.st.epoch_seen : 1);
-        sync_ranks(&r);
-        nin_eval val, test;
-        evaluate_splits(&r, &val, &test);
-        r.st.epoch++;
-        r.st.step_in_epoch = 0;
-        r.st.epoch_loss_sum = 0.0;
-        r.st.epoch_correct = r.st.epoch_seen = 0;
-        /* the paper divides the LR when accuracy stops improving: validation accuracy, or training accuracy
-         * when no images are held out */
-        float watched = (float)(r.n_val ? val.acc : train_acc);
-        int improved = watched > r.st.best_val_acc;
-        float lr_used = r.st.lr;
-        if (improved) {
-            r.st.best_val_acc = watched;
-            r.st.bad_epochs = 0;
-        } else if (++r.st.bad_epochs >= r.cfg.patience) {   /* the paper's schedule */
-            r.st.lr /= 10.0f;
-            r.st.bad_epochs = 0;
-        }
-        printf("epoch=%d train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f test_loss=%.4f test_acc=%.4f "
-               "lr=%g time=%.1fs\n",
-               r.st.epoch, train_loss, train_acc, val.loss, val.acc, test.loss, test.acc, lr_used,
-               nin_now() - epoch_start);
-        fflush(stdout);
-        if (!isfinite(val.loss) || !isfinite(test.loss))   /* finite weights, but activations overflow */
-            nin_fatal("the evaluation loss became NaN or Inf after epoch %d (step %llu): the learning rate %g is too "
-                      "high for this network and init (try a lower --lr or a longer --warmup); the checkpoints keep "
-                      "the last good epoch", r.st.epoch, (unsigned long long)nin_net_step(r.net), lr_used);
-        append_metrics(&r, lr_used, train_loss, train_acc, val, test, nin_now() - run_start);
-        if (improved)
-            save(&r, "best.nin");
-        save(&r, "last.nin");
-        r.stop = nin_dist_max(stop_signal);
-        if (r.stop) {   /* arrived during the evaluation or the save */
-            status = 128 + r.stop;
-            break;
-        }
-        if (r.st.lr < r.cfg.min_lr) {
-            printf("learning rate %g is below --min-lr %g: done\n", r.st.lr, r.cfg.min_lr);
-            break;
-        }
+    if (status >= 0) {
+        fprintf(log, "total time %.1fs; checkpoints in %s\n", nin_now() - r.start, r.cfg.out_dir);
+        if (nin_dist_size() > 1)
+            fprintf(log, "gradient all-reduce: %.1fs on rank 0 (%.1f%% of the run)\n", nin_dist_allreduce_seconds(),
+                    100.0 * nin_dist_allreduce_seconds() / (nin_now() - r.start));
     }
-    printf("total time %.1fs; checkpoints in %s\n", nin_now() - run_start, r.cfg.out_dir);
-    if (nin_dist_size() > 1)
-        printf("gradient all-reduce: %.1fs on rank 0 (%.1f%% of the run)\n", nin_dist_allreduce_seconds(),
-               100.0 * nin_dist_allreduce_seconds() / (nin_now() - run_start));
-    nin_net_free(r.net);
-    nin_preprocess_free(&r.pre);
-    nin_dataset_free(&r.train);
-    nin_dataset_free(&r.test);
-    free(r.order);
+    free_run(&r);
     return status;
 }

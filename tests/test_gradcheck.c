@@ -97,7 +97,7 @@ START_TEST(test_gradient_matches_finite_differences)
     dev->step = 0;
     nin_net_forward(dev, 1);
     if (whole)
-        nin_net_loss(dev);
+        nin_net_loss(dev, &(nin_metrics){ 0 });
     else
         nin_net_set_output_grad(dev, r);
     nin_net_backward(dev);

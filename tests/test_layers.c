@@ -34,11 +34,11 @@ START_TEST(test_layer_against_reference)
 {
     const int batch = 3, variant = _i % 3;
     nin_context *ctx = test_context();
-    nin_gemm_backend saved = ctx->gemm;
-    ctx->gemm = variant ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
-    int k_block = ctx->gemm_k_block;
+    nin_gemm_backend saved = ctx->tuning.backend;
+    ctx->tuning.backend = variant ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+    int k_block = ctx->tuning.k_block;
     if (variant == 2)   /* im2col one image at a time, k in many blocks (bias + ReLU on the last one only) */
-        setenv("NIN_IM2COL_FLOATS", "1", 1), ctx->gemm_k_block = 7;
+        setenv("NIN_IM2COL_FLOATS", "1", 1), ctx->tuning.k_block = 7;
     _i /= 3;
     nin_net *dev = test_net(ctx, cases[_i].netdef, cases[_i].input, batch);
     unsetenv("NIN_IM2COL_FLOATS");
@@ -84,8 +84,8 @@ START_TEST(test_layer_against_reference)
     free(b);
     nin_net_free(dev);
     nin_net_free(ref);
-    ctx->gemm = saved;
-    ctx->gemm_k_block = k_block;
+    ctx->tuning.backend = saved;
+    ctx->tuning.k_block = k_block;
 }
 END_TEST
 
@@ -176,11 +176,11 @@ START_TEST(test_gemm_against_reference)
     nin_context *ctx = test_context();
     int ta = _i & 1, tb = (_i >> 1) & 1, shape = (_i >> 2) % 3;
     const size_t m = gemm_shapes[shape][0], n = gemm_shapes[shape][1], k = gemm_shapes[shape][2], off = 5;
-    nin_gemm_backend saved = ctx->gemm;
+    nin_gemm_backend saved = ctx->tuning.backend;
     nin_context defaults = *ctx;
-    ctx->gemm = _i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+    ctx->tuning.backend = _i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
     if (_i >= 24)
-        ctx->gemm_row_tiles = 1, ctx->gemm_k_block = 5, ctx->gemm_block_n = 48;
+        ctx->tuning.row_tiles = 1, ctx->tuning.k_block = 5, ctx->tuning.block_n = 48;
     size_t lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
     size_t na = m * k + off, nb = k * n + off, nc = m * n + off;
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c);
@@ -197,9 +197,9 @@ START_TEST(test_gemm_against_reference)
     for (size_t i = 0; i < nc; i++)
         want[i] = c[i];
     nin_gemm_ref(ta, tb, m, n, k, 0.5f, a + off, lda, b + off, ldb, 0.25f, want + off, ldc);
-    ctx->gemm = saved;
-    ctx->gemm_row_tiles = defaults.gemm_row_tiles, ctx->gemm_k_block = defaults.gemm_k_block;
-    ctx->gemm_block_n = defaults.gemm_block_n;
+    ctx->tuning.backend = saved;
+    ctx->tuning.row_tiles = defaults.tuning.row_tiles, ctx->tuning.k_block = defaults.tuning.k_block;
+    ctx->tuning.block_n = defaults.tuning.block_n;
     assert_close(nin_gemm_backend_name(_i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST), got, want, nc, 1e-5);
     clReleaseMemObject(da);
     clReleaseMemObject(db);
@@ -218,8 +218,8 @@ END_TEST
 START_TEST(test_inference_network)
 {
     nin_context *ctx = test_context();
-    nin_gemm_backend saved = ctx->gemm;
-    ctx->gemm = _i ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
+    nin_gemm_backend saved = ctx->tuning.backend;
+    ctx->tuning.backend = _i ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
     const char *netdef = "6c3p1-mp3s2-d0.3-5c1-ap2s1-4c1l-gap";
     const nin_shape input = { 3, 9, 9 };
     const int batch = 3;
@@ -247,7 +247,7 @@ START_TEST(test_inference_network)
     nin_net_free(train);
     free(x);
     free(params);
-    ctx->gemm = saved;
+    ctx->tuning.backend = saved;
 }
 END_TEST
 

@@ -21,7 +21,7 @@ typedef struct nin_budget {
 } nin_budget;
 
 /* The budget of `def` on inputs of shape `input` at `batch`, the tiled GEMM packing gemm_block_n columns at a
- * time (ctx->gemm_block_n; NIN_GEMM_BLOCK_N_DEFAULT untuned). Returns 0, or -1 with one line in err when the
+ * time (the tuning's block_n; NIN_GEMM_BLOCK_N_DEFAULT untuned). Returns 0, or -1 with one line in err when the
  * network does not fit its input or a buffer would pass 2^31 floats. */
 int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, int gemm_block_n, nin_budget *b,
                        char *err, size_t err_size);
@@ -31,8 +31,9 @@ int nin_budget_max_batch(const nin_netdef *def, nin_shape input, int gemm_block_
 /* A table of the budget against the device's memory, with the largest batch that fits. */
 void nin_budget_print(const nin_budget *b, const nin_netdef *def, nin_shape input, int gemm_block_n,
                       const nin_device_info *dev, FILE *out);
-/* Fatal, with the memory needed and the largest batch that fits, when the network cannot fit the device;
- * otherwise remembers both for the message of a later failed allocation. */
-void nin_budget_check(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch);
+/* Run before building a training network: -1 with the memory needed and the largest batch that fits when the
+ * network cannot fit the device; otherwise 0, and the context remembers both for the message of a later failed
+ * allocation. */
+int nin_budget_check(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch);
 
 #endif

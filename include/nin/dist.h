@@ -23,9 +23,9 @@ void nin_dist_sum(double *values, int count);
 int nin_dist_max(int value);
 
 /* A data-parallel training step: forward and backward on this rank's share of the global batch, the
- * gradients averaged over the ranks with one all-reduce of the gradient buffer, then the update. Returns the
- * global batch's loss and correct count. One rank: nin_net_train_step. */
-nin_metrics nin_dist_train_step(nin_net *net, const nin_sgd *sgd);
+ * gradients averaged over the ranks with one all-reduce of the gradient buffer, then the update. Sets the
+ * global batch's loss and correct count in *m; 0, or -1 with the error. One rank: nin_net_train_step. */
+int nin_dist_train_step(nin_net *net, const nin_sgd *sgd, nin_metrics *m);
 /* Seconds this rank has spent in the gradient all-reduce (waiting for the slowest rank included). */
 double nin_dist_allreduce_seconds(void);
 

@@ -1,7 +1,7 @@
 /* nin/error.h - the one error path of nin-cl.
  *
- * Every OpenCL and CLBlast call goes through CL_CHECK (or CL_CHECK_ERR for the calls that report through an
- * errcode_ret pointer). A failure prints one line naming the call, the error's name and file:line, and exits.
+ * Every OpenCL and CLBlast call of the library goes through CL_CHECK (src/runtime_impl.h): a failure becomes one
+ * line naming the call, the error's name and file:line, which the caller of the public function gets back.
  */
 #ifndef NIN_ERROR_H
 #define NIN_ERROR_H
@@ -23,12 +23,6 @@ const char *nin_cl_error_name(int code);
 
 /* Print "nin-cl: error: MESSAGE" on stderr and exit with status 1. */
 void nin_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-/* Exit through nin_fatal when code is not CL_SUCCESS; call is the text of the failing call. */
-void nin_check_cl(int code, const char *call, const char *file, int line);
-
-#define CL_CHECK(call) nin_check_cl((int)(call), #call, __FILE__, __LINE__)
-#define CL_CHECK_ERR(err, name) nin_check_cl((int)(err), (name), __FILE__, __LINE__)
 
 /* Write a one-line message (newlines folded to spaces) into err for a function that returns -1 on failure;
  * returns -1. */

@@ -1,4 +1,4 @@
-/* nin/net.h - a Network In Network described as data, trained on a device or on the C reference. */
+/* nin/net.h - a network built from a netdef, trained on a device or on the C reference. */
 #ifndef NIN_NET_H
 #define NIN_NET_H
 
@@ -6,49 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <nin/runtime.h>
-
-typedef struct nin_shape { int c, h, w; } nin_shape;   /* one sample: channels x height x width */
-
-typedef enum nin_layer_kind {
-    NIN_CONV,      /* "192c5p2s1": 192 maps, 5x5 kernel, pad 2, stride 1, + bias + ReLU ("l" suffix: no ReLU) */
-    NIN_FC,        /* "256fc": fully connected over the whole input, + bias + ReLU ("l" suffix: no ReLU) */
-    NIN_MAXPOOL,   /* "mp3s2": 3x3 max-pool, stride 2, Caffe's ceil-mode output size */
-    NIN_AVGPOOL,   /* "ap3s2": 3x3 average pool, stride 2, ceil mode */
-    NIN_DROPOUT,   /* "d0.5": inverted dropout with drop rate 0.5 */
-    NIN_GAP        /* "gap": global average pooling, one value per map */
-} nin_layer_kind;
-
-/* One layer of a network definition (what a netdef token says). */
-typedef struct nin_layer_def {
-    nin_layer_kind kind;
-    int outputs;        /* CONV, FC: output maps / units */
-    int size;           /* CONV, pools: kernel size */
-    int stride;         /* CONV, pools */
-    int pad;            /* CONV */
-    int relu;           /* CONV, FC: ReLU after the bias */
-    float rate;         /* DROPOUT: probability of dropping a unit */
-} nin_layer_def;
-
-#define NIN_MAX_LAYERS 64
-
-typedef struct nin_netdef {
-    int count;
-    nin_layer_def layers[NIN_MAX_LAYERS];
-} nin_netdef;
-
-/* Parse a compact netdef such as "192c5p2-160c1-96c1-mp3s2-d0.5-...-gap", or a preset name.
- * Returns 0, or -1 with a one-line reason in err. */
-/* The netdef of a preset ("cifar10", "cifar100", "svhn", "mnist", "fashion-mnist"), or NULL. */
-const char *nin_preset_netdef(const char *name);
-int nin_netdef_parse(const char *text, nin_netdef *def, char *err, size_t err_size);
-/* Write the canonical netdef string of def. */
-void nin_netdef_format(const nin_netdef *def, char *buf, size_t size);
-/* The paper's ablations. Remove every dropout layer: */
-void nin_netdef_remove_dropout(nin_netdef *def);
-/* Replace the global-average-pooling head (the last 1x1 convolution to the class maps and gap) by a fully
- * connected layer over the previous block's maps, optionally after dropout. Returns -1 when def does not
- * end in "<classes>c1-gap". */
-int nin_netdef_fc_head(nin_netdef *def, float dropout);
+#include <nin/netdef.h>
 
 typedef struct nin_sgd {
     float lr;
@@ -63,9 +21,15 @@ typedef struct nin_metrics {
 
 typedef struct nin_net nin_net;
 
+/* Every function below that returns int returns 0, or -1 with one line in nin_last_error(): a device error
+ * (reported by the first call after it happened), a host allocation, or a misuse (an inference network asked
+ * for gradients, a label out of range). */
+
 /* Build a network for `batch` samples of shape `input`. ctx == NULL builds the plain-C reference network
  * that runs on the host. Weights get the paper's zero-mean Gaussian init (std = init_std, or sqrt(2/fan_in)
- * when init_std <= 0), biases 0; `seed` fixes both the init and the dropout masks. */
+ * when init_std <= 0), biases 0; `seed` fixes both the init and the dropout masks. NULL with the error when
+ * def does not fit the input or a buffer cannot be allocated (run nin_budget_check first for a clear line
+ * about device memory). */
 nin_net *nin_net_create(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch,
                         uint64_t seed, float init_std);
 /* The same network for forward passes only (evaluation, prediction): its layers take turns in two activation
@@ -85,24 +49,24 @@ void nin_net_describe(const nin_net *net, FILE *out);
  * gradients and the momentum use the same layout. */
 size_t nin_net_param_count(const nin_net *net);
 size_t nin_net_weight_count(const nin_net *net);
-void nin_net_get_params(nin_net *net, float *params);
-void nin_net_set_params(nin_net *net, const float *params);
-void nin_net_get_grads(nin_net *net, float *grads);
-void nin_net_set_grads(nin_net *net, const float *grads);
-void nin_net_get_momentum(nin_net *net, float *momentum);
-void nin_net_set_momentum(nin_net *net, const float *momentum);
+int nin_net_get_params(nin_net *net, float *params);
+int nin_net_set_params(nin_net *net, const float *params);
+int nin_net_get_grads(nin_net *net, float *grads);
+int nin_net_set_grads(nin_net *net, const float *grads);
+int nin_net_get_momentum(nin_net *net, float *momentum);
+int nin_net_set_momentum(nin_net *net, const float *momentum);
 
 /* Load a batch: images in NCHW order (batch x c x h x w floats), labels in [0, classes) or NULL. */
-void nin_net_set_input(nin_net *net, const float *images, const int *labels);
+int nin_net_set_input(nin_net *net, const float *images, const int *labels);
 /* This network's batch is samples [first, first + batch) of a global batch of `total` split between
  * processes (data-parallel training): dropout then draws each sample's mask by its place in the global
  * batch, the same mask it gets in one process, and the loss gradient is divided by `total`, so that the
  * processes' gradients add up to the global batch's mean. Default: first 0, total = batch. */
-void nin_net_set_shard(nin_net *net, int first, int total);
+int nin_net_set_shard(nin_net *net, int first, int total);
 /* Compute the gradient with respect to the input too (off by default: the first layer needs none). */
-void nin_net_want_input_grad(nin_net *net, int on);
+int nin_net_want_input_grad(nin_net *net, int on);
 
-void nin_net_forward(nin_net *net, int train);
+int nin_net_forward(nin_net *net, int train);
 /* Adds `count` doubles over every process of a data-parallel run, in place (nin_dist_sum). */
 typedef void nin_sum_fn(double *values, int count);
 /* Data-dependent init: layer by layer, rescale each map's weights and set its bias so that its pre-activation
@@ -110,54 +74,38 @@ typedef void nin_sum_fn(double *values, int count);
  * ReLU layers otherwise starts with nearly input-independent features (the ReLU means add up) and sits at
  * loss ln(C) for hundreds of steps before it learns. With `sum` (else NULL), the batch is split between
  * processes and the statistics are those of the whole batch. */
-void nin_net_init_from_data(nin_net *net, const float *images, nin_sum_fn *sum);
-/* Softmax cross-entropy on the output (which must be classes x 1 x 1); sets the output gradient.
+int nin_net_init_from_data(nin_net *net, const float *images, nin_sum_fn *sum);
+/* Softmax cross-entropy on the output (which must be classes x 1 x 1) into *m; sets the output gradient.
  * Waits for the device: the loss is the one value a step reads back. */
-nin_metrics nin_net_loss(nin_net *net);
+int nin_net_loss(nin_net *net, nin_metrics *m);
 /* Set the output gradient directly (NCHW, like nin_net_get_output), instead of nin_net_loss. */
-void nin_net_set_output_grad(nin_net *net, const float *grad);
-void nin_net_backward(nin_net *net);
-void nin_net_update(nin_net *net, const nin_sgd *sgd);
+int nin_net_set_output_grad(nin_net *net, const float *grad);
+int nin_net_backward(nin_net *net);
+int nin_net_update(nin_net *net, const nin_sgd *sgd);
 /* Training forwards so far: they key the dropout masks, so a resumed run must restore it. */
 uint64_t nin_net_step(const nin_net *net);
 void nin_net_set_step(nin_net *net, uint64_t step);
-/* forward + loss + backward + update. */
-nin_metrics nin_net_train_step(nin_net *net, const nin_sgd *sgd);
+/* forward + loss + backward + update, the step's metrics in *m. */
+int nin_net_train_step(nin_net *net, const nin_sgd *sgd, nin_metrics *m);
 
 /* Read the last layer's output / the input gradient, in NCHW order. */
-void nin_net_get_output(nin_net *net, float *out);
+int nin_net_get_output(nin_net *net, float *out);
 /* Softmax of one sample's logits (host): class probabilities. */
 void nin_softmax(const float *logits, int classes, float *prob);
-/* Layer i's kind, output shape and output of the last forward (NCHW), for looking inside a network: the maps
- * before a final "gap" are the paper's category confidence maps. An inference network (its layers share two
- * buffers) keeps only the outputs of its last two layers. */
-nin_layer_kind nin_net_layer_kind(const nin_net *net, int layer);
+/* Layer i's kind (-1 when there is no layer i), output shape ({0, 0, 0} then) and output of the last forward
+ * (NCHW), for looking inside a network: the maps before a final "gap" are the paper's category confidence
+ * maps. An inference network (its layers share two buffers) keeps only the outputs of its last two layers. */
+int nin_net_layer_kind(const nin_net *net, int layer);
 nin_shape nin_net_layer_output_shape(const nin_net *net, int layer);
-void nin_net_get_layer_output(nin_net *net, int layer, float *out);
-void nin_net_get_input_grad(nin_net *net, float *grad);
+int nin_net_get_layer_output(nin_net *net, int layer, float *out);
+int nin_net_get_input_grad(nin_net *net, float *grad);
 
-/* The GEMMs one training step of the network runs (forward, weight gradient, input gradient per layer). */
-typedef struct nin_net_gemm { int trans_a, trans_b; size_t m, n, k; } nin_net_gemm;
-int nin_net_gemm_shapes(const nin_net *net, nin_net_gemm *shapes, int max);
-
-/* Tuning data (tune.c): the file for this device and driver, loading it into ctx (returns 1 when found),
- * and measuring the GEMM implementations on a network's GEMM shapes to write it. */
-const char *nin_gemm_backend_name(nin_gemm_backend b);
-const char *nin_tuning_path(const nin_context *ctx, char *buf, size_t size);
-int nin_tuning_load(nin_context *ctx);
-/* Read a tuning file into ctx's GEMM settings (no OpenCL call): 1 when read, 0 when there is none, -1 with one
- * line in err when malformed. */
-int nin_tuning_read(const char *path, nin_context *ctx, char *err, size_t err_size);
-int nin_tune(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, FILE *log);
-
-/* Counter-based random numbers, identical on the host and in cl/common.cl. */
-uint32_t nin_random_u32(uint64_t key, uint64_t counter);
-float nin_random_uniform(uint64_t key, uint64_t counter);   /* [0, 1) */
-float nin_random_normal(uint64_t key, uint64_t counter);    /* N(0, 1) */
-uint64_t nin_random_key(uint64_t seed, uint64_t stream, uint64_t step);
-
-/* max |a - b| / max |b|: the normwise relative error used by every comparison in nin-cl. */
-double nin_rel_error(const float *a, const float *b, size_t n);
+/* The GEMMs one training step of the network runs (forward, weight gradient, input gradient per layer):
+ * the count, at most max. */
+int nin_net_gemm_shapes(const nin_net *net, nin_gemm_shape *shapes, int max);
+/* The same from a netdef, without building the network (what `nin-cl tune` measures): the count, or -1 with
+ * the error when def does not fit the input. */
+int nin_netdef_gemm_shapes(const nin_netdef *def, nin_shape input, int batch, nin_gemm_shape *shapes, int max);
 
 /* Train a small network that uses every layer kind on the device and on the C reference and compare
  * every output, gradient and parameter. Prints a report; returns 0 when all agree. */

@@ -3,10 +3,14 @@
 #define NIN_NIN_H
 #include <nin/error.h>
 #include <nin/runtime.h>
+#include <nin/netdef.h>
 #include <nin/net.h>
+#include <nin/tune.h>
 #include <nin/budget.h>
 #include <nin/data.h>
 #include <nin/image.h>
 #include <nin/download.h>
 #include <nin/health.h>
+#include <nin/train.h>
+#include <nin/dist.h>
 #endif

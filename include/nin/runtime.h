@@ -1,7 +1,13 @@
-/* nin/runtime.h - OpenCL devices, the compute context, kernels and GEMM. */
+/* nin/runtime.h - OpenCL devices, the compute context and its GEMM tuning data.
+ *
+ * A context owns one device, its in-order queue and the compiled kernels of cl/. Errors are reported, never
+ * acted on: a function that fails returns -1 or NULL with one line in nin_last_error(). Work enqueued on the
+ * device fails asynchronously: the first failure is kept by the context, everything enqueued after it is
+ * skipped, and the next call that returns a status reports it (nin_context_status, nin_net_*). */
 #ifndef NIN_RUNTIME_H
 #define NIN_RUNTIME_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <nin/error.h>
 
@@ -19,7 +25,8 @@ typedef struct nin_device_info {
     char driver[64];          /* CL_DRIVER_VERSION */
 } nin_device_info;
 
-/* All devices of all platforms, numbered in platform order. Returns the count; *devices is malloc'ed. */
+/* All devices of all platforms, numbered in platform order: the count (0 when there is no OpenCL platform),
+ * *devices malloc'ed; -1 when an OpenCL query fails. */
 int nin_list_devices(nin_device_info **devices);
 void nin_print_devices(FILE *out, const nin_device_info *devices, int count);
 /* First GPU, else the first device. */
@@ -27,97 +34,68 @@ int nin_default_device(const nin_device_info *devices, int count);
 /* "GPU", "CPU", "ACCEL" or "OTHER". */
 const char *nin_device_type_name(cl_device_type type);
 
-typedef struct nin_kernel_cache nin_kernel_cache;
-typedef struct nin_profile nin_profile;
-
-/* Who computes GEMMs: CLBlast (the portable default), or nin-cl's own tiled kernel (cl/gemm.cl), which
- * `nin-cl tune` selects on devices where it is faster (CPUs under PoCL). */
+/* --- GEMM tuning data ----------------------------------------------------------------------------------
+ * Who computes GEMMs: CLBlast (the portable default), or nin-cl's own tiled kernel (cl/gemm.cl), which
+ * `nin-cl tune` selects on devices where it is faster (CPUs under PoCL), with the tiled kernel's blocking. */
 typedef enum nin_gemm_backend { NIN_GEMM_CLBLAST, NIN_GEMM_TILED } nin_gemm_backend;
+typedef struct nin_gemm_tuning {
+    nin_gemm_backend backend;
+    int row_tiles;            /* tiled GEMM: 8-row tiles of C per work-item */
+    int k_block;              /* tiled GEMM: k per block, so a block of a B panel stays in L1 */
+    int block_n;              /* tiled GEMM: columns of a transposed B packed at a time */
+} nin_gemm_tuning;
 #define NIN_GEMM_ROW_TILES_DEFAULT 32
 #define NIN_GEMM_K_BLOCK_DEFAULT 256
 #define NIN_GEMM_BLOCK_N_DEFAULT 4096
+#define NIN_GEMM_TUNING_MAX 65536   /* the largest value of a tiled parameter */
 
-typedef struct nin_context {
-    nin_device_info info;
-    cl_context context;
-    cl_command_queue queue;   /* the one in-order compute queue */
-    cl_program program;       /* every file of cl/, built once at start-up */
-    char kernel_dir[1024];    /* where the .cl sources were found */
-    nin_kernel_cache *kernels;
-    nin_profile *profile;     /* non-NULL while profiling: every enqueued command's event */
-    int programs_compiled;    /* 1 when the kernels were compiled from source, 0 when loaded from the cache */
-    char program_cache[1400]; /* the compiled-program cache entry of these kernels on this device */
-    nin_gemm_backend gemm;
-    int gemm_row_tiles;       /* tiled GEMM: 8-row tiles of C per work-item (tuning data) */
-    int gemm_k_block;         /* tiled GEMM: k per block, so a block of a B panel stays in L1 (tuning data) */
-    int gemm_block_n;         /* tiled GEMM: columns of a transposed B packed at a time (tuning data) */
-    cl_mem gemm_scratch;      /* packed operands and partial sums of the tiled GEMM */
-    size_t gemm_scratch_bytes;
-    char alloc_hint[256];     /* what a failed allocation reports: the network's budget (nin_budget_check) */
-} nin_context;
+/* One GEMM's shape: row-major C[m x n] = op(A)[m x k] op(B)[k x n]. */
+typedef struct nin_gemm_shape { int trans_a, trans_b; size_t m, n, k; } nin_gemm_shape;
 
-/* Open device `index` (as numbered by nin_list_devices; -1 = default) and build the kernels.
- * A bad index prints the device table and exits with status 2. */
+/* CLBlast, with the tiled GEMM's defaults: what a device without a tuning file gets. */
+nin_gemm_tuning nin_gemm_tuning_default(void);
+const char *nin_gemm_backend_name(nin_gemm_backend b);
+/* The tuning file of a device and driver: $NIN_TUNING_DIR/<device>--<driver>.tune (default
+ * ~/.cache/nin-cl/tuning), so that a driver update re-tunes. */
+const char *nin_tuning_path(const nin_device_info *dev, char *buf, size_t size);
+/* Read a tuning file into t (no OpenCL call): 1 when read, 0 when there is none, -1 with one line in err
+ * naming the file and line when malformed. */
+int nin_tuning_read(const char *path, nin_gemm_tuning *t, char *err, size_t err_size);
+/* Write t to path (creating its directory), with '#' comment lines from `comment`: 0, or -1 with the error. */
+int nin_tuning_write(const char *path, const nin_gemm_tuning *t, const char *comment);
+
+/* --- the context --------------------------------------------------------------------------------------- */
+typedef struct nin_context nin_context;
+
+/* Open device `index` (as numbered by nin_list_devices; -1 = the default), build (or load from the program
+ * cache) the kernels and read the device's tuning file. NULL with the reason in nin_last_error(): no device,
+ * no device `index`, kernel sources missing, a kernel build failure (with its build log), a bad tuning file. */
 nin_context *nin_context_create(int index);
+/* The same with the kernel sources of `kernel_dir` (NULL: $NIN_KERNEL_DIR, the source tree, the installed
+ * copy). */
+nin_context *nin_context_create_from(int index, const char *kernel_dir);
 void nin_context_free(nin_context *ctx);
 
-/* Directory holding the .cl sources: $NIN_KERNEL_DIR, else the source tree, else the installed copy. */
+const nin_device_info *nin_context_device(const nin_context *ctx);
+nin_gemm_tuning nin_context_tuning(const nin_context *ctx);
+void nin_context_set_tuning(nin_context *ctx, const nin_gemm_tuning *t);
+/* 1 when the kernels were compiled from source, 0 when they came from the program cache; the cache entry. */
+int nin_context_programs_compiled(const nin_context *ctx);
+const char *nin_context_program_cache(const nin_context *ctx);
+/* What a failed device allocation adds to its message (the memory budget of the network being built). */
+void nin_context_set_alloc_hint(nin_context *ctx, const char *hint);
+/* Wait for everything enqueued; 0, or -1 with the first device error since the last report (then cleared). */
+int nin_context_finish(nin_context *ctx);
+/* The first device error since the last report, without waiting: 0, or -1 (then cleared). */
+int nin_context_status(nin_context *ctx);
+
+/* Directory holding the .cl sources: $NIN_KERNEL_DIR, else the source tree, else the installed copy;
+ * NULL with the error when none holds them. */
 const char *nin_find_kernel_dir(char *buf, size_t size);
 
 /* Profiling: from nin_profile_start on, every kernel and GEMM is timed by its OpenCL event;
  * nin_profile_report waits for the queue and prints the time per kernel (and GFLOPS per GEMM shape). */
-void nin_profile_start(nin_context *ctx);
-void nin_profile_report(nin_context *ctx, FILE *out, int repeats);
-
-cl_mem nin_buffer(nin_context *ctx, size_t bytes);
-void nin_write(nin_context *ctx, cl_mem dst, size_t offset_bytes, size_t bytes, const void *src);
-void nin_read(nin_context *ctx, cl_mem src, size_t offset_bytes, size_t bytes, void *dst);
-void nin_fill_zero(nin_context *ctx, cl_mem buf, size_t bytes);
-
-/* One kernel argument: its size and address. */
-typedef struct nin_karg { size_t size; const void *value; } nin_karg;
-#define KARG(x) ((nin_karg){ sizeof(x), &(x) })
-
-/* Enqueue kernel `name` over `global` work-items (work-groups of `local`, or the driver's choice when 0). */
-void nin_run_kernel(nin_context *ctx, const char *name, size_t global, size_t local,
-                    int nargs, const nin_karg *args);
-/* The same over a 2-D range (local may be NULL). */
-void nin_run_kernel_2d(nin_context *ctx, const char *name, const size_t global[2], const size_t *local,
-                       int nargs, const nin_karg *args);
-#define NIN_RUN_2D(ctx, name, global, local, ...)                                                \
-    nin_run_kernel_2d((ctx), (name), (global), (local),                                          \
-                      (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),             \
-                      (nin_karg[]){ __VA_ARGS__ })
-#define NIN_RUN(ctx, name, global, local, ...)                                                   \
-    nin_run_kernel((ctx), (name), (global), (local),                                             \
-                   (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),                \
-                   (nin_karg[]){ __VA_ARGS__ })
-
-/* Row-major C[m x n] = alpha * op(A) * op(B) + beta * C, buffers addressed by float offsets. */
-void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-              cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
-              cl_mem c, size_t c_off, size_t ldc);
-/* C = act(A * B + bias) with A, B untransposed and the bias added to each row of C, act = ReLU or identity:
- * the convolution's forward with its bias and ReLU applied as the GEMM writes C. Only the tiled GEMM has it
- * (nin_gemm_has_epilogue); with CLBlast the caller runs nin_gemm and a separate pass. */
-typedef struct nin_gemm_epilogue {
-    cl_mem bias;
-    size_t bias_off;
-    int relu;
-} nin_gemm_epilogue;
-int nin_gemm_has_epilogue(const nin_context *ctx);
-void nin_gemm_bias_act(nin_context *ctx, size_t m, size_t n, size_t k, cl_mem a, size_t a_off, size_t lda,
-                           cl_mem b, size_t b_off, size_t ldb, cl_mem c, size_t c_off, size_t ldc,
-                           const nin_gemm_epilogue *epi);
-
-/* Floats of scratch the tiled GEMM needs for one call of these dimensions with packing blocks of block_n
- * columns (ctx->gemm_block_n): what the memory budget counts. */
-size_t nin_gemm_scratch_floats(int block_n, int trans_a, int trans_b, size_t m, size_t n, size_t k);
-/* The binary of a compiled-program cache entry (magic, size, binary, CRC32), checked before anything is
- * allocated from it; NULL when the entry is missing or fails a check (the caller then rebuilds it). */
-unsigned char *nin_program_cache_read(const char *path, size_t *size);
-/* The same on host memory, plain loops: the reference the device GEMM is tested against. */
-void nin_gemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+int nin_profile_start(nin_context *ctx);
+int nin_profile_report(nin_context *ctx, FILE *out, int repeats);
 
 #endif

@@ -92,12 +92,22 @@ void nin_checkpoint_free(nin_checkpoint *ck);
 
 /* --- training and evaluation ------------------------------------------------------------------------- */
 
+/* How a run ended (nin_train's return value, which nin-cl uses as its exit status). */
+#define NIN_TRAIN_DONE 0                        /* --epochs, --min-lr or --max-steps reached */
+#define NIN_TRAIN_STALLED 3                     /* --on-stall stop: the health monitor stopped it */
+#define NIN_TRAIN_SIGNALLED(sig) (128 + (sig))  /* SIGINT/SIGTERM: last.nin saved for --resume */
+
 /* Train as configured; with `resume` (a loaded checkpoint, whose arrays the run takes over) continue it
- * where it stopped. Returns the process exit status. */
-int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *resume);
+ * where it stopped. Progress, results and notes go to `log` (a progress bar when it is a terminal), health
+ * warnings to `warnings`. Returns how the run ended (NIN_TRAIN_*), or -1 with the error in nin_last_error()
+ * (bad data, a network that does not fit, a device error, NaN weights: the checkpoints keep the last good
+ * epoch). */
+int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *resume, FILE *log, FILE *warnings);
 
 typedef struct nin_eval { double loss, acc; int count; } nin_eval;
-/* Loss and accuracy of the network on `count` images (preprocessed with p), in test mode. */
-nin_eval nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count);
+/* Loss and accuracy of the network on `count` images (preprocessed with p), in test mode, into *e: 0, or -1
+ * with the error. */
+int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count,
+                 nin_eval *e);
 
 #endif

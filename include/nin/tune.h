@@ -1,0 +1,14 @@
+/* nin/tune.h - measure the GEMM implementations on a device and keep the faster in its tuning file. */
+#ifndef NIN_TUNE_H
+#define NIN_TUNE_H
+
+#include <stdio.h>
+#include <nin/runtime.h>
+
+/* Time CLBlast and the tiled GEMM (with a coordinate search over its blocking) on `count` GEMM shapes (those of
+ * one training step: nin_netdef_gemm_shapes), keep the faster in ctx and write the device's tuning file
+ * (nin_tuning_path); `what` names the shapes in the file's comment ("one training step, batch 128"). Reports to
+ * log. 0, or -1 with the error (a device failure, an unwritable file). */
+int nin_tune(nin_context *ctx, const nin_gemm_shape *shapes, int count, const char *what, FILE *log);
+
+#endif
