@@ -13,7 +13,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <nin/net.h>
+#include <stdio.h>
+#include <nin/error.h>
+#include <nin/netdef.h>
 
 /* The paper's networks. One deliberate difference: the last 1x1 convolution, whose maps are averaged into the
  * class scores, has no ReLU ("10c1l"). With a ReLU there, a class map that goes all-zero never recovers, and

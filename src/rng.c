@@ -1,6 +1,6 @@
 /* rng.c - counter-based random numbers (SplitMix64 finaliser), bit-identical to cl/common.cl. */
 #include <math.h>
-#include <nin/net.h>
+#include <nin/netdef.h>
 
 static uint64_t mix64(uint64_t z)
 {
