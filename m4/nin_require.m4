@@ -17,3 +17,10 @@ AC_DEFUN([NIN_REQUIRE_PKG], [
   PKG_CHECK_MODULES([$1], [$2], [],
     [AC_MSG_ERROR([pkg-config module '$2' not found: install the Debian package $3])])
 ])
+
+# NIN_REQUIRE_PROG(VARIABLE, PROGRAM, DEBIAN-PACKAGE): the program's full path in VARIABLE (AC_SUBST).
+AC_DEFUN([NIN_REQUIRE_PROG], [
+  AC_PATH_PROG([$1], [$2])
+  AS_IF([test -z "$$1"],
+    [AC_MSG_ERROR([program $2 not found: install the Debian package $3])])
+])
