@@ -258,7 +258,8 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         nin_checkpoint_free(&ck);
         return print_budget(opt, &cfg);
     }
-    nin_dist_init();   /* under mpirun: one rank of a data-parallel run */
+    if (nin_dist_init() != 0)   /* under mpirun: one rank of a data-parallel run */
+        nin_fatal("%s", nin_last_error());
     nin_context *ctx = nin_context_create(nin_dist_device(opt->device));
     int status = nin_train(ctx, &cfg, resume ? &ck : NULL);
     nin_checkpoint_free(&ck);

@@ -32,10 +32,10 @@ static int launched_by_mpi(void)
     return 0;
 }
 
-void nin_dist_init(void)
+int nin_dist_init(void)
 {
     if (dist.active || !launched_by_mpi())
-        return;
+        return 0;
     int provided;
     /* only the main thread calls MPI; the batch loader threads never do */
     MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
@@ -47,7 +47,8 @@ void nin_dist_init(void)
     MPI_Comm_rank(host, &dist.local_rank);
     MPI_Comm_free(&host);
     if (dist.rank != 0 && !freopen("/dev/null", "w", stdout))
-        nin_fatal("rank %d: cannot silence its standard output", dist.rank);
+        return nin_fail("rank %d: cannot silence its standard output", dist.rank);
+    return 0;
 }
 
 void nin_dist_finalize(void)
@@ -92,25 +93,49 @@ int nin_dist_max(int value)
     return value;
 }
 
-/* The host buffer for `floats` values, kept from step to step. */
+/* Whether every rank has `ok`: a rank that fails a step's preparation must not leave the others waiting in
+ * its collective calls, so they all give up together. On a rank that did not fail, the last error says so. */
+static int all_ranks_ok(int ok)
+{
+    int all = ok;
+    MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (ok && !all)
+        nin_fail("another rank ran out of host memory");
+    return all;
+}
+
+/* The host buffer for `floats` values, kept from step to step; NULL on every rank when any is out of host
+ * memory (all ranks grow it at the same call: their networks are the same). */
 static float *host_buffer(size_t floats)
 {
     if (floats > dist.buffer_size) {
         free(dist.buffer);
         dist.buffer = nin_malloc(floats * sizeof(float));
-        dist.buffer_size = floats;
+        dist.buffer_size = dist.buffer ? floats : 0;
+        if (!all_ranks_ok(dist.buffer != NULL)) {
+            free(dist.buffer);
+            dist.buffer = NULL;
+            dist.buffer_size = 0;
+        }
     }
     return dist.buffer;
 }
+
+/* A step that failed: its metrics say so (correct -1), the last error says why. */
+static const nin_metrics failed_step = { NAN, -1 };
 
 nin_metrics nin_dist_train_step(nin_net *net, const nin_sgd *sgd)
 {
     if (dist.size == 1)
         return nin_net_train_step(net, sgd);
     size_t n = nin_net_param_count(net);
-    if (n > (size_t)2147483647)
-        nin_fatal("%zu parameters are more than one MPI_Allreduce can average", n);
+    if (n > (size_t)2147483647) {
+        nin_fail("%zu parameters are more than one MPI_Allreduce can average", n);
+        return failed_step;
+    }
     float *grads = host_buffer(n);
+    if (!grads)
+        return failed_step;
     nin_net_forward(net, 1);
     nin_metrics local = nin_net_loss(net);
     nin_net_backward(net);
@@ -129,11 +154,16 @@ nin_metrics nin_dist_train_step(nin_net *net, const nin_sgd *sgd)
 
 double nin_dist_allreduce_seconds(void) { return dist.allreduce_seconds; }
 
-/* Broadcast rank 0's copy of a parameter-sized buffer; returns max |mine - rank 0's| over the ranks. */
+/* Broadcast rank 0's copy of a parameter-sized buffer; returns max |mine - rank 0's| over the ranks, or -1
+ * (on every rank) when a rank is out of host memory. */
 static double broadcast_params(nin_net *net, void (*get)(nin_net *, float *), void (*set)(nin_net *, const float *))
 {
     size_t n = nin_net_param_count(net);
-    float *mine = nin_malloc(n * sizeof *mine), *root = host_buffer(n);
+    float *root = host_buffer(n), *mine = root ? nin_malloc(n * sizeof *mine) : NULL;
+    if (!root || !all_ranks_ok(mine != NULL)) {
+        free(mine);
+        return -1.0;
+    }
     get(net, mine);
     memcpy(root, mine, n * sizeof *mine);
     MPI_Bcast(root, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
@@ -152,19 +182,21 @@ double nin_dist_sync(nin_net *net)
     if (dist.size == 1)
         return 0.0;
     double diff = broadcast_params(net, nin_net_get_params, nin_net_set_params);
-    broadcast_params(net, nin_net_get_momentum, nin_net_set_momentum);
+    if (diff < 0.0 || broadcast_params(net, nin_net_get_momentum, nin_net_set_momentum) < 0.0)
+        return -1.0;
     return diff;
 }
 
 #else /* one process */
 
 /* Started by mpirun as one of several processes, each would train alone and all would write the same files. */
-void nin_dist_init(void)
+int nin_dist_init(void)
 {
     const char *size = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE") : getenv("PMI_SIZE");
     if (size && atoi(size) > 1)
-        nin_fatal("started as one of %s MPI processes, but this nin-cl was built without MPI: configure "
-                  "--with-mpi (Debian packages libopenmpi-dev and openmpi-bin)", size);
+        return nin_fail("started as one of %s MPI processes, but this nin-cl was built without MPI: configure "
+                        "--with-mpi (Debian packages libopenmpi-dev and openmpi-bin)", size);
+    return 0;
 }
 void nin_dist_finalize(void) {}
 int nin_dist_rank(void) { return 0; }
