@@ -160,7 +160,8 @@ uint64_t nin_random_key(uint64_t seed, uint64_t stream, uint64_t step);
 double nin_rel_error(const float *a, const float *b, size_t n);
 
 /* Train a small network that uses every layer kind on the device and on the C reference and compare
- * every output, gradient and parameter. Prints a report; returns 0 when all agree. */
+ * every output, gradient and parameter. Prints a report on out; returns 0 when all agree, 1 when some differ,
+ * -1 with one line in nin_last_error() when it could not run (out of host memory). */
 int nin_selftest(nin_context *ctx, FILE *out);
 
 #endif
