@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_ASSERT((img.channels == 1 || img.channels == 3) && img.height > 0 && img.width > 0);
-    nin_image_convert(&img, 3, 8, 8, &small);
+    FUZZ_ASSERT(nin_image_convert(&img, 3, 8, 8, &small) == 0);
     nin_image_free(&small);
     nin_image_free(&img);
     return 0;

@@ -104,15 +104,23 @@ static int parse_config(char *text, nin_train_config *cfg, char *bad, size_t bad
 
 /* --- writing ---------------------------------------------------------------------------------------- */
 
-typedef struct sink { uint8_t *data; size_t used, capacity; } sink;
+/* A growing buffer; after a failed allocation it keeps nothing and ignores what is put. */
+typedef struct sink { uint8_t *data; size_t used, capacity; int failed; } sink;
 
 static void put(sink *s, const void *bytes, size_t n)
 {
+    if (s->failed)
+        return;
     if (s->used + n > s->capacity) {
-        s->capacity = (s->used + n) * 2;
-        s->data = realloc(s->data, s->capacity);
-        if (!s->data)
-            nin_fatal("out of host memory writing a checkpoint of %zu bytes", s->capacity);
+        size_t capacity = (s->used + n) * 2;
+        uint8_t *grown = realloc(s->data, capacity);
+        if (!grown) {
+            free(s->data);
+            *s = (sink){ .capacity = capacity, .failed = 1 };
+            return;
+        }
+        s->data = grown;
+        s->capacity = capacity;
     }
     memcpy(s->data + s->used, bytes, n);
     s->used += n;
@@ -195,8 +203,11 @@ int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, s
     put_section(&s, "state", &ck->state, sizeof ck->state);
     put_section(&s, "weights", ck->weights, ck->params * sizeof(float));
     put_section(&s, "momentum", ck->momentum, ck->params * sizeof(float));
-    uint32_t crc = (uint32_t)crc32(0L, s.data, (uInt)s.used);
+    uint32_t crc = s.failed ? 0 : (uint32_t)crc32(0L, s.data, (uInt)s.used);
     put(&s, &crc, 4);
+    if (s.failed)
+        return nin_set_error(err, err_size, "%s: out of host memory writing a checkpoint of %zu bytes", path,
+                             s.capacity);
     int status = write_atomically(path, s.data, s.used, err, err_size);
     free(s.data);
     return status;
@@ -250,90 +261,141 @@ static const uint8_t *find_section(const uint8_t *data, size_t size, const char 
     return NULL;
 }
 
+/* --- loading, phase by phase: each phase returns 0, or -1 with one line in the reader's err ---------- */
+
+typedef struct reader {
+    const char *path;
+    const uint8_t *data;      /* the whole file */
+    size_t size;
+    char *err;
+    size_t err_size;
+} reader;
+
+/* Magic and version, then the CRC32 of every byte before the last four: no section is read before the whole
+ * file is known to be intact. */
+static int check_header(const reader *r)
+{
+    uint32_t version, crc;
+    memcpy(&version, r->data + 8, 4);
+    memcpy(&crc, r->data + r->size - 4, 4);
+    if (memcmp(r->data, MAGIC, 8) != 0)
+        return nin_set_error(r->err, r->err_size, "%s is not a nin-cl checkpoint (bad magic)", r->path);
+    if (version != VERSION)
+        return nin_set_error(r->err, r->err_size, "%s has checkpoint version %u; this nin-cl reads version %u",
+                             r->path, version, VERSION);
+    if ((uint32_t)crc32(0L, r->data, (uInt)(r->size - 4)) != crc)
+        return nin_set_error(r->err, r->err_size, "%s is corrupt: CRC32 mismatch", r->path);
+    return 0;
+}
+
+/* The run's settings, from their key=value lines. */
+static int read_config(const reader *r, nin_train_config *cfg)
+{
+    uint64_t bytes;
+    char text[8192], bad[128];
+    const uint8_t *p = find_section(r->data, r->size, "config", 0, &bytes);
+    if (!p || bytes >= sizeof text)
+        return nin_set_error(r->err, r->err_size, "%s is corrupt: no config section", r->path);
+    memcpy(text, p, bytes);
+    text[bytes] = '\0';
+    if (parse_config(text, cfg, bad, sizeof bad) != 0)
+        return nin_set_error(r->err, r->err_size, "%s: %s", r->path, bad);
+    return 0;
+}
+
+/* The input shape and the class count, within the sizes a network of nin-cl can have. */
+static int read_shape(const reader *r, nin_checkpoint *ck)
+{
+    uint64_t bytes;
+    int32_t shape[4];
+    const uint8_t *p = find_section(r->data, r->size, "shape", sizeof shape, &bytes);
+    if (!p)
+        return nin_set_error(r->err, r->err_size, "%s is corrupt: no shape section", r->path);
+    memcpy(shape, p, sizeof shape);
+    if (shape[0] < 1 || shape[0] > 3 || shape[1] < 1 || shape[1] > 4096 || shape[2] < 1 || shape[2] > 4096 ||
+        shape[3] < 2 || shape[3] > 100000)
+        return nin_set_error(r->err, r->err_size, "%s is corrupt: bad input shape %dx%dx%d or %d classes", r->path,
+                             shape[0], shape[1], shape[2], shape[3]);
+    ck->input = (nin_shape){ shape[0], shape[1], shape[2] };
+    ck->classes = shape[3];
+    ck->pre.shape = ck->input;
+    return 0;
+}
+
+/* The preprocessing's kind and per-channel statistics (a ZCA matrix comes last, in read_zca). */
+static int read_preprocessing(const reader *r, nin_preprocess *pre)
+{
+    uint64_t bytes;
+    struct { int32_t kind; float mean[3], std[3]; } stored;
+    const uint8_t *p = find_section(r->data, r->size, "preproc", sizeof stored, &bytes);
+    if (p)
+        memcpy(&stored, p, sizeof stored);
+    if (!p || stored.kind < 0 || stored.kind > NIN_PREPROCESS_LCN)
+        return nin_set_error(r->err, r->err_size, "%s is corrupt: bad preprocessing section", r->path);
+    pre->kind = (nin_preprocess_kind)stored.kind;
+    memcpy(pre->mean, stored.mean, sizeof pre->mean);
+    memcpy(pre->std, stored.std, sizeof pre->std);
+    return 0;
+}
+
+/* A copy of n bytes of the file in a new buffer, or NULL with the error naming the file. */
+static float *copy_array(const reader *r, const uint8_t *from, size_t n)
+{
+    float *to = nin_malloc(n);
+    if (!to)
+        nin_set_error(r->err, r->err_size, "%s: %s", r->path, nin_last_error());
+    else
+        memcpy(to, from, n);
+    return to;
+}
+
+/* The training loop's state, and the parameters and momentum (of one size). */
+static int read_state_and_arrays(const reader *r, nin_checkpoint *ck)
+{
+    uint64_t bytes;
+    const uint8_t *st = find_section(r->data, r->size, "state", sizeof ck->state, &bytes);
+    const uint8_t *w = find_section(r->data, r->size, "weights", 0, &bytes);
+    size_t params = w ? bytes / sizeof(float) : 0;
+    const uint8_t *m = find_section(r->data, r->size, "momentum", params * sizeof(float), &bytes);
+    if (!st || !w || !m || params == 0)
+        return nin_set_error(r->err, r->err_size, "%s is corrupt: missing state, weights or momentum", r->path);
+    memcpy(&ck->state, st, sizeof ck->state);
+    ck->params = params;
+    if (!(ck->weights = copy_array(r, w, params * sizeof(float))) ||
+        !(ck->momentum = copy_array(r, m, params * sizeof(float))))
+        return -1;
+    return 0;
+}
+
+/* ZCA preprocessing: its feature means and whitening matrix. */
+static int read_zca(const reader *r, nin_checkpoint *ck)
+{
+    if (ck->pre.kind != NIN_PREPROCESS_ZCA)
+        return 0;
+    uint64_t bytes;
+    size_t dim = (size_t)ck->input.c * ck->input.h * ck->input.w;
+    const uint8_t *zm = find_section(r->data, r->size, "zcamean", dim * sizeof(float), &bytes);
+    const uint8_t *z = find_section(r->data, r->size, "zca", dim * dim * sizeof(float), &bytes);
+    if (!zm || !z)
+        return nin_set_error(r->err, r->err_size, "%s is corrupt: missing ZCA matrix", r->path);
+    if (!(ck->pre.zca_mean = copy_array(r, zm, dim * sizeof(float))) ||
+        !(ck->pre.zca = copy_array(r, z, dim * dim * sizeof(float))))
+        return -1;
+    return 0;
+}
+
 int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t err_size)
 {
-    size_t size;
-    uint64_t bytes;
     memset(ck, 0, sizeof *ck);
-    uint8_t *data = read_file(path, &size, err, err_size);
+    reader r = { .path = path, .err = err, .err_size = err_size };
+    uint8_t *data = read_file(path, &r.size, err, err_size);
     if (!data)
         return -1;
-    uint32_t version, crc;
-    memcpy(&version, data + 8, 4);
-    memcpy(&crc, data + size - 4, 4);
-    int status = -1;
-    const uint8_t *p;
-    char bad[128];
-    if (memcmp(data, MAGIC, 8) != 0)
-        nin_set_error(err, err_size, "%s is not a nin-cl checkpoint (bad magic)", path);
-    else if (version != VERSION)
-        nin_set_error(err, err_size, "%s has checkpoint version %u; this nin-cl reads version %u", path, version, VERSION);
-    else if ((uint32_t)crc32(0L, data, (uInt)(size - 4)) != crc)
-        nin_set_error(err, err_size, "%s is corrupt: CRC32 mismatch", path);
-    else if (!(p = find_section(data, size, "config", 0, &bytes)) || bytes >= 8192)
-        nin_set_error(err, err_size, "%s is corrupt: no config section", path);
-    else {
-        char text[8192];
-        memcpy(text, p, bytes);
-        text[bytes] = '\0';
-        if (parse_config(text, &ck->config, bad, sizeof bad) != 0)
-            nin_set_error(err, err_size, "%s: %s", path, bad);
-        else
-            status = 0;
-    }
-    int32_t shape[4];
-    if (status == 0) {
+    r.data = data;
+    int status = 0;
+    if (check_header(&r) != 0 || read_config(&r, &ck->config) != 0 || read_shape(&r, ck) != 0 ||
+        read_preprocessing(&r, &ck->pre) != 0 || read_state_and_arrays(&r, ck) != 0 || read_zca(&r, ck) != 0)
         status = -1;
-        if (!(p = find_section(data, size, "shape", sizeof shape, &bytes)))
-            nin_set_error(err, err_size, "%s is corrupt: no shape section", path);
-        else if (memcpy(shape, p, sizeof shape), shape[0] < 1 || shape[0] > 3 || shape[1] < 1 || shape[1] > 4096 ||
-                 shape[2] < 1 || shape[2] > 4096 || shape[3] < 2 || shape[3] > 100000)
-            nin_set_error(err, err_size, "%s is corrupt: bad input shape %dx%dx%d or %d classes", path, shape[0], shape[1],
-                 shape[2], shape[3]);
-        else
-            status = 0;
-    }
-    if (status == 0) {
-        ck->input = (nin_shape){ shape[0], shape[1], shape[2] };
-        ck->classes = shape[3];
-        ck->pre.shape = ck->input;
-        struct { int32_t kind; float mean[3], std[3]; } pre;
-        size_t dim = (size_t)shape[0] * shape[1] * shape[2];
-        const uint8_t *st = find_section(data, size, "state", sizeof ck->state, &bytes);
-        const uint8_t *w = find_section(data, size, "weights", 0, &bytes);
-        size_t params = w ? bytes / sizeof(float) : 0;
-        const uint8_t *m = find_section(data, size, "momentum", params * sizeof(float), &bytes);
-        status = -1;
-        if (!(p = find_section(data, size, "preproc", sizeof pre, &bytes)) ||
-            (memcpy(&pre, p, sizeof pre), pre.kind < 0 || pre.kind > NIN_PREPROCESS_LCN))
-            nin_set_error(err, err_size, "%s is corrupt: bad preprocessing section", path);
-        else if (!st || !w || !m || params == 0)
-            nin_set_error(err, err_size, "%s is corrupt: missing state, weights or momentum", path);
-        else {
-            ck->pre.kind = (nin_preprocess_kind)pre.kind;
-            memcpy(ck->pre.mean, pre.mean, sizeof pre.mean);
-            memcpy(ck->pre.std, pre.std, sizeof pre.std);
-            memcpy(&ck->state, st, sizeof ck->state);
-            ck->params = params;
-            ck->weights = nin_malloc(params * sizeof(float));
-            ck->momentum = nin_malloc(params * sizeof(float));
-            memcpy(ck->weights, w, params * sizeof(float));
-            memcpy(ck->momentum, m, params * sizeof(float));
-            status = 0;
-            if (ck->pre.kind == NIN_PREPROCESS_ZCA) {
-                const uint8_t *zm = find_section(data, size, "zcamean", dim * sizeof(float), &bytes);
-                const uint8_t *z = find_section(data, size, "zca", dim * dim * sizeof(float), &bytes);
-                if (!zm || !z) {
-                    status = nin_set_error(err, err_size, "%s is corrupt: missing ZCA matrix", path);
-                } else {
-                    ck->pre.zca_mean = nin_malloc(dim * sizeof(float));
-                    ck->pre.zca = nin_malloc(dim * dim * sizeof(float));
-                    memcpy(ck->pre.zca_mean, zm, dim * sizeof(float));
-                    memcpy(ck->pre.zca, z, dim * dim * sizeof(float));
-                }
-            }
-        }
-    }
     free(data);
     if (status != 0)
         nin_checkpoint_free(ck);

@@ -255,7 +255,10 @@ int cmd_train(const nin_options *opt, int argc, char **argv)
         nin_checkpoint_free(&ck);
         return print_budget(opt, &cfg);
     }
-    nin_dist_init();   /* under mpirun: one rank of a data-parallel run */
+    if (nin_dist_init() != 0)   /* under mpirun: one rank of a data-parallel run */
+        nin_fatal("%s", nin_last_error());
+    if (nin_dist_rank() != 0 && !freopen("/dev/null", "w", stdout))   /* only rank 0 prints */
+        nin_fatal("rank %d: cannot silence its standard output", nin_dist_rank());
     nin_context *ctx = cli_open_device(nin_dist_device(opt->device));
     if (!ctx)
         nin_fatal("%s", nin_last_error());

@@ -547,12 +547,39 @@ static matvar_t *svhn_read(const loader *L, mat_t *mat, const char *path, const 
     return v;
 }
 
+/* y's labels 1..10 (SVHN labels digit 0 as 10) as classes 0..9. */
+static int svhn_labels(const loader *L, const char *path, const matvar_t *y, size_t count, int *labels)
+{
+    for (size_t n = 0; n < count; n++) {
+        double v = y->class_type == MAT_C_DOUBLE ? ((const double *)y->data)[n] : ((const uint8_t *)y->data)[n];
+        if (check_label(L, path, "label", v, n, 1, 10) < 0)
+            return -1;
+        labels[n] = (int)v % 10;
+    }
+    return 0;
+}
+
+/* X(row, col, channel, n) sits at row + h*col + h*w*channel + pixels*n (MATLAB is column-major): reorder each
+ * image in place into channel planes of row-major rows, through tmp (one image). */
+static void svhn_to_nchw(const nin_dataset_spec *spec, uint8_t *images, size_t count, uint8_t *tmp)
+{
+    const size_t h = (size_t)spec->height, w = (size_t)spec->width, c = (size_t)spec->channels;
+    const size_t pixels = h * w * c;
+    for (size_t n = 0; n < count; n++) {
+        uint8_t *img = images + n * pixels;
+        memcpy(tmp, img, pixels);
+        for (size_t ch = 0; ch < c; ch++)
+            for (size_t row = 0; row < h; row++)
+                for (size_t col = 0; col < w; col++)
+                    img[(ch * h + row) * w + col] = tmp[row + h * col + h * w * ch];
+    }
+}
+
 static int load_svhn(const loader *L, const char *dir, nin_split split, nin_dataset *out)
 {
     const char *name = split == NIN_SPLIT_TRAIN ? "train_32x32.mat"
                        : split == NIN_SPLIT_TEST ? "test_32x32.mat" : "extra_32x32.mat";
-    const size_t h = (size_t)L->spec->height, w = (size_t)L->spec->width, c = (size_t)L->spec->channels;
-    const size_t pixels = h * w * c;
+    const size_t pixels = (size_t)L->spec->height * L->spec->width * L->spec->channels;
     char path[4096];
     struct stat st;
     mat_t *mat = NULL;
@@ -584,26 +611,12 @@ static int load_svhn(const loader *L, const char *dir, nin_split split, nin_data
         fail(L, "%s: out of memory for %zu labels", path, count);
         goto fail;
     }
-    for (size_t n = 0; n < count; n++) {
-        double v = y->class_type == MAT_C_DOUBLE ? ((const double *)y->data)[n] : ((const uint8_t *)y->data)[n];
-        if (check_label(L, path, "label", v, n, 1, 10) < 0)
-            goto fail;
-        labels[n] = (int)v % 10;   /* SVHN labels digit 0 as 10 */
-    }
-
-    /* Take matio's buffer (malloc'd, so free() releases it) instead of copying: the extra split is 1.6 GB.
-     * X(row, col, channel, n) sits at row + h*col + h*w*channel + pixels*n (MATLAB is column-major), so
-     * each image is reordered in place into channel planes of row-major rows. */
+    if (svhn_labels(L, path, y, count, labels) < 0)
+        goto fail;
+    /* Take matio's buffer (malloc'd, so free() releases it) instead of copying: the extra split is 1.6 GB. */
     images = X->data;
     X->data = NULL;
-    for (size_t n = 0; n < count; n++) {
-        uint8_t *img = images + n * pixels;
-        memcpy(tmp, img, pixels);
-        for (size_t ch = 0; ch < c; ch++)
-            for (size_t row = 0; row < h; row++)
-                for (size_t col = 0; col < w; col++)
-                    img[(ch * h + row) * w + col] = tmp[row + h * col + h * w * ch];
-    }
+    svhn_to_nchw(L->spec, images, count, tmp);
     free(tmp);
     Mat_VarFree(X);
     Mat_VarFree(y);

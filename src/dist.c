@@ -32,10 +32,10 @@ static int launched_by_mpi(void)
     return 0;
 }
 
-void nin_dist_init(void)
+int nin_dist_init(void)
 {
     if (dist.active || !launched_by_mpi())
-        return;
+        return 0;
     int provided;
     /* only the main thread calls MPI; the batch loader threads never do */
     MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
@@ -46,8 +46,7 @@ void nin_dist_init(void)
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host);
     MPI_Comm_rank(host, &dist.local_rank);
     MPI_Comm_free(&host);
-    if (dist.rank != 0 && !freopen("/dev/null", "w", stdout))
-        nin_fatal("rank %d: cannot silence its standard output", dist.rank);
+    return 0;
 }
 
 void nin_dist_finalize(void)
@@ -92,13 +91,30 @@ int nin_dist_max(int value)
     return value;
 }
 
-/* The host buffer for `floats` values, kept from step to step. */
+/* Whether every rank has `ok`: a rank that fails a step's preparation must not leave the others waiting in
+ * its collective calls, so they all give up together. On a rank that did not fail, the last error says so. */
+static int all_ranks_ok(int ok)
+{
+    int all = ok;
+    MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (ok && !all)
+        nin_fail("another rank ran out of host memory");
+    return all;
+}
+
+/* The host buffer for `floats` values, kept from step to step; NULL on every rank when any is out of host
+ * memory (all ranks grow it at the same call: their networks are the same). */
 static float *host_buffer(size_t floats)
 {
     if (floats > dist.buffer_size) {
         free(dist.buffer);
         dist.buffer = nin_malloc(floats * sizeof(float));
-        dist.buffer_size = floats;
+        dist.buffer_size = dist.buffer ? floats : 0;
+        if (!all_ranks_ok(dist.buffer != NULL)) {
+            free(dist.buffer);
+            dist.buffer = NULL;
+            dist.buffer_size = 0;
+        }
     }
     return dist.buffer;
 }
@@ -108,19 +124,29 @@ int nin_dist_train_step(nin_net *net, const nin_sgd *sgd, nin_metrics *m)
     if (dist.size == 1)
         return nin_net_train_step(net, sgd, m);
     size_t n = nin_net_param_count(net);
-    if (n > (size_t)2147483647)
+    if (n > (size_t)2147483647)   /* the same on every rank */
         return nin_fail("%zu parameters are more than one MPI_Allreduce can average", n);
     float *grads = host_buffer(n);
-    nin_metrics local;
-    if (!grads || nin_net_forward(net, 1) || nin_net_loss(net, &local) || nin_net_backward(net) ||
-        nin_net_get_grads(net, grads))
+    nin_metrics local = { 0.0f, 0 };
+    int ok = grads && nin_net_forward(net, 1) == 0 && nin_net_loss(net, &local) == 0 && nin_net_backward(net) == 0 &&
+             nin_net_get_grads(net, grads) == 0;
+    if (grads && !all_ranks_ok(ok)) {   /* every rank fails the step together: none waits for the others */
+        if (ok)
+            nin_fail("another rank's training step failed");
+        return -1;
+    }
+    if (!grads)
         return -1;
     double started = MPI_Wtime();
     MPI_Allreduce(MPI_IN_PLACE, grads, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     dist.allreduce_seconds += MPI_Wtime() - started;
     /* the loss gradient is divided by the global batch (nin_net_set_shard): the sum is the global mean */
-    if (nin_net_set_grads(net, grads) || nin_net_update(net, sgd))
+    ok = nin_net_set_grads(net, grads) == 0 && nin_net_update(net, sgd) == 0;
+    if (!all_ranks_ok(ok)) {
+        if (ok)
+            nin_fail("another rank's training step failed");
         return -1;
+    }
     int batch = nin_net_batch(net);
     double sums[2] = { (double)local.loss * batch, local.correct };
     nin_dist_sum(sums, 2);
@@ -130,11 +156,16 @@ int nin_dist_train_step(nin_net *net, const nin_sgd *sgd, nin_metrics *m)
 
 double nin_dist_allreduce_seconds(void) { return dist.allreduce_seconds; }
 
-/* Broadcast rank 0's copy of a parameter-sized buffer; returns max |mine - rank 0's| over the ranks. */
+/* Broadcast rank 0's copy of a parameter-sized buffer; returns max |mine - rank 0's| over the ranks, or -1
+ * (on every rank) when a rank is out of host memory. */
 static double broadcast_params(nin_net *net, int (*get)(nin_net *, float *), int (*set)(nin_net *, const float *))
 {
     size_t n = nin_net_param_count(net);
-    float *mine = nin_malloc(n * sizeof *mine), *root = host_buffer(n);
+    float *root = host_buffer(n), *mine = root ? nin_malloc(n * sizeof *mine) : NULL;
+    if (!root || !all_ranks_ok(mine != NULL)) {
+        free(mine);
+        return -1.0;
+    }
     get(net, mine);
     memcpy(root, mine, n * sizeof *mine);
     MPI_Bcast(root, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
@@ -153,19 +184,21 @@ double nin_dist_sync(nin_net *net)
     if (dist.size == 1)
         return 0.0;
     double diff = broadcast_params(net, nin_net_get_params, nin_net_set_params);
-    broadcast_params(net, nin_net_get_momentum, nin_net_set_momentum);
+    if (diff < 0.0 || broadcast_params(net, nin_net_get_momentum, nin_net_set_momentum) < 0.0)
+        return -1.0;
     return diff;
 }
 
 #else /* one process */
 
 /* Started by mpirun as one of several processes, each would train alone and all would write the same files. */
-void nin_dist_init(void)
+int nin_dist_init(void)
 {
     const char *size = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE") : getenv("PMI_SIZE");
     if (size && atoi(size) > 1)
-        nin_fatal("started as one of %s MPI processes, but this nin-cl was built without MPI: configure "
-                  "--with-mpi (Debian packages libopenmpi-dev and openmpi-bin)", size);
+        return nin_fail("started as one of %s MPI processes, but this nin-cl was built without MPI: configure "
+                        "--with-mpi (Debian packages libopenmpi-dev and openmpi-bin)", size);
+    return 0;
 }
 void nin_dist_finalize(void) {}
 int nin_dist_rank(void) { return 0; }

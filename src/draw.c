@@ -6,13 +6,18 @@
 #include <nin/error.h>
 #include "draw.h"
 
-void nin_canvas_create(nin_image *img, int width, int height, nin_rgb fill)
+int nin_canvas_create(nin_image *img, int width, int height, nin_rgb fill)
 {
+    memset(img, 0, sizeof *img);
+    if (width < 1 || height < 1)
+        return nin_fail("cannot draw on a %dx%d canvas", width, height);
+    if (!(img->pixels = nin_malloc((size_t)3 * width * height)))
+        return -1;
     img->channels = 3;
     img->width = width;
     img->height = height;
-    img->pixels = nin_malloc((size_t)3 * width * height);
     nin_fill_rect(img, 0, 0, width, height, fill);
+    return 0;
 }
 
 void nin_draw_pixel(nin_image *img, int x, int y, nin_rgb c)

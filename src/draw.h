@@ -12,8 +12,9 @@ typedef struct nin_rgb { unsigned char r, g, b; } nin_rgb;
 #define NIN_GRAY ((nin_rgb){ 128, 128, 128 })
 #define NIN_LIGHT_GRAY ((nin_rgb){ 225, 225, 225 })
 
-/* A width x height RGB image filled with one colour (free it with nin_image_free). */
-void nin_canvas_create(nin_image *img, int width, int height, nin_rgb fill);
+/* A width x height RGB image filled with one colour (free it with nin_image_free). Returns 0, or -1 with one
+ * line in nin_last_error() (a size below 1, out of host memory), img then empty. */
+int nin_canvas_create(nin_image *img, int width, int height, nin_rgb fill);
 /* Every drawing call clips to the image. */
 void nin_draw_pixel(nin_image *img, int x, int y, nin_rgb c);
 void nin_fill_rect(nin_image *img, int x, int y, int w, int h, nin_rgb c);

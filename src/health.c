@@ -14,34 +14,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <nin/error.h>
 #include <nin/health.h>
 #include "layer.h"
 
 /* --- statistics -------------------------------------------------------------------------------------- */
 
-void nin_net_layer_stats(nin_net *net, int layer, nin_layer_stats *s)
+/* The statistics of one layer's output y (CNHW: map c of the whole batch is contiguous). */
+static void summarize(const nin_layer *l, int batch, const float *y, nin_layer_stats *s)
 {
-    const nin_layer *l = &net->layers[layer];
-    if (net->inference)   /* its layers take turns in two buffers: only the last two outputs survive a pass */
-        nin_fatal("internal error: layer statistics of an inference network");
-    size_t area = (size_t)l->out.h * l->out.w, per_map = area * net->batch, count = per_map * l->out.c;
-    float *y = l->h_y;
-    if (net->ctx) {
-        y = nin_malloc(count * sizeof *y);
-        nin_read(net->ctx, l->y, 0, count * sizeof *y, y);
-    }
-    memset(s, 0, sizeof *s);
+    size_t area = (size_t)l->out.h * l->out.w, per_map = area * batch;
     s->shape = l->out;
     s->maps = l->out.c;
     s->min = INFINITY;
     s->max = -INFINITY;
     double sum = 0.0, sq = 0.0;
     size_t zeros = 0, finite = 0;
-    for (int c = 0; c < l->out.c; c++) {   /* CNHW: map c of the whole batch is contiguous */
+    for (int c = 0; c < l->out.c; c++) {
         const float *map = y + c * per_map;
         int alive = 0;
         double lowest = INFINITY, highest = -INFINITY;   /* of the per-sample means of the map */
-        for (int n = 0; n < net->batch; n++) {
+        for (int n = 0; n < batch; n++) {
             double sample = 0.0;
             for (size_t i = 0; i < area; i++) {
                 float v = map[n * area + i];
@@ -73,8 +66,27 @@ void nin_net_layer_stats(nin_net *net, int layer, nin_layer_stats *s)
     } else {
         s->min = s->max = NAN;
     }
+}
+
+int nin_net_layer_stats(nin_net *net, int layer, nin_layer_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    if (layer < 0 || layer >= net->count)
+        return nin_fail("layer statistics: layer index %d is out of range 0..%d", layer, net->count - 1);
+    if (net->inference)   /* its layers take turns in two buffers: only the last two outputs survive a pass */
+        return nin_fail("internal error: layer statistics of an inference network");
+    const nin_layer *l = &net->layers[layer];
+    size_t count = (size_t)l->out.c * l->out.h * l->out.w * net->batch;
+    float *y = l->h_y;
+    if (net->ctx) {
+        if (!(y = nin_malloc(count * sizeof *y)))
+            return -1;
+        nin_read(net->ctx, l->y, 0, count * sizeof *y, y);
+    }
+    summarize(l, net->batch, y, s);
     if (net->ctx)
         free(y);
+    return 0;
 }
 
 static double norm2(const float *x, size_t n)
@@ -147,26 +159,66 @@ static int ignores_input(const nin_layer_stats *s)
 static int all_maps_dead(const nin_layer_stats *s) { return s->maps > 0 && s->dead_maps == s->maps; }
 
 /* Dead units (maps of ReLU layers that are 0 on the whole batch) in the last mlpconv block, as a fraction. */
-static double block_dead_fraction(nin_net *net)
+static int block_dead_fraction(nin_net *net, double *fraction)
 {
     int dead = 0, maps = 0;
     for (int i = nin_net_last_block_start(net); i <= nin_net_class_layer(net); i++) {
         if (!net->layers[i].def.relu)
             continue;
         nin_layer_stats s;
-        nin_net_layer_stats(net, i, &s);
+        if (nin_net_layer_stats(net, i, &s) != 0)
+            return -1;
         dead += s.dead_maps;
         maps += s.maps;
     }
-    return maps ? (double)dead / maps : 0.0;
+    *fraction = maps ? (double)dead / maps : 0.0;
+    return 0;
+}
+
+/* Why the class scores ignore the input: dead units (a learning rate too high), or a signal that vanishes
+ * (an init std too small for the depth: the preprocessed input has unit scale, a layer far below it carries
+ * nothing). `dead` is the last block's dead fraction. */
+static int explain_ignored_input(nin_net *net, double dead, float lr, char *buf, size_t size)
+{
+    double weakest = INFINITY;
+    int weakest_layer = 0, dead_layer = -1, last = nin_net_class_layer(net);
+    for (int i = 0; i < last && dead_layer < 0; i++) {
+        if (net->layers[i].weights == 0)
+            continue;
+        nin_layer_stats l;
+        if (nin_net_layer_stats(net, i, &l) != 0)
+            return -1;
+        if (all_maps_dead(&l))
+            dead_layer = i;
+        else if (l.std < weakest)
+            weakest = l.std, weakest_layer = i;
+    }
+    if (dead_layer < 0 && weakest < 1e-3)
+        snprintf(buf, size, "the class scores are the same for every image: the signal vanishes through the "
+                 "layers (activation std %.2g at layer %d), and so do the gradients: the init std is too small "
+                 "for this depth; restart with --init data or the default He init (--init-std 0)",
+                 weakest, weakest_layer + 1);
+    else
+        snprintf(buf, size, "the class scores are the same for every image: %.0f%% of the units of the last "
+                 "mlpconv block are dead, usually from a learning rate too high for the init; restart with a "
+                 "lower --lr (now %g), --init data or another --init-std", 100.0 * dead, lr);
+    return 0;
+}
+
+/* A diagnosis that could not read the statistics: the last error is its line too. */
+static int diagnosis_failed(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", nin_last_error());
+    return -1;
 }
 
 int nin_health_diagnose(nin_net *net, double loss, float lr, char *buf, size_t size)
 {
     int classes = nin_net_output_shape(net).c, last = nin_net_class_layer(net);
-    double chance = log((double)classes), dead = block_dead_fraction(net);
+    double chance = log((double)classes), dead;
     nin_layer_stats s;
-    nin_net_layer_stats(net, last, &s);
+    if (block_dead_fraction(net, &dead) != 0 || nin_net_layer_stats(net, last, &s) != 0)
+        return diagnosis_failed(buf, size);
     if (s.nonfinite || !isfinite(loss)) {
         snprintf(buf, size, "%zu class-layer activations are NaN or Inf: the weights have blown up, the learning "
                  "rate %g is too high for this network and init; restart with a lower --lr or a longer --warmup",
@@ -180,32 +232,8 @@ int nin_health_diagnose(nin_net *net, double loss, float lr, char *buf, size_t s
                  s.maps, classes, lr);
         return 0;
     }
-    if (ignores_input(&s)) {
-        /* dead units (a learning rate too high), or a signal that vanishes (an init std too small for the
-         * depth: the preprocessed input has unit scale, a layer far below it carries nothing) */
-        double weakest = INFINITY;
-        int weakest_layer = 0, dead_layer = -1;
-        for (int i = 0; i < last && dead_layer < 0; i++) {
-            if (net->layers[i].weights == 0)
-                continue;
-            nin_layer_stats l;
-            nin_net_layer_stats(net, i, &l);
-            if (all_maps_dead(&l))
-                dead_layer = i;
-            else if (l.std < weakest)
-                weakest = l.std, weakest_layer = i;
-        }
-        if (dead_layer < 0 && weakest < 1e-3)
-            snprintf(buf, size, "the class scores are the same for every image: the signal vanishes through the "
-                     "layers (activation std %.2g at layer %d), and so do the gradients: the init std is too small "
-                     "for this depth; restart with --init data or the default He init (--init-std 0)",
-                     weakest, weakest_layer + 1);
-        else
-            snprintf(buf, size, "the class scores are the same for every image: %.0f%% of the units of the last "
-                     "mlpconv block are dead, usually from a learning rate too high for the init; restart with a "
-                     "lower --lr (now %g), --init data or another --init-std", 100.0 * dead, lr);
-        return 0;
-    }
+    if (ignores_input(&s))
+        return explain_ignored_input(net, dead, lr, buf, size) != 0 ? diagnosis_failed(buf, size) : 0;
     if (fabs(loss - chance) < 1e-3) {
         snprintf(buf, size, "the class maps respond to the input (%.0f%% dead units in the last mlpconv block) but "
                  "the softmax is still uniform: the network has not started to learn; try a lower --lr (now %g), "
@@ -240,15 +268,45 @@ void nin_health_init(nin_health *h, int classes, uint64_t warmup, int stall_step
 }
 
 /* Whether the class scores ignore the input on the current batch: one read of the class layer; in a
- * data-parallel run, on every process's share. */
+ * data-parallel run, on every process's share. 1 or 0, or -1 with the last error when a process could not
+ * read its share (then every process returns -1: none is left waiting for the others). */
 static int scores_ignore_input(nin_health *h, nin_net *net)
 {
     nin_layer_stats s;
-    nin_net_layer_stats(net, nin_net_class_layer(net), &s);
-    double votes[2] = { all_maps_dead(&s) || ignores_input(&s), 1.0 };   /* processes that see it, all */
+    int failed = nin_net_layer_stats(net, nin_net_class_layer(net), &s) != 0;
+    /* processes that see it, all, those that failed */
+    double votes[3] = { !failed && (all_maps_dead(&s) || ignores_input(&s)), 1.0, failed };
     if (h->sum)
-        h->sum(votes, 2);
-    return votes[0] == votes[1];
+        h->sum(votes, 3);
+    if (votes[2] > 0.0 && !failed)
+        nin_fail("the health check failed on another process");
+    return votes[2] > 0.0 ? -1 : votes[0] == votes[1];
+}
+
+/* The monitor cannot read the network: the last error is its message. */
+static nin_health_event health_error(nin_health *h)
+{
+    snprintf(h->message, sizeof h->message, "%s", nin_last_error());
+    return NIN_HEALTH_ERROR;
+}
+
+/* What a symptom looks like, for its warning. */
+static void describe_symptom(const nin_health *h, nin_health_event symptom, float loss, char *what, size_t size)
+{
+    switch (symptom) {
+    case NIN_HEALTH_DEAD:
+        snprintf(what, size, "the class scores ignore the input (loss %.4f, ln(%d) = %.4f)", loss, h->classes,
+                 h->chance);
+        break;
+    case NIN_HEALTH_CHANCE:
+        snprintf(what, size, "the loss has stayed within 1e-3 of ln(%d) = %.4f for %d steps (chance level)",
+                 h->classes, h->chance, h->at_chance);
+        break;
+    default:
+        snprintf(what, size, "the loss is rising: %.4f averaged over the last %d steps, against a best of %.4f",
+                 h->smooth, h->stall_steps, h->best);
+        break;
+    }
 }
 
 nin_health_event nin_health_step(nin_health *h, nin_net *net, uint64_t step, float loss, float lr)
@@ -267,8 +325,12 @@ nin_health_event nin_health_step(nin_health *h, nin_net *net, uint64_t step, flo
     if (step < h->warmup)
         return NIN_HEALTH_OK;
 
-    if (step % (uint64_t)h->stall_steps == 0)   /* the one extra device read, every stall_steps steps */
-        h->dead = scores_ignore_input(h, net);
+    if (step % (uint64_t)h->stall_steps == 0) {   /* the one extra device read, every stall_steps steps */
+        int dead = scores_ignore_input(h, net);
+        if (dead < 0)
+            return health_error(h);
+        h->dead = dead;
+    }
     nin_health_event symptom = NIN_HEALTH_OK;
     if (h->dead)
         symptom = NIN_HEALTH_DEAD;
@@ -287,25 +349,15 @@ nin_health_event nin_health_step(nin_health *h, nin_net *net, uint64_t step, flo
                  (unsigned long long)step, loss);
         return NIN_HEALTH_RECOVERED;
     }
-    h->active = symptom;
     char what[200], cause[700];
-    switch (symptom) {
-    case NIN_HEALTH_DEAD:
-        snprintf(what, sizeof what, "the class scores ignore the input (loss %.4f, ln(%d) = %.4f)", loss,
-                 h->classes, h->chance);
-        break;
-    case NIN_HEALTH_CHANCE:
-        snprintf(what, sizeof what, "the loss has stayed within 1e-3 of ln(%d) = %.4f for %d steps (chance level)",
-                 h->classes, h->chance, h->at_chance);
-        break;
-    default:
-        snprintf(what, sizeof what, "the loss is rising: %.4f averaged over the last %d steps, against a best of "
-                 "%.4f", h->smooth, h->stall_steps, h->best);
-        break;
-    }
-    if (nin_health_diagnose(net, loss, lr, cause, sizeof cause) && symptom == NIN_HEALTH_RISING)
+    describe_symptom(h, symptom, loss, what, sizeof what);
+    int healthy = nin_health_diagnose(net, loss, lr, cause, sizeof cause);
+    if (healthy < 0)
+        return health_error(h);
+    if (healthy && symptom == NIN_HEALTH_RISING)
         snprintf(cause, sizeof cause, "the learning rate %g is too high for this network and init; lower --lr or "
                  "lengthen --warmup", lr);
+    h->active = symptom;
     snprintf(h->message, sizeof h->message, "step %llu: %s: %s", (unsigned long long)step, what, cause);
     return symptom;
 }

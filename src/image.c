@@ -474,6 +474,8 @@ typedef struct lerp { int lo, hi; float t; } lerp;
 static lerp *lerp_table(int in, int out)
 {
     lerp *table = nin_malloc((size_t)out * sizeof *table);
+    if (!table)
+        return NULL;
     const float scale = (float)in / (float)out;
     for (int i = 0; i < out; i++) {
         float src = ((float)i + 0.5f) * scale - 0.5f;
@@ -489,17 +491,10 @@ static lerp *lerp_table(int in, int out)
     return table;
 }
 
-void nin_image_convert(const nin_image *src, int channels, int height, int width, nin_image *dst)
+/* Interpolate src into dst (allocated, dst->channels x height x width) through the row and column tables. */
+static void resample(const nin_image *src, nin_image *dst, const lerp *ys, const lerp *xs)
 {
-    if ((channels != 1 && channels != 3) || (src->channels != 1 && src->channels != 3) || height < 1 ||
-        width < 1 || src->height < 1 || src->width < 1)
-        nin_fatal("nin_image_convert: cannot convert a %dx%dx%d image to %dx%dx%d", src->channels, src->height,
-                  src->width, channels, height, width);
-    lerp *ys = lerp_table(src->height, height), *xs = lerp_table(src->width, width);
-    dst->channels = channels;
-    dst->height = height;
-    dst->width = width;
-    dst->pixels = nin_malloc(mul3((size_t)channels, (size_t)height, (size_t)width));
+    const int channels = dst->channels, height = dst->height, width = dst->width;
     const size_t src_plane = (size_t)src->height * (size_t)src->width, dst_plane = (size_t)height * (size_t)width;
     for (int y = 0; y < height; y++) {
         const lerp ly = ys[y];
@@ -527,6 +522,28 @@ void nin_image_convert(const nin_image *src, int channels, int height, int width
             }
         }
     }
+}
+
+int nin_image_convert(const nin_image *src, int channels, int height, int width, nin_image *dst)
+{
+    if ((channels != 1 && channels != 3) || (src->channels != 1 && src->channels != 3) || height < 1 ||
+        width < 1 || src->height < 1 || src->width < 1) {
+        nin_fail("nin_image_convert: cannot convert a %dx%dx%d image to %dx%dx%d", src->channels, src->height,
+                 src->width, channels, height, width);
+        memset(dst, 0, sizeof *dst);
+        return -1;
+    }
+    lerp *ys = lerp_table(src->height, height), *xs = lerp_table(src->width, width);
+    int status = -1;
+    if (ys && xs && image_alloc(dst, channels, height, width) == 0) {
+        resample(src, dst, ys, xs);
+        status = 0;
+    } else {
+        if (ys && xs)
+            nin_fail("out of host memory for a %dx%dx%d image", channels, height, width);
+        memset(dst, 0, sizeof *dst);
+    }
     free(ys);
     free(xs);
+    return status;
 }

@@ -48,6 +48,10 @@ void nin_upsample_bilinear(const float *map, int mh, int mw, float *out, int h, 
 
 nin_box nin_localize(const float *heat, int h, int w, float fraction)
 {
+    if (h < 1 || w < 1) {
+        nin_fail("cannot localize in a %dx%d map", h, w);
+        return (nin_box){ 0, 0, 0, 0 };
+    }
     size_t n = (size_t)h * w;
     float lo = heat[0], hi = heat[0];
     for (size_t i = 1; i < n; i++) {
@@ -60,6 +64,11 @@ nin_box nin_localize(const float *heat, int h, int w, float fraction)
     int *stack = nin_malloc(n * sizeof *stack);
     nin_box best = { 0, 0, 0, 0 };
     size_t best_area = 0;
+    if (!seen || !stack) {   /* the empty box, with the last error set */
+        free(seen);
+        free(stack);
+        return best;
+    }
     for (size_t start = 0; start < n; start++) {
         if (seen[start] || heat[start] < threshold)
             continue;

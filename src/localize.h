@@ -18,7 +18,8 @@ void nin_map_geometry(const nin_netdef *def, int layer, float *stride, float *of
  * offset = (stride - 1) / 2 is PyTorch's align_corners=False. */
 void nin_upsample_bilinear(const float *map, int mh, int mw, float *out, int h, int w, float stride, float offset);
 /* Threshold an h x w map at min + fraction * (max - min) and return the bounding box of the largest
- * 8-connected region above it (ties: the first found in row-major order). */
+ * 8-connected region above it (ties: the first found in row-major order). That box is never empty; the empty
+ * box { 0, 0, 0, 0 } means failure (a size below 1, out of host memory), with one line in nin_last_error(). */
 nin_box nin_localize(const float *heat, int h, int w, float fraction);
 /* Intersection over union of two boxes (0 when both are empty). */
 double nin_box_iou(nin_box a, nin_box b);

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <nin/error.h>
 #include <nin/train.h>
 
 #define GCN_SCALE 55.0f
@@ -72,11 +73,11 @@ static void blur(const float *src, float *dst, float *tmp, int h, int w)
     }
 }
 
-/* Local contrast normalisation of one image (c planes of h x w), in place. */
-static void lcn(float *x, nin_shape s)
+/* Local contrast normalisation of one image (c planes of h x w), in place; scratch holds 3 * h * w floats. */
+static void lcn(float *x, nin_shape s, float *scratch)
 {
     size_t area = (size_t)s.h * s.w;
-    float *mean = malloc(3 * area * sizeof *mean), *tmp = mean + area, *var = mean + 2 * area;
+    float *mean = scratch, *tmp = scratch + area, *var = scratch + 2 * area;
     for (int c = 0; c < s.c; c++) {
         float *plane = x + c * area;
         blur(plane, mean, tmp, s.h, s.w);
@@ -94,7 +95,6 @@ static void lcn(float *x, nin_shape s)
             plane[i] /= fmaxf(fmaxf(sd, (float)avg), 1e-4f);
         }
     }
-    free(mean);
 }
 
 static void to_float(const uint8_t *src, float *dst, size_t n)
@@ -121,15 +121,35 @@ static void fit_standardize(nin_preprocess *p, const uint8_t *images, int count)
     }
 }
 
-static void fit_zca(nin_preprocess *p, const uint8_t *images, int count)
+/* The ZCA whitening matrix from the contrast-normalised, centred images x (count x dim, overwritten):
+ * W = V diag(1 / sqrt(lambda + bias)) V^T of their covariance. */
+static int zca_matrix(float *x, int count, size_t dim, float *cov, float *eig, float *scaled, float *zca)
+{
+    /* covariance (upper triangle), then its eigenvectors V (columns of cov) and eigenvalues */
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)dim, count, 1.0f / count, x, (int)dim, 0.0f, cov,
+                (int)dim);
+    if (LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)dim, cov, (lapack_int)dim, eig) != 0)
+        return nin_fail("ZCA: the eigendecomposition of the %zux%zu covariance did not converge", dim, dim);
+    for (size_t i = 0; i < dim; i++)
+        for (size_t j = 0; j < dim; j++)
+            scaled[i * dim + j] = cov[i * dim + j] / sqrtf(fmaxf(eig[j], 0.0f) + ZCA_BIAS);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)dim, (int)dim, (int)dim, 1.0f, scaled, (int)dim, cov,
+                (int)dim, 0.0f, zca, (int)dim);
+    return 0;
+}
+
+static int fit_zca(nin_preprocess *p, const uint8_t *images, int count)
 {
     size_t dim = dim_of(p->shape);
     float *x = malloc((size_t)count * dim * sizeof *x), *cov = malloc(dim * dim * sizeof *cov);
     float *eig = malloc(dim * sizeof *eig), *scaled = malloc(dim * dim * sizeof *scaled);
     p->zca_mean = calloc(dim, sizeof *p->zca_mean);
     p->zca = malloc(dim * dim * sizeof *p->zca);
-    if (!x || !cov || !eig || !scaled || !p->zca_mean || !p->zca)
-        nin_fatal("out of host memory fitting ZCA on %d images of %zu values", count, dim);
+    int status = -1;
+    if (!x || !cov || !eig || !scaled || !p->zca_mean || !p->zca) {
+        nin_fail("out of host memory fitting ZCA on %d images of %zu values", count, dim);
+        goto done;
+    }
     to_float(images, x, (size_t)count * dim);
     for (int n = 0; n < count; n++)
         gcn(x + (size_t)n * dim, dim);
@@ -139,39 +159,52 @@ static void fit_zca(nin_preprocess *p, const uint8_t *images, int count)
     for (int n = 0; n < count; n++)
         for (size_t i = 0; i < dim; i++)
             x[(size_t)n * dim + i] -= p->zca_mean[i];
-    /* covariance (upper triangle), then its eigenvectors V (columns of cov) and eigenvalues */
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)dim, count, 1.0f / count, x, (int)dim, 0.0f, cov,
-                (int)dim);
-    if (LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)dim, cov, (lapack_int)dim, eig) != 0)
-        nin_fatal("ZCA: the eigendecomposition of the %zux%zu covariance did not converge", dim, dim);
-    for (size_t i = 0; i < dim; i++)
-        for (size_t j = 0; j < dim; j++)
-            scaled[i * dim + j] = cov[i * dim + j] / sqrtf(fmaxf(eig[j], 0.0f) + ZCA_BIAS);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)dim, (int)dim, (int)dim, 1.0f, scaled, (int)dim, cov,
-                (int)dim, 0.0f, p->zca, (int)dim);
+    status = zca_matrix(x, count, dim, cov, eig, scaled, p->zca);
+done:
     free(x);
     free(cov);
     free(eig);
     free(scaled);
+    if (status != 0)
+        nin_preprocess_free(p);
+    return status;
 }
 
-void nin_preprocess_fit(nin_preprocess *p, nin_preprocess_kind kind, nin_shape shape, const uint8_t *images,
-                        int count)
+int nin_preprocess_fit(nin_preprocess *p, nin_preprocess_kind kind, nin_shape shape, const uint8_t *images,
+                       int count)
 {
     memset(p, 0, sizeof *p);
     p->kind = kind;
     p->shape = shape;
     if (shape.c > 3)
-        nin_fatal("preprocessing supports 1 or 3 channels, not %d", shape.c);
+        return nin_fail("preprocessing supports 1 or 3 channels, not %d", shape.c);
     if (kind == NIN_PREPROCESS_STANDARDIZE)
         fit_standardize(p, images, count);
     else if (kind == NIN_PREPROCESS_ZCA)
-        fit_zca(p, images, count);
+        return fit_zca(p, images, count);
+    return 0;
 }
 
-void nin_preprocess_apply(const nin_preprocess *p, const uint8_t *images, int count, float *out)
+/* out = (x - mean) W for the whole batch, in place: W is symmetric. */
+static int zca_whiten(const nin_preprocess *p, int count, float *out)
+{
+    size_t dim = dim_of(p->shape);
+    float *centred = malloc((size_t)count * dim * sizeof *centred);
+    if (!centred)
+        return nin_fail("out of host memory whitening %d images", count);
+    memcpy(centred, out, (size_t)count * dim * sizeof *centred);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, (int)dim, (int)dim, 1.0f, centred, (int)dim,
+                p->zca, (int)dim, 0.0f, out, (int)dim);
+    free(centred);
+    return 0;
+}
+
+int nin_preprocess_apply(const nin_preprocess *p, const uint8_t *images, int count, float *out)
 {
     size_t dim = dim_of(p->shape), area = (size_t)p->shape.h * p->shape.w;
+    float *scratch = NULL;
+    if (p->kind == NIN_PREPROCESS_LCN && !(scratch = malloc(3 * area * sizeof *scratch)))
+        return nin_fail("out of host memory normalising %d images of %dx%d", count, p->shape.h, p->shape.w);
     to_float(images, out, (size_t)count * dim);
     for (int n = 0; n < count; n++) {
         float *x = out + (size_t)n * dim;
@@ -179,22 +212,15 @@ void nin_preprocess_apply(const nin_preprocess *p, const uint8_t *images, int co
             for (size_t i = 0; i < dim; i++)
                 x[i] = (x[i] - p->mean[i / area]) / p->std[i / area];
         } else if (p->kind == NIN_PREPROCESS_LCN) {
-            lcn(x, p->shape);
+            lcn(x, p->shape, scratch);
         } else {
             gcn(x, dim);
             for (size_t i = 0; i < dim; i++)
                 x[i] -= p->zca_mean[i];
         }
     }
-    if (p->kind == NIN_PREPROCESS_ZCA) {   /* out = (x - mean) W for the whole batch: W is symmetric */
-        float *centred = malloc((size_t)count * dim * sizeof *centred);
-        if (!centred)
-            nin_fatal("out of host memory whitening %d images", count);
-        memcpy(centred, out, (size_t)count * dim * sizeof *centred);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, (int)dim, (int)dim, 1.0f, centred, (int)dim,
-                    p->zca, (int)dim, 0.0f, out, (int)dim);
-        free(centred);
-    }
+    free(scratch);
+    return p->kind == NIN_PREPROCESS_ZCA ? zca_whiten(p, count, out) : 0;
 }
 
 void nin_preprocess_free(nin_preprocess *p)

@@ -90,16 +90,14 @@ static void *prepare_batch(void *arg)
         memcpy(job->gathered + i * dim, job->data->images + (size_t)job->indices[i] * dim, dim);
         job->labels[i] = job->data->labels[job->indices[i]];
     }
-    nin_preprocess_apply(job->pre, job->gathered, job->count, job->x);
-    if (job->augment) {
-        float *tmp = nin_malloc(dim * sizeof *tmp);
-        job->failed = !tmp;
-        if (!tmp)   /* the last error is this thread's: keep it for the training thread */
-            snprintf(job->error, sizeof job->error, "%s", nin_last_error());
-        for (int i = 0; tmp && i < job->count; i++)
-            augment_image(job->x + i * dim, tmp, s, job->key, job->first + i, job->flip);
-        free(tmp);
-    }
+    float *tmp = NULL;
+    job->failed = nin_preprocess_apply(job->pre, job->gathered, job->count, job->x) != 0 ||
+                  (job->augment && !(tmp = nin_malloc(dim * sizeof *tmp)));
+    if (job->failed)   /* the last error is this thread's: keep it for the training thread */
+        snprintf(job->error, sizeof job->error, "%s", nin_last_error());
+    for (int i = 0; tmp && i < job->count; i++)
+        augment_image(job->x + i * dim, tmp, s, job->key, job->first + i, job->flip);
+    free(tmp);
     return NULL;
 }
 
@@ -172,8 +170,8 @@ int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, c
         memcpy(padded, images + (size_t)start * dim, (size_t)n * dim);
         for (int i = n; i < batch; i++)
             memcpy(padded + (size_t)i * dim, images + (size_t)(start + n - 1) * dim, dim);
-        nin_preprocess_apply(p, padded, batch, x);
-        status = nin_net_set_input(net, x, NULL) || nin_net_forward(net, 0) || nin_net_get_output(net, logits);
+        status = nin_preprocess_apply(p, padded, batch, x) || nin_net_set_input(net, x, NULL) ||
+                 nin_net_forward(net, 0) || nin_net_get_output(net, logits);
         if (status == 0)
             score_batch(logits, classes, labels + start, n, e);
     }
@@ -319,11 +317,14 @@ static int evaluate_splits(run *r, nin_eval *val, nin_eval *test)
 
 /* Check that the ranks are still in step (they compute the same update from the same state) and put
  * them back in step with rank 0 where a device rounded differently. */
-static void sync_ranks(run *r)
+static int sync_ranks(run *r)
 {
     double drift = nin_dist_sync(r->net);
+    if (drift < 0.0)
+        return -1;
     if (drift > 0.0)
         fprintf(r->log, "note: the ranks' parameters had drifted up to %g apart; all now have rank 0's\n", drift);
+    return 0;
 }
 
 /* Rank 0 writes the checkpoints: they hold the global state only, so any number of ranks resumes them.
@@ -402,6 +403,8 @@ static int append_metrics(run *r, float lr, double train_loss, double train_acc,
 static int watch_health(run *r, const nin_metrics *m, float lr)
 {
     nin_health_event health = nin_health_step(&r->health, r->net, nin_net_step(r->net), m->loss, lr);
+    if (health == NIN_HEALTH_ERROR)
+        return nin_fail("%s", r->health.message);
     if (health == NIN_HEALTH_NONFINITE) {   /* nothing is saved: the checkpoints keep the last good state */
         char last[1100];
         snprintf(last, sizeof last, "%s/last.nin", r->cfg.out_dir);
@@ -562,7 +565,8 @@ static int restore(run *r, nin_checkpoint *resume, nin_shape input)
 /* A new run: preprocessing fitted on the training images, the data-dependent init on the first batch. */
 static int start_fresh(run *r, nin_shape input)
 {
-    nin_preprocess_fit(&r->pre, r->cfg.preprocess, input, r->train.images, r->n_train);
+    if (nin_preprocess_fit(&r->pre, r->cfg.preprocess, input, r->train.images, r->n_train) != 0)
+        return -1;
     r->st.lr = r->cfg.lr;
     r->st.best_val_acc = -1.0f;
     if (!r->cfg.data_init)
@@ -572,8 +576,8 @@ static int start_fresh(run *r, nin_shape input)
     float *x = nin_malloc((size_t)r->share * dim * sizeof *x);
     if (!x)
         return -1;
-    nin_preprocess_apply(&r->pre, r->train.images + (size_t)nin_dist_rank() * r->share * dim, r->share, x);
-    int status = nin_net_init_from_data(r->net, x, nin_dist_sum);
+    int status = nin_preprocess_apply(&r->pre, r->train.images + (size_t)nin_dist_rank() * r->share * dim,
+                                      r->share, x) == 0 ? nin_net_init_from_data(r->net, x, nin_dist_sum) : -1;
     free(x);
     return status;
 }
@@ -647,8 +651,7 @@ static int stop_early(run *r)
     }
     /* --max-steps inside an epoch: evaluate, and keep the epoch open for --resume */
     nin_eval val, test;
-    sync_ranks(r);
-    if (evaluate_splits(r, &val, &test) != 0 || save(r, "last.nin") != 0)
+    if (sync_ranks(r) != 0 || evaluate_splits(r, &val, &test) != 0 || save(r, "last.nin") != 0)
         return -1;
     fprintf(r->log, "stopped after --max-steps %d at epoch %d step %d: train_loss=%.4f val_acc=%.4f test_acc=%.4f "
             "test_loss=%.4f; continue with --resume %s/last.nin\n", r->cfg.max_steps, r->st.epoch + 1,
@@ -680,8 +683,7 @@ static int finish_epoch(run *r, double epoch_start)
     double seen = r->st.epoch_seen ? (double)r->st.epoch_seen : 1.0;
     double train_loss = r->st.epoch_loss_sum / seen, train_acc = (double)r->st.epoch_correct / seen;
     nin_eval val, test;
-    sync_ranks(r);
-    if (evaluate_splits(r, &val, &test) != 0)
+    if (sync_ranks(r) != 0 || evaluate_splits(r, &val, &test) != 0)
         return -1;
     r->st.epoch++;
     r->st.step_in_epoch = 0;

@@ -70,14 +70,14 @@ START_TEST(test_layer_stats)
     nin_net_set_params(net, p);
     nin_net_forward(net, 0);
     nin_layer_stats s;
-    nin_net_layer_stats(net, 1, &s);
+    ck_assert_int_eq(nin_net_layer_stats(net, 1, &s), 0);
     ck_assert(s.shape.c == 2 && s.shape.h == 8 && s.shape.w == 8 && s.maps == 2);
     ck_assert_int_eq(s.dead_maps, 1);
     ck_assert(fabs(s.mean - 0.25) < 1e-9 && fabs(s.std - 0.25) < 1e-9);
     ck_assert(s.min == 0.0 && s.max == 0.5 && s.zero_fraction == 0.5 && s.input_spread == 0.0);
     ck_assert(s.nonfinite == 0);
     /* the first layer depends on the input */
-    nin_net_layer_stats(net, 0, &s);
+    ck_assert_int_eq(nin_net_layer_stats(net, 0, &s), 0);
     ck_assert(s.input_spread > 0.0 && s.dead_maps < 4);
     /* norms: layer 1's weights are 0, its biases (0.5, -1) */
     nin_layer_norms n;
@@ -192,6 +192,35 @@ START_TEST(test_vanishing_signal)
 }
 END_TEST
 
+/* An inference network keeps only its last two layers' outputs: the statistics, the diagnosis and the
+ * monitor refuse it with one line the caller gets back, and the caller goes on. */
+START_TEST(test_refuses_inference_network)
+{
+    nin_netdef def;
+    char err[256], diagnosis[1024];
+    ck_assert(nin_netdef_parse("8c3p1-mp2-10c1l-gap", &def, err, sizeof err) == 0);
+    nin_net *net = nin_net_create_inference(NULL, &def, (nin_shape){ 1, 8, 8 }, 2);
+    ck_assert(net != NULL);
+    nin_layer_stats s;
+    ck_assert_int_eq(nin_net_layer_stats(net, 0, &s), -1);
+    ck_assert_str_eq(nin_last_error(), "internal error: layer statistics of an inference network");
+    ck_assert_int_eq(nin_net_layer_stats(net, 7, &s), -1);
+    ck_assert_str_eq(nin_last_error(), "layer statistics: layer index 7 is out of range 0..3");
+    ck_assert_int_eq(nin_health_diagnose(net, 1.0, 0.07f, diagnosis, sizeof diagnosis), -1);
+    ck_assert_str_eq(diagnosis, "internal error: layer statistics of an inference network");
+    nin_health h;
+    nin_health_init(&h, 10, 0, 10, NULL);
+    ck_assert_int_eq(nin_health_step(&h, net, 10, 1.0f, 0.07f), NIN_HEALTH_ERROR);
+    ck_assert_str_eq(h.message, "internal error: layer statistics of an inference network");
+    nin_net_free(net);
+    nin_health h2;
+    net = watched_net(&h2, 0);
+    uint64_t at = 0;
+    ck_assert_int_eq(feed(&h2, net, 1, 30, logf(10.0f), &at), NIN_HEALTH_CHANCE);
+    nin_net_free(net);
+}
+END_TEST
+
 START_TEST(test_no_final_relu)
 {
     nin_netdef def;
@@ -214,6 +243,7 @@ int main(void)
     Suite *s = suite_create("health");
     TCase *tc = tcase_create("health");
     tcase_add_test(tc, test_layer_stats);
+    tcase_add_test(tc, test_refuses_inference_network);
     tcase_add_test(tc, test_negative_bias_stall);
     tcase_add_test(tc, test_chance_and_recovery);
     tcase_add_test(tc, test_rising);

@@ -306,7 +306,7 @@ START_TEST(test_convert_identity)
         data[i] = (uint8_t)(i * 37 + 11);
     for (int channels = 1; channels <= 3; channels += 2) {
         nin_image src = { channels, 4, 5, data }, dst;
-        nin_image_convert(&src, channels, 4, 5, &dst);
+        ck_assert_int_eq(nin_image_convert(&src, channels, 4, 5, &dst), 0);
         assert_image(&dst, channels, 4, 5, data);
         nin_image_free(&dst);
     }
@@ -318,7 +318,7 @@ START_TEST(test_convert_bilinear)
 {
     /* 2x2 -> 4x4: source coordinates 0 (clamped), 0.25, 0.75, 1.25 (right neighbour clamped). */
     nin_image src = { 1, 2, 2, (uint8_t[]){ 0, 100, 200, 40 } }, dst;
-    nin_image_convert(&src, 1, 4, 4, &dst);
+    ck_assert_int_eq(nin_image_convert(&src, 1, 4, 4, &dst), 0);
     assert_image(&dst, 1, 4, 4,
                  (const uint8_t[]){ 0, 25, 75, 100,      /* row 0 */
                                     50, 59, 76, 85,      /* 58.75, 76.25 */
@@ -328,7 +328,7 @@ START_TEST(test_convert_bilinear)
 
     /* 3 -> 2 wide: source 0.25 and 1.75. */
     nin_image row = { 1, 1, 3, (uint8_t[]){ 0, 60, 120 } };
-    nin_image_convert(&row, 1, 1, 2, &dst);
+    ck_assert_int_eq(nin_image_convert(&row, 1, 1, 2, &dst), 0);
     assert_image(&dst, 1, 1, 2, (const uint8_t[]){ 15, 105 });
     nin_image_free(&dst);
 
@@ -338,7 +338,7 @@ START_TEST(test_convert_bilinear)
         for (int i = 0; i < 16; i++)
             big[c * 16 + i] = (uint8_t)(c * 80 + i * 4);
     nin_image rgb = { 3, 4, 4, big };
-    nin_image_convert(&rgb, 3, 2, 2, &dst);
+    ck_assert_int_eq(nin_image_convert(&rgb, 3, 2, 2, &dst), 0);
     assert_image(&dst, 3, 2, 2, (const uint8_t[]){ 10, 18, 42, 50, 90, 98, 122, 130, 170, 178, 202, 210 });
     nin_image_free(&dst);
 }
@@ -348,20 +348,33 @@ START_TEST(test_convert_channels)
 {
     /* Planar RGB of red, green, blue, (10, 20, 30): luma 76.245, 149.685, 29.07, 18.15. */
     nin_image rgb = { 3, 1, 4, (uint8_t[]){ 255, 0, 0, 10, 0, 255, 0, 20, 0, 0, 255, 30 } }, dst;
-    nin_image_convert(&rgb, 1, 1, 4, &dst);
+    ck_assert_int_eq(nin_image_convert(&rgb, 1, 1, 4, &dst), 0);
     assert_image(&dst, 1, 1, 4, (const uint8_t[]){ 76, 150, 29, 18 });
     nin_image_free(&dst);
 
     nin_image gray = { 1, 1, 3, (uint8_t[]){ 0, 128, 255 } };
-    nin_image_convert(&gray, 3, 1, 3, &dst);
+    ck_assert_int_eq(nin_image_convert(&gray, 3, 1, 3, &dst), 0);
     assert_image(&dst, 3, 1, 3, (const uint8_t[]){ 0, 128, 255, 0, 128, 255, 0, 128, 255 });
     nin_image_free(&dst);
 
     /* Resize and convert together: 1x2 gray -> 1x4 RGB. */
     nin_image pair = { 1, 1, 2, (uint8_t[]){ 0, 200 } };
-    nin_image_convert(&pair, 3, 1, 4, &dst);
+    ck_assert_int_eq(nin_image_convert(&pair, 3, 1, 4, &dst), 0);
     assert_image(&dst, 3, 1, 4, (const uint8_t[]){ 0, 50, 150, 200, 0, 50, 150, 200, 0, 50, 150, 200 });
     nin_image_free(&dst);
+}
+END_TEST
+
+/* A conversion the function cannot do is an error the caller gets back, not the end of the process. */
+START_TEST(test_convert_refuses)
+{
+    nin_image src = { 2, 1, 1, (uint8_t[]){ 0, 0 } }, dst;
+    ck_assert_int_eq(nin_image_convert(&src, 3, 4, 4, &dst), -1);
+    ck_assert_str_eq(nin_last_error(), "nin_image_convert: cannot convert a 2x1x1 image to 3x4x4");
+    ck_assert(dst.pixels == NULL);
+    nin_image gray = { 1, 1, 1, (uint8_t[]){ 7 } };
+    ck_assert_int_eq(nin_image_convert(&gray, 1, 0, 4, &dst), -1);
+    ck_assert_str_eq(nin_last_error(), "nin_image_convert: cannot convert a 1x1x1 image to 1x0x4");
 }
 END_TEST
 
@@ -536,6 +549,7 @@ int main(void)
     tcase_add_test(tc, test_convert_identity);
     tcase_add_test(tc, test_convert_bilinear);
     tcase_add_test(tc, test_convert_channels);
+    tcase_add_test(tc, test_convert_refuses);
     tcase_add_test(tc, test_bad_files);
     tcase_add_test(tc, test_bad_headers);
     tcase_add_test(tc, test_bad_png);

@@ -112,6 +112,10 @@ START_TEST(test_localize_and_iou)
     ck_assert_int_eq(b.y0, 1);
     ck_assert_int_eq(b.x1, 10);
     ck_assert_int_eq(b.y1, 9);
+    /* no map: the empty box and the reason */
+    b = nin_localize(heat, 0, 12, 0.5f);
+    ck_assert(b.x0 == 0 && b.y0 == 0 && b.x1 == 0 && b.y1 == 0);
+    ck_assert_str_eq(nin_last_error(), "cannot localize in a 0x12 map");
 
     nin_box a = { 0, 0, 10, 10 }, half = { 5, 0, 15, 10 }, apart = { 20, 20, 30, 30 };
     ck_assert_double_eq_tol(nin_box_iou(a, a), 1.0, 1e-12);
@@ -393,7 +397,10 @@ END_TEST
 START_TEST(test_draw)
 {
     nin_image img;
-    nin_canvas_create(&img, 40, 20, NIN_WHITE);
+    ck_assert_int_eq(nin_canvas_create(&img, 0, 20, NIN_WHITE), -1);
+    ck_assert_str_eq(nin_last_error(), "cannot draw on a 0x20 canvas");
+    ck_assert(img.pixels == NULL);
+    ck_assert_int_eq(nin_canvas_create(&img, 40, 20, NIN_WHITE), 0);
     ck_assert_int_eq(nin_text_width("AB", 2), (2 * 6 - 1) * 2);
     nin_draw_text(&img, 1, 1, "1", 1, NIN_BLACK);
     /* '1': the top row of the glyph has its one pixel in the middle column, the bottom row three */

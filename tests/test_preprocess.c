@@ -29,9 +29,9 @@ START_TEST(test_standardize)
     int count = 500;
     uint8_t *img = make_images(s, count);
     nin_preprocess p;
-    nin_preprocess_fit(&p, NIN_PREPROCESS_STANDARDIZE, s, img, count);
+    ck_assert_int_eq(nin_preprocess_fit(&p, NIN_PREPROCESS_STANDARDIZE, s, img, count), 0);
     float *x = malloc((size_t)count * 192 * sizeof *x);
-    nin_preprocess_apply(&p, img, count, x);
+    ck_assert_int_eq(nin_preprocess_apply(&p, img, count, x), 0);
     for (int c = 0; c < 3; c++) {
         double sum = 0.0, sq = 0.0;
         for (int n = 0; n < count; n++)
@@ -56,9 +56,9 @@ START_TEST(test_zca_whitens)
     size_t dim = 48;
     uint8_t *img = make_images(s, count);
     nin_preprocess p;
-    nin_preprocess_fit(&p, NIN_PREPROCESS_ZCA, s, img, count);
+    ck_assert_int_eq(nin_preprocess_fit(&p, NIN_PREPROCESS_ZCA, s, img, count), 0);
     float *x = malloc((size_t)count * dim * sizeof *x);
-    nin_preprocess_apply(&p, img, count, x);
+    ck_assert_int_eq(nin_preprocess_apply(&p, img, count, x), 0);
     /* covariance of the whitened data: the diagonal near 1 (shrunk a little by the regulariser), and the
      * strong correlation between the channels of a pixel gone */
     double diag = 0.0, off = 0.0;
@@ -88,9 +88,9 @@ START_TEST(test_lcn_zero_local_mean)
     for (int i = 0; i < 256; i++)   /* a strong left-to-right brightness ramp on top */
         img[i] = (uint8_t)fminf(img[i] / 4 + (i % 16) * 12, 255);
     nin_preprocess p;
-    nin_preprocess_fit(&p, NIN_PREPROCESS_LCN, s, img, 1);
+    ck_assert_int_eq(nin_preprocess_fit(&p, NIN_PREPROCESS_LCN, s, img, 1), 0);
     float x[256];
-    nin_preprocess_apply(&p, img, 1, x);
+    ck_assert_int_eq(nin_preprocess_apply(&p, img, 1, x), 0);
     /* away from the border (the 9x9 window fits: columns and rows 4..11) the ramp is gone: both sides of
      * the interior average about zero */
     double left = 0.0, right = 0.0;
@@ -101,6 +101,19 @@ START_TEST(test_lcn_zero_local_mean)
         }
     ck_assert_msg(fabs(left) < 0.3 && fabs(right) < 0.3, "LCN left mean %g right mean %g", left, right);
     free(img);
+    nin_preprocess_free(&p);
+}
+END_TEST
+
+/* A shape the preprocessing cannot take is an error the caller gets back, not the end of the process. */
+START_TEST(test_fit_refuses_four_channels)
+{
+    nin_shape s = { 4, 2, 2 };
+    uint8_t img[16] = { 0 };
+    nin_preprocess p;
+    ck_assert_int_eq(nin_preprocess_fit(&p, NIN_PREPROCESS_ZCA, s, img, 1), -1);
+    ck_assert_str_eq(nin_last_error(), "preprocessing supports 1 or 3 channels, not 4");
+    ck_assert(p.zca == NULL && p.zca_mean == NULL);
     nin_preprocess_free(&p);
 }
 END_TEST
@@ -130,6 +143,7 @@ int main(void)
     tcase_add_test(tc, test_standardize);
     tcase_add_test(tc, test_zca_whitens);
     tcase_add_test(tc, test_lcn_zero_local_mean);
+    tcase_add_test(tc, test_fit_refuses_four_channels);
     tcase_add_test(tc, test_netdef_ablations);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -27,8 +27,9 @@ typedef struct nin_layer_stats {
 } nin_layer_stats;
 
 /* Statistics of layer `layer`'s output after the last forward pass (one device read), of a network from
- * nin_net_create (an inference network keeps only its last two layers' outputs; this refuses it). */
-void nin_net_layer_stats(nin_net *net, int layer, nin_layer_stats *s);
+ * nin_net_create. Returns 0, or -1 with one line in nin_last_error(): an inference network (it keeps only its
+ * last two layers' outputs), a layer index out of range, out of host memory. */
+int nin_net_layer_stats(nin_net *net, int layer, nin_layer_stats *s);
 
 /* L2 norms of a layer's weights and biases in `params`, and of their gradients in `grads` (either may be
  * NULL), both laid out as nin_net_get_params gives them. */
@@ -60,6 +61,7 @@ typedef enum nin_health_event {
     NIN_HEALTH_RISING,         /* the smoothed loss has stayed far above its best for stall_steps steps */
     NIN_HEALTH_NONFINITE,      /* the loss is NaN or Inf */
     NIN_HEALTH_RECOVERED,      /* an earlier warning no longer holds */
+    NIN_HEALTH_ERROR,          /* the activations could not be read: h->message and nin_last_error() say why */
 } nin_health_event;
 
 typedef struct nin_health {
@@ -85,11 +87,14 @@ typedef struct nin_health {
 void nin_health_init(nin_health *h, int classes, uint64_t warmup, int stall_steps, nin_sum_fn *sum);
 /* Feed one training step: `step` is the steps done after it, `loss` and `lr` its loss and learning rate.
  * Returns an event; for one other than OK, h->message holds the line to print. A warning is given once,
- * until it stops holding (RECOVERED). NONFINITE is always returned for a NaN or Inf loss. */
+ * until it stops holding (RECOVERED). NONFINITE is always returned for a NaN or Inf loss. ERROR: the
+ * activations could not be read (out of host memory, a device error; in a data-parallel run, on any process,
+ * and then on every process alike). */
 nin_health_event nin_health_step(nin_health *h, nin_net *net, uint64_t step, float loss, float lr);
 
 /* A one-line diagnosis of a network from its last forward pass and that batch's mean loss: what it shows
- * and, when it is unhealthy, the likely cause and what to change. Returns 1 when it looks healthy. */
+ * and, when it is unhealthy, the likely cause and what to change. Returns 1 when it looks healthy, 0 when not,
+ * -1 when the activations could not be read (the line in nin_last_error(), and in buf). */
 int nin_health_diagnose(nin_net *net, double loss, float lr, char *buf, size_t size);
 
 #endif

@@ -15,8 +15,10 @@ typedef struct nin_image {
 int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size);
 /* Write an 8-bit gray or RGB PNG. Returns 0, or -1 with one line in err. */
 int nin_image_save_png(const char *path, const nin_image *img, char *err, size_t err_size);
-/* Bilinear resize to height x width and convert to `channels` (gray <-> RGB by luma / replication). */
-void nin_image_convert(const nin_image *src, int channels, int height, int width, nin_image *dst);
+/* Bilinear resize to height x width and convert to `channels` (gray <-> RGB by luma / replication) into a new
+ * image dst. Returns 0, or -1 with one line in nin_last_error() (a channel count other than 1 or 3, a size
+ * below 1, out of host memory), dst then empty. */
+int nin_image_convert(const nin_image *src, int channels, int height, int width, nin_image *dst);
 void nin_image_free(nin_image *img);
 
 #endif

@@ -108,7 +108,8 @@ int nin_net_gemm_shapes(const nin_net *net, nin_gemm_shape *shapes, int max);
 int nin_netdef_gemm_shapes(const nin_netdef *def, nin_shape input, int batch, nin_gemm_shape *shapes, int max);
 
 /* Train a small network that uses every layer kind on the device and on the C reference and compare
- * every output, gradient and parameter. Prints a report; returns 0 when all agree. */
+ * every output, gradient and parameter. Prints a report on out; returns 0 when all agree, 1 when some differ,
+ * -1 with one line in nin_last_error() when it could not run (out of host memory). */
 int nin_selftest(nin_context *ctx, FILE *out);
 
 #endif

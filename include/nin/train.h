@@ -25,11 +25,14 @@ typedef struct nin_preprocess {
 
 const char *nin_preprocess_name(nin_preprocess_kind kind);
 int nin_preprocess_parse(const char *name, nin_preprocess_kind *kind);
-/* Fit on `count` images (NCHW bytes) of shape `shape`. */
-void nin_preprocess_fit(nin_preprocess *p, nin_preprocess_kind kind, nin_shape shape, const uint8_t *images,
-                        int count);
-/* Transform `count` images to floats (NCHW). */
-void nin_preprocess_apply(const nin_preprocess *p, const uint8_t *images, int count, float *out);
+/* Fit on `count` images (NCHW bytes) of shape `shape`. Returns 0, or -1 with one line in nin_last_error()
+ * (more than 3 channels, out of host memory, a ZCA eigendecomposition that did not converge); p then holds
+ * nothing to free. */
+int nin_preprocess_fit(nin_preprocess *p, nin_preprocess_kind kind, nin_shape shape, const uint8_t *images,
+                       int count);
+/* Transform `count` images to floats (NCHW). Returns 0, or -1 with one line in nin_last_error() when out of
+ * host memory (out is then undefined). */
+int nin_preprocess_apply(const nin_preprocess *p, const uint8_t *images, int count, float *out);
 void nin_preprocess_free(nin_preprocess *p);
 
 /* --- a training run's settings ----------------------------------------------------------------------- */
