@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-#include <nin/train.h>
+#include <nin/error.h>
+#include <nin/checkpoint.h>
 
 #define MAGIC "NINCKPT"
 #define VERSION 1u

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <nin/error.h>
-#include <nin/train.h>
+#include <nin/preprocess.h>
 
 #define GCN_SCALE 55.0f
 #define ZCA_BIAS 0.1f

@@ -8,6 +8,8 @@
 #include <nin/tune.h>
 #include <nin/budget.h>
 #include <nin/data.h>
+#include <nin/preprocess.h>
+#include <nin/checkpoint.h>
 #include <nin/image.h>
 #include <nin/download.h>
 #include <nin/health.h>

@@ -1,0 +1,67 @@
+/* nin/checkpoint.h - a training run's settings and state, and the checkpoint file that holds them with the
+ * weights and the optimizer's momentum (checkpoint.c). */
+#ifndef NIN_CHECKPOINT_H
+#define NIN_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <nin/netdef.h>
+#include <nin/preprocess.h>
+
+/* --- a training run's settings ----------------------------------------------------------------------- */
+
+typedef struct nin_train_config {
+    char dataset[32];
+    char data_dir[1024];          /* "" = the default directory of the dataset */
+    char netdef[1024];            /* the network, after --head/--no-dropout were applied */
+    char out_dir[1024];
+    int batch;
+    int epochs;                   /* stop after this many epochs */
+    int patience;                 /* divide the LR by 10 after this many epochs without a better val_acc */
+    int max_steps;                /* 0 = no limit */
+    int train_limit;              /* 0 = every training image */
+    int val_size;                 /* training images held out for validation */
+    int augment;                  /* random crops (pad 4) + horizontal flips (not for digits) */
+    int extra;                    /* svhn: train on extra_32x32.mat too */
+    int warmup;                   /* steps over which the learning rate rises linearly to lr */
+    int data_init;                /* 1: nin_net_init_from_data on the first training images */
+    /* the health monitor (nin/health.h); options of one invocation, not kept in checkpoints */
+    int stall_steps;              /* steps a stall symptom must last before the warning */
+    int stop_on_stall;            /* --on-stall stop: end the run at the warning, keeping the checkpoints */
+    float lr, min_lr, momentum, weight_decay, init_std;
+    nin_preprocess_kind preprocess;
+    uint64_t seed;
+} nin_train_config;
+
+
+/* --- checkpoints ------------------------------------------------------------------------------------- */
+
+typedef struct nin_train_state {
+    int epoch;                    /* epochs completed */
+    int step_in_epoch;            /* steps of the current epoch done (a checkpoint written mid-epoch) */
+    uint64_t step;                /* training steps so far (keys the dropout masks) */
+    float lr;                     /* the current learning rate */
+    float best_val_acc;           /* best watched accuracy: validation (training without a validation split) */
+    int bad_epochs;               /* epochs since best_val_acc improved */
+    double epoch_loss_sum;        /* running sums of the current epoch */
+    int64_t epoch_correct, epoch_seen;
+} nin_train_state;
+
+typedef struct nin_checkpoint {
+    nin_train_config config;
+    nin_shape input;
+    int classes;
+    nin_preprocess pre;
+    nin_train_state state;
+    size_t params;
+    float *weights;               /* the parameter buffer */
+    float *momentum;              /* the optimizer's velocity, same layout */
+} nin_checkpoint;
+
+/* Write atomically (temporary file, fsync, rename) with a CRC32. Returns 0, or -1 with one line in err. */
+int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, size_t err_size);
+/* Read and verify magic, version, sizes and CRC32. Returns 0, or -1 with one line in err. */
+int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t err_size);
+void nin_checkpoint_free(nin_checkpoint *ck);
+
+#endif
