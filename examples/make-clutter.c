@@ -10,6 +10,7 @@
  * [x0, x1) x [y0, y1). Digits come from the same split of MNIST, in order; everything random is keyed by
  * the seed, so a seed gives the same files. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,19 @@
 #define FRAGMENT 9       /* their side */
 #define FRAGMENT_GAIN 0.6f   /* their brightness relative to the digit's: clutter, not a second digit */
 #define INK 64           /* a digit pixel at least this bright is part of the box */
+
+/* The example's one error path: "make-clutter: MESSAGE" and exit status 1. */
+static void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fatal(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("make-clutter: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
 
 typedef struct rng { uint64_t key, counter; } rng;
 static uint32_t next(rng *r) { return nin_random_u32(r->key, r->counter++); }
@@ -38,14 +52,14 @@ static FILE *create(const char *dir, const char *name, char *path, size_t size)
     snprintf(path, size, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     if (!f)
-        nin_fatal("%s: cannot create it: %s", path, strerror(errno));
+        fatal("%s: cannot create it: %s", path, strerror(errno));
     return f;
 }
 
 static void finish(FILE *f, const char *path)
 {
     if (ferror(f) || fclose(f) != 0)
-        nin_fatal("%s: write failed", path);
+        fatal("%s: write failed", path);
 }
 
 /* Paste a w x h patch (rows `stride` apart) scaled by gain at (x, y), keeping the brighter pixel. */
@@ -63,6 +77,8 @@ static void make_split(const nin_dataset *mnist, const char *out, const char *se
 {
     rng r = { nin_random_key(seed, 0xc1u, (uint64_t)stream), 0 };
     uint8_t *images = nin_malloc((size_t)count * SIDE * SIDE), *labels = nin_malloc(count ? count : 1);
+    if (!images || !labels)
+        fatal("%s", nin_last_error());
     char path[1200];
     FILE *boxes = create(out, strcmp(set, "train") == 0 ? "train-boxes.txt" : "t10k-boxes.txt", path, sizeof path);
     for (int n = 0; n < count; n++) {
@@ -114,14 +130,14 @@ static int count_arg(const char *option, const char *text)
     char *end;
     long v = strtol(text, &end, 10);
     if (end == text || *end || v < 1 || v > 1000000)
-        nin_fatal("%s takes a count from 1 to 1000000, not '%s'", option, text);
+        fatal("%s takes a count from 1 to 1000000, not '%s'", option, text);
     return (int)v;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc % 2 == 0)
-        nin_fatal("usage: make-clutter MNIST_DIR OUT_DIR [--train N] [--test N] [--seed S]");
+        fatal("usage: make-clutter MNIST_DIR OUT_DIR [--train N] [--test N] [--seed S]");
     int train = 10000, test = 2000, seed = 1;
     for (int i = 3; i < argc; i += 2) {
         if (strcmp(argv[i], "--train") == 0)
@@ -131,11 +147,11 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--seed") == 0)
             seed = count_arg("--seed", argv[i + 1]);
         else
-            nin_fatal("unknown option '%s' (--train, --test, --seed)", argv[i]);
+            fatal("unknown option '%s' (--train, --test, --seed)", argv[i]);
     }
     char err[1400];
     if (nin_make_dirs(argv[2], err, sizeof err) != 0)
-        nin_fatal("%s", err);
+        fatal("%s", err);
     const nin_dataset_spec *spec = nin_dataset_find("mnist");
     nin_split splits[2] = { NIN_SPLIT_TRAIN, NIN_SPLIT_TEST };
     const char *sets[2] = { "train", "t10k" };
@@ -143,7 +159,7 @@ int main(int argc, char **argv)
     for (int s = 0; s < 2; s++) {
         nin_dataset mnist;
         if (nin_dataset_load(spec, argv[1], splits[s], &mnist, err, sizeof err) != 0)
-            nin_fatal("%s", err);
+            fatal("%s", err);
         make_split(&mnist, argv[2], sets[s], counts[s], (uint64_t)seed, s);
         nin_dataset_free(&mnist);
     }

@@ -25,10 +25,14 @@ int main(int argc, char **argv)
     }
     nin_checkpoint a, b;
     char err[1400];
-    if (nin_checkpoint_load(argv[1], &a, err, sizeof err) != 0 || nin_checkpoint_load(argv[2], &b, err, sizeof err) != 0)
-        nin_fatal("%s", err);
-    if (a.params != b.params)
-        nin_fatal("%s holds %zu parameters, %s %zu", argv[1], a.params, argv[2], b.params);
+    if (nin_checkpoint_load(argv[1], &a, err, sizeof err) != 0 || nin_checkpoint_load(argv[2], &b, err, sizeof err) != 0) {
+        fprintf(stderr, "checkpoint_diff: %s\n", err);
+        return 1;
+    }
+    if (a.params != b.params) {
+        fprintf(stderr, "checkpoint_diff: %s holds %zu parameters, %s %zu\n", argv[1], a.params, argv[2], b.params);
+        return 1;
+    }
     double tolerance = atof(argv[3]);
     double weights = max_abs_diff(a.weights, b.weights, a.params), momentum = max_abs_diff(a.momentum, b.momentum, a.params);
     printf("%zu parameters: max |weights diff| %.3g, max |momentum diff| %.3g; step %llu (epoch %d step %d) vs "
