@@ -251,6 +251,34 @@ START_TEST(test_inference_network)
 }
 END_TEST
 
+/* The very first GEMM of a fresh context on the tiled path, with B read in place: it packs nothing, yet its
+ * kernels still need a scratch buffer (a fresh context has none yet). */
+START_TEST(test_first_gemm_tiled)
+{
+    nin_context *ctx = nin_context_create_from(-1, NULL);
+    ck_assert_msg(ctx != NULL, "%s", nin_last_error());
+    nin_gemm_tuning t = nin_context_tuning(ctx);
+    t.backend = NIN_GEMM_TILED;
+    nin_context_set_tuning(ctx, &t);
+    const size_t m = 8, n = 64, k = 27;
+    float a[8 * 27], b[27 * 64], got[8 * 64], want[8 * 64];
+    random_fill(a, m * k, 21);
+    random_fill(b, k * n, 22);
+    cl_mem da = nin_buffer(ctx, sizeof a), db = nin_buffer(ctx, sizeof b), dc = nin_buffer(ctx, sizeof got);
+    nin_write(ctx, da, 0, sizeof a, a);
+    nin_write(ctx, db, 0, sizeof b, b);
+    nin_gemm(ctx, 0, 0, m, n, k, 1.0f, da, 0, k, db, 0, n, 0.0f, dc, 0, n);
+    nin_read(ctx, dc, 0, sizeof got, got);
+    ck_assert_int_eq(nin_context_status(ctx), 0);
+    nin_gemm_ref(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, want, n);
+    assert_close("first tiled GEMM", got, want, m * n, 1e-5);
+    clReleaseMemObject(da);
+    clReleaseMemObject(db);
+    clReleaseMemObject(dc);
+    nin_context_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
@@ -261,6 +289,7 @@ int main(void)
     tcase_add_test(tc, test_data_init);
     tcase_add_loop_test(tc, test_inference_network, 0, 2);
     tcase_add_loop_test(tc, test_gemm_against_reference, 0, 36);
+    tcase_add_test(tc, test_first_gemm_tiled);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
