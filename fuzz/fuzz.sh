@@ -8,7 +8,7 @@
 # each harness fuzz/fuzz_TARGET.c links it with -fsanitize=fuzzer. A run first replays the committed regression
 # inputs (fuzz/regressions/TARGET: inputs that crashed nin-cl once), then fuzzes for FUZZ_SECONDS from the seed
 # corpus (fuzz/corpus/TARGET) plus what earlier runs found (BUILDDIR/fuzz-build/corpus/TARGET). A crash, a leak,
-# undefined behaviour, a call of exit() (nin_fatal) or a single allocation over 512 MiB (from a small input: a size taken from a header) stops the target, leaves the
+# undefined behaviour, a call of exit() or a single allocation over 512 MiB (from a small input: a size taken from a header) stops the target, leaves the
 # input in BUILDDIR/fuzz-build/crashes/ and makes the script fail. The last lines are one summary per target.
 set -eu
 src=$(cd "$1" && pwd)

@@ -1,35 +1,87 @@
-/* cli.h - what the subcommands of nin-cl share (internal). */
+/* cli.h - what the subcommands of nin-cl share (internal to the program): the global options, each
+ * subcommand's table (cli_args.h), and the command-line layer's one way to report an error, to pick the
+ * device, to read a network definition, to load a checkpoint into a network and to load a dataset split
+ * (cli_common.c). libnin returns its errors; only this layer prints them and decides the exit status. */
 #ifndef NIN_CLI_H
 #define NIN_CLI_H
 
+#include <stddef.h>
 #include <nin/nin.h>
 #include <nin/train.h>
+#include "cli_args.h"
 
-typedef struct nin_options {
+struct nin_options {
     int device;   /* -1: the default device */
-} nin_options;
+};
 
-/* A subcommand: argv[0] is its name. Returns the process exit status. */
-typedef int (*nin_command_fn)(const nin_options *opt, int argc, char **argv);
+/* The subcommands, in the order nin-cl --help lists them. */
+extern const cli_command cli_selftest, cli_info;                 /* nin-cl.c */
+extern const cli_command cli_train, cli_test, cli_predict;       /* cli_train.c */
+extern const cli_command cli_bench, cli_tune;                    /* cli_bench.c */
+extern const cli_command cli_download;                           /* cli_download.c */
+extern const cli_command cli_inspect;                            /* cli_inspect.c */
+extern const cli_command cli_maps;                               /* cli_maps.c */
+extern const cli_command cli_plot;                               /* cli_plot.c */
 
-/* A whole number in [min, max] from an option's text, or one error line naming the option (cli_train.c). */
-long cli_parse_long(const char *option, const char *text, long min, long max);
+/* The options several subcommands take, declared once. */
+#define CLI_MODEL_OPTION(type)                                                                                  \
+    { .name = "model", .kind = CLI_STRING, .offset = offsetof(type, model), .metavar = "FILE",                 \
+      .flags = CLI_REQUIRED, .help = "the checkpoint: a .nin file that nin-cl train wrote" }
+#define CLI_DATA_OPTION(type, what)                                                                              \
+    { .name = "data", .kind = CLI_STRING, .offset = offsetof(type, data), .metavar = "DIR", .help = what,        \
+      .shown_default = "$NIN_DATA_DIR/NAME, else ~/.local/share/nin-cl/NAME" }
 
-/* Open device `index` (-1: the default): an index past the device table prints the table and exits 2; any
- * other failure (no device, a kernel build failure) prints the library's error and exits 1 (nin-cl.c). */
-nin_context *cli_open_device(int index);
+/* --- errors (cli_common.c) ----------------------------------------------------------------------------- */
 
-int cmd_train(const nin_options *opt, int argc, char **argv);     /* cli_train.c */
-/* Load --model FILE and build its network for `batch` images on the device: forward-only, or with training
- * set the whole network (gradients, every layer's output kept). */
-nin_net *load_model(nin_context *ctx, const char *path, int batch, int training, nin_checkpoint *ck);
-int cmd_test(const nin_options *opt, int argc, char **argv);
-int cmd_predict(const nin_options *opt, int argc, char **argv);
-int cmd_bench(const nin_options *opt, int argc, char **argv);     /* cli_bench.c */
-int cmd_tune(const nin_options *opt, int argc, char **argv);
-int cmd_download(const nin_options *opt, int argc, char **argv);   /* cli_download.c */
-int cmd_inspect(const nin_options *opt, int argc, char **argv);    /* cli_inspect.c */
-int cmd_maps(const nin_options *opt, int argc, char **argv);       /* cli_maps.c */
-int cmd_plot(const nin_options *opt, int argc, char **argv);       /* cli_plot.c */
+/* "nin-cl: error: MESSAGE" on stderr and exit status 1: something the command line names failed. */
+void cli_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* A library call's status: -1 prints nin_last_error() and exits 1; any other value is returned. */
+int cli_check(int status);
+/* A library call's pointer: NULL prints nin_last_error() and exits 1. */
+void *cli_check_ptr(void *p);
+/* malloc/calloc for the program: out of host memory ends it with one line. */
+void *cli_malloc(size_t bytes);
+void *cli_calloc(size_t count, size_t size);
+/* An OpenCL call's status: anything but CL_SUCCESS names the call and the error and exits 1. */
+void cli_check_cl(int code, const char *call);
+
+/* --- what the commands load (cli_common.c) ------------------------------------------------------------- */
+
+/* The spec of a dataset named on the command line, or exit CLI_EXIT_USAGE "unknown dataset" (cli_args.c). */
+const nin_dataset_spec *cli_find_dataset(const char *name);
+/* A network definition or preset from the command line; a bad one is a usage error prefixed by `what`
+ * ("--net: ", or ""). */
+void cli_parse_netdef(const char *what, const char *text, nin_netdef *def);
+/* The index of device `requested` (-1: the default) in *devices (the caller frees them). No device: exit 1;
+ * no device of that index: the list of devices and exit CLI_EXIT_USAGE. */
+int cli_pick_device(int requested, nin_device_info **devices);
+/* Open device `requested` (-1: the default) and build its kernels. */
+nin_context *cli_open_context(int requested);
+
+/* A checkpoint (--model FILE) as a network on the device: what test, predict, inspect and maps work with. */
+typedef struct cli_model {
+    const char *path;
+    nin_checkpoint ck;
+    nin_context *ctx;
+    nin_netdef def;
+    nin_net *net;
+} cli_model;
+
+/* Read a checkpoint file; a bad one exits 1 with the checkpoint reader's line. */
+void cli_read_checkpoint(const char *path, nin_checkpoint *ck);
+/* Read the model's checkpoint file. */
+void cli_load_checkpoint(cli_model *m, const char *path);
+/* Open device `requested` and build the checkpoint's network there for `batch` images, holding its weights:
+ * forward-only, or with `training` the whole network (gradients, every layer's output kept). */
+void cli_build_model(cli_model *m, int requested, int batch, int training);
+/* Both. */
+void cli_open_model(cli_model *m, const char *path, int requested, int batch, int training);
+void cli_close_model(cli_model *m);
+/* Exit 1 unless the checkpoint at path was trained on images and classes of spec's shape. */
+void cli_check_model_fits(const char *path, const nin_checkpoint *ck, const nin_dataset_spec *spec);
+/* Load one split of a dataset from `data` (--data, or NULL for the default directory); the directory goes
+ * to dir. */
+void cli_load_split(const nin_dataset_spec *spec, const char *data, nin_split split, nin_dataset *out, char *dir,
+                    size_t dir_size);
 
 #endif

@@ -1,6 +1,5 @@
 /* cli_maps.c - `nin-cl maps`: the category confidence maps of a GAP network (the last mlpconv's maps before
  * global average pooling), drawn as heat-maps over the images, and boxes localized from them. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,39 +15,47 @@
 #define GAP 4          /* pixels between tiles */
 #define LABEL_H 12     /* a line of scale-1 text above each tile */
 
-static const char maps_usage[] =
-    "usage: nin-cl maps --model FILE (IMAGE... | --dataset NAME [--data DIR] [--count N]) [options]\n"
-    "  -o FILE          draw the images and their class confidence maps into a PNG\n"
-    "  --top K          the maps of the K most probable classes (default 3)\n"
-    "  --class NAME     the map of this class (a name or index) instead\n"
-    "  --true-class     with --dataset: the map of each image's labelled class instead\n"
-    "  --rows N         draw the first N images (default 16)\n"
-    "  --scale N        draw images N times their size (default: the least that makes them 112 pixels)\n"
-    "  --threshold F    localize: the largest region above min + F * (max - min) of the map (default 0.5)\n"
-    "  --boxes FILE     write the boxes (image pixels, [x0, x1) x [y0, y1)) as JSON\n"
-    "  --truth FILE     ground-truth boxes, one 'x0 y0 x1 y1' line per image: report IoU\n"
-    "                   (default with --dataset: DIR/t10k-boxes.txt when it exists)\n";
+typedef struct maps_args {
+    const char *model, *data, *class_name, *boxes, *truth, *output;
+    const nin_dataset_spec *dataset;
+    int count, top, rows, scale, true_class;
+    float threshold;
+    cli_list images;
+} maps_args;
 
-enum { OPT_MODEL = 1000, OPT_DATASET, OPT_DATA, OPT_COUNT, OPT_TOP, OPT_CLASS, OPT_ROWS, OPT_SCALE, OPT_THRESHOLD, OPT_BOXES,
-       OPT_TRUTH, OPT_TRUE_CLASS, OPT_HELP };
-
-static const struct option maps_options[] = {
-    { "model", required_argument, NULL, OPT_MODEL },     { "dataset", required_argument, NULL, OPT_DATASET },
-    { "data", required_argument, NULL, OPT_DATA },       { "count", required_argument, NULL, OPT_COUNT },
-    { "top", required_argument, NULL, OPT_TOP },         { "class", required_argument, NULL, OPT_CLASS },
-    { "rows", required_argument, NULL, OPT_ROWS },       { "scale", required_argument, NULL, OPT_SCALE },       { "threshold", required_argument, NULL, OPT_THRESHOLD },
-    { "boxes", required_argument, NULL, OPT_BOXES },     { "truth", required_argument, NULL, OPT_TRUTH },
-    { "true-class", no_argument, NULL, OPT_TRUE_CLASS }, { "help", no_argument, NULL, OPT_HELP },             { NULL, 0, NULL, 0 },
+#define M(member) offsetof(maps_args, member)
+static const cli_option maps_options[] = {
+    { .name = "IMAGE", .kind = CLI_REST, .offset = M(images), .flags = CLI_ARGUMENT,
+      .help = "PNG, PGM or PPM files (or --dataset instead)" },
+    CLI_MODEL_OPTION(maps_args),
+    { .name = "output", .short_name = 'o', .kind = CLI_STRING, .offset = M(output), .metavar = "FILE",
+      .help = "draw the images and their class confidence maps into a PNG" },
+    { .name = "dataset", .kind = CLI_DATASET, .offset = M(dataset), .metavar = "NAME",
+      .help = "the first images of this dataset's test split instead of files" },
+    CLI_DATA_OPTION(maps_args, "with --dataset: the dataset's files"),
+    { .name = "count", .kind = CLI_INT, .offset = M(count), .min = 1, .max = 10000000, .metavar = "N",
+      .help = "with --dataset: how many of its test images" },
+    { .name = "top", .kind = CLI_INT, .offset = M(top), .min = 1, .max = 10, .metavar = "K",
+      .help = "the maps of the K most probable classes" },
+    { .name = "class", .kind = CLI_STRING, .offset = M(class_name), .metavar = "NAME",
+      .help = "the map of this class (a name or index) instead" },
+    { .name = "true-class", .kind = CLI_FLAG, .offset = M(true_class),
+      .help = "with --dataset: the map of each image's labelled class instead" },
+    { .name = "rows", .kind = CLI_INT, .offset = M(rows), .min = 1, .max = 256, .metavar = "N",
+      .help = "draw the first N images" },
+    { .name = "scale", .kind = CLI_INT, .offset = M(scale), .min = 1, .max = 32, .metavar = "N",
+      .help = "draw images N times their size", .shown_default = "the least that makes them 112 pixels" },
+    { .name = "threshold", .kind = CLI_FLOAT, .offset = M(threshold), .min = 0.0, .max = 0x1.fffffep-1,
+      .metavar = "F", .expects = "takes a fraction in [0, 1)",
+      .help = "localize: the largest region above min + F * (max - min) of the map" },
+    { .name = "boxes", .kind = CLI_STRING, .offset = M(boxes), .metavar = "FILE",
+      .help = "write the boxes (image pixels, [x0, x1) x [y0, y1)) as JSON" },
+    { .name = "truth", .kind = CLI_STRING, .offset = M(truth), .metavar = "FILE",
+      .help = "ground-truth boxes, one 'x0 y0 x1 y1' line per image: report IoU",
+      .shown_default = "DIR/t10k-boxes.txt of --dataset when it exists" },
+    CLI_END,
 };
-
-static int parse_int(const char *option, const char *text, int min, int max)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || v < min || v > max)
-        nin_fatal("%s takes a whole number from %d to %d, not '%s'", option, min, max, text);
-    return (int)v;
-}
+#undef M
 
 /* What the command works on: the images as given (for drawing and box coordinates) and as the network
  * sees them, with a caption each. */
@@ -64,28 +71,26 @@ typedef struct maps_input {
 static void load_files(maps_input *in, char **paths, int count)
 {
     in->count = count;
-    in->images = nin_calloc(count, sizeof *in->images);
-    in->captions = nin_calloc(count, sizeof *in->captions);
+    in->images = cli_calloc(count, sizeof *in->images);
+    in->captions = cli_calloc(count, sizeof *in->captions);
     in->owns_pixels = 1;
     for (int i = 0; i < count; i++) {
         char err[1024];
         if (nin_image_load(paths[i], &in->images[i], err, sizeof err) != 0)
-            nin_fatal("%s", err);
+            cli_fatal("%s", err);
         const char *slash = strrchr(paths[i], '/');
         snprintf(in->captions[i], sizeof in->captions[i], "%s", slash ? slash + 1 : paths[i]);
     }
 }
 
+/* The first `count` test images of a dataset; their directory goes to dir. */
 static void load_test_split(maps_input *in, nin_dataset *test, const nin_dataset_spec *spec, const char *data,
-                            int count)
+                            int count, char *dir, size_t dir_size)
 {
-    char dir[1024], err[1024];
-    nin_dataset_dir(spec, data, dir, sizeof dir);
-    if (nin_dataset_load(spec, dir, NIN_SPLIT_TEST, test, err, sizeof err) != 0)
-        nin_fatal("%s", err);
+    cli_load_split(spec, data, NIN_SPLIT_TEST, test, dir, dir_size);
     in->count = count < test->count ? count : test->count;
-    in->images = nin_calloc(in->count, sizeof *in->images);
-    in->captions = nin_calloc(in->count, sizeof *in->captions);
+    in->images = cli_calloc(in->count, sizeof *in->images);
+    in->captions = cli_calloc(in->count, sizeof *in->captions);
     in->labels = test->labels;
     size_t dim = (size_t)spec->channels * spec->height * spec->width;
     for (int i = 0; i < in->count; i++) {
@@ -99,11 +104,11 @@ static nin_box *load_truth(const char *path, int count)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        nin_fatal("--truth %s: cannot open it", path);
-    nin_box *boxes = nin_malloc(count * sizeof *boxes);
+        cli_fatal("--truth %s: cannot open it", path);
+    nin_box *boxes = cli_malloc(count * sizeof *boxes);
     for (int i = 0; i < count; i++)
         if (fscanf(f, "%d %d %d %d", &boxes[i].x0, &boxes[i].y0, &boxes[i].x1, &boxes[i].y1) != 4)
-            nin_fatal("%s: line %d is not 'x0 y0 x1 y1' (%d images need a box each)", path, i + 1, count);
+            cli_fatal("%s: line %d is not 'x0 y0 x1 y1' (%d images need a box each)", path, i + 1, count);
     fclose(f);
     return boxes;
 }
@@ -117,7 +122,7 @@ static int find_class(const char *name, const nin_dataset_spec *spec, int classe
     long v = strtol(name, &end, 10);
     if (end != name && !*end && v >= 0 && v < classes)
         return (int)v;
-    nin_fatal("--class '%s' is neither a class name nor an index below %d", name, classes);
+    cli_usage_error("--class '%s' is neither a class name nor an index below %d", name, classes);
 }
 
 static void class_label(char *buf, size_t size, const nin_dataset_spec *spec, int c, float prob)
@@ -157,7 +162,7 @@ static void draw_row(nin_image *canvas, int y, int scale, const nin_image *image
     int th = input.h * scale, tw = input.w * scale;
     size_t area = (size_t)maps.shape.h * maps.shape.w;
     nin_image tile;
-    nin_image_convert(image, 3, th, tw, &tile);
+    cli_check(nin_image_convert(image, 3, th, tw, &tile));
     char label[96];
     snprintf(label, sizeof label, "%s", caption);
     label[tw / (NIN_GLYPH_W + 1)] = '\0';   /* what fits above the tile */
@@ -176,7 +181,7 @@ static void draw_row(nin_image *canvas, int y, int scale, const nin_image *image
             lo = fminf(lo, maps.values[shown[k] * area + j]);
             hi = fmaxf(hi, maps.values[shown[k] * area + j]);
         }
-    float *heat = nin_malloc((size_t)th * tw * sizeof *heat);
+    float *heat = cli_malloc((size_t)th * tw * sizeof *heat);
     for (int k = 0; k < shown_count; k++) {
         int x = GAP + (k + 1) * (tw + GAP);
         /* tile pixel X shows input position (X + 0.5) / scale - 0.5 */
@@ -219,199 +224,248 @@ static void write_box_json(FILE *f, int i, const maps_input *in, const nin_datas
     fputc('}', f);
 }
 
-int cmd_maps(const nin_options *opt, int argc, char **argv)
-{
-    const char *model = NULL, *dataset = NULL, *data = NULL, *class_name = NULL, *boxes_path = NULL;
-    const char *truth_path = NULL, *out_path = NULL;
-    int count = 16, top = 3, rows = 16, scale = 0, true_class = 0, c;
-    float fraction = 0.5f;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:", maps_options, NULL)) != -1) {
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case OPT_MODEL: model = optarg; break;
-        case OPT_DATASET: dataset = optarg; break;
-        case OPT_DATA: data = optarg; break;
-        case OPT_COUNT: count = parse_int("--count", optarg, 1, 10000000); break;
-        case OPT_TOP: top = parse_int("--top", optarg, 1, 10); break;
-        case OPT_CLASS: class_name = optarg; break;
-        case OPT_ROWS: rows = parse_int("--rows", optarg, 1, 256); break;
-        case OPT_SCALE: scale = parse_int("--scale", optarg, 1, 32); break;
-        case OPT_THRESHOLD: {
-            char *end;
-            fraction = strtof(optarg, &end);
-            if (end == optarg || *end || !(fraction >= 0.0f && fraction < 1.0f))
-                nin_fatal("--threshold takes a fraction in [0, 1), not '%s'", optarg);
-            break;
-        }
-        case OPT_BOXES: boxes_path = optarg; break;
-        case OPT_TRUTH: truth_path = optarg; break;
-        case OPT_TRUE_CLASS: true_class = 1; break;
-        case OPT_HELP: fputs(maps_usage, stdout); return 0;
-        default: fputs(maps_usage, stderr); nin_fatal("unknown or incomplete option '%s' for maps", argv[optind - 1]);
-        }
-    }
-    if (!model || (dataset ? optind != argc : optind == argc)) {
-        fputs(maps_usage, stderr);
-        nin_fatal("maps needs --model FILE and either image files or --dataset NAME");
-    }
-    if (true_class && (!dataset || class_name))
-        nin_fatal("--true-class needs --dataset (the labels) and no --class");
+/* --- the run: model, input, network, then a batch at a time, then the report ------------------------- */
 
-    char err[1400];
-    nin_checkpoint ck;
-    if (nin_checkpoint_load(model, &ck, err, sizeof err) != 0)
-        nin_fatal("%s", err);
-    const nin_dataset_spec *spec = nin_dataset_find(dataset ? dataset : ck.config.dataset);
-    if (dataset && !spec)
-        nin_fatal("unknown dataset '%s' (known: %s)", dataset, nin_dataset_names());
-    if (spec && spec->classes != ck.classes) {
-        if (dataset)
-            nin_fatal("%s has %d classes; %s has %d", model, ck.classes, dataset, spec->classes);
-        spec = NULL;   /* files: class indices instead of names */
-    }
-    maps_input in = { 0 };
-    nin_dataset test = { 0 };
-    char dir[1024], guess[1100];
-    if (dataset) {
-        if (spec->channels != ck.input.c || spec->height != ck.input.h || spec->width != ck.input.w)
-            nin_fatal("%s was trained on %dx%dx%d images; %s has %dx%dx%d", model, ck.input.c, ck.input.h,
-                      ck.input.w, dataset, spec->channels, spec->height, spec->width);
-        load_test_split(&in, &test, spec, data, count);
-        snprintf(guess, sizeof guess, "%s/t10k-boxes.txt", nin_dataset_dir(spec, data, dir, sizeof dir));
-        FILE *f = truth_path ? NULL : fopen(guess, "r");
+/* Everything one `nin-cl maps` works with. */
+typedef struct maps_run {
+    const maps_args *a;
+    cli_model model;
+    const nin_checkpoint *ck;       /* the model's */
+    const nin_dataset_spec *spec;   /* names the classes, or NULL (files of another dataset: indices) */
+    maps_input in;
+    nin_dataset test;
+    const char *truth_path;
+    char truth_guess[1100];
+    int layer;                      /* the class confidence maps: the layer before global average pooling */
+    nin_shape input, map_shape;
+    float map_stride, map_offset;   /* cell i of a map is centred on input pixel stride * i + offset */
+    int classes, chosen, shown_count, batch, drawn_rows, scale;
+    nin_image canvas;
+    FILE *boxes;
+    float *heat, *prob;
+    int *order;
+    int correct, hits, pointed;
+    double iou_sum;
+} maps_run;
+
+static void check_maps_args(const maps_args *a)
+{
+    if (a->dataset ? a->images.count > 0 : a->images.count == 0)
+        cli_usage_error("maps needs --model FILE and either image files or --dataset NAME");
+    if (a->true_class && (!a->dataset || a->class_name))
+        cli_usage_error("--true-class needs --dataset (the labels) and no --class");
+}
+
+/* The checkpoint, and the dataset that names its classes: --dataset, else the one it was trained on. */
+static void load_maps_model(maps_run *r)
+{
+    const maps_args *a = r->a;
+    cli_load_checkpoint(&r->model, a->model);
+    r->ck = &r->model.ck;
+    r->spec = a->dataset ? a->dataset : nin_dataset_find(r->ck->config.dataset);
+    if (a->dataset)
+        cli_check_model_fits(a->model, r->ck, a->dataset);
+    else if (r->spec && r->spec->classes != r->ck->classes)
+        r->spec = NULL;
+}
+
+/* The images (--dataset's test split or the files) and, when there are any, their true boxes. */
+static void load_maps_input(maps_run *r)
+{
+    const maps_args *a = r->a;
+    r->truth_path = a->truth;
+    if (a->dataset) {
+        char dir[1024];
+        load_test_split(&r->in, &r->test, a->dataset, a->data, a->count, dir, sizeof dir);
+        snprintf(r->truth_guess, sizeof r->truth_guess, "%s/t10k-boxes.txt", dir);
+        FILE *f = r->truth_path ? NULL : fopen(r->truth_guess, "r");
         if (f) {
             fclose(f);
-            truth_path = guess;
+            r->truth_path = r->truth_guess;
         }
     } else {
-        load_files(&in, argv + optind, argc - optind);
+        load_files(&r->in, a->images.items, a->images.count);
     }
-    if (truth_path)
-        in.truth = load_truth(truth_path, in.count);
+    if (r->truth_path)
+        r->in.truth = load_truth(r->truth_path, r->in.count);
+}
 
-    nin_context *ctx = cli_open_device(opt->device);
-    nin_netdef def;
-    if (nin_netdef_parse(ck.config.netdef, &def, err, sizeof err) != 0)
-        nin_fatal("%s: %s", model, err);
-    int batch = in.count < 64 ? in.count : 64;
-    nin_net *net = nin_net_create(ctx, &def, ck.input, batch, ck.config.seed, 0.0f);
-    if (nin_net_param_count(net) != ck.params)
-        nin_fatal("%s is corrupt: its network does not match its %zu parameters", model, ck.params);
-    nin_net_set_params(net, ck.weights);
-    int layer = nin_confidence_layer(net);
-    if (layer < 0)
-        nin_fatal("%s does not end in global average pooling (%s): it has no class confidence maps", model,
-                  ck.config.netdef);
-    nin_shape input = ck.input, map_shape = nin_net_layer_output_shape(net, layer);
-    float map_stride, map_offset;
-    nin_map_geometry(&def, layer, &map_stride, &map_offset);
-    int classes = ck.classes, chosen = class_name ? find_class(class_name, spec, classes) : -1;
-    top = top < classes ? top : classes;
-    int shown_count = class_name || true_class ? 1 : top;
+/* The network on the device, where its class maps are, and which of them to show. */
+static void build_maps_network(maps_run *r, const nin_options *opt)
+{
+    const maps_args *a = r->a;
+    r->batch = r->in.count < 64 ? r->in.count : 64;
+    cli_build_model(&r->model, opt->device, r->batch, 1);
+    r->layer = nin_confidence_layer(r->model.net);
+    if (r->layer < 0)
+        cli_fatal("%s does not end in global average pooling (%s): it has no class confidence maps", a->model,
+                  r->ck->config.netdef);
+    r->input = r->ck->input;
+    r->map_shape = nin_net_layer_output_shape(r->model.net, r->layer);
+    nin_map_geometry(&r->model.def, r->layer, &r->map_stride, &r->map_offset);
+    r->classes = r->ck->classes;
+    r->chosen = a->class_name ? find_class(a->class_name, r->spec, r->classes) : -1;
+    int top = a->top < r->classes ? a->top : r->classes;
+    r->shown_count = a->class_name || a->true_class ? 1 : top;
+}
 
-    /* the picture: one row per image, the image then its maps */
-    int side = input.h > input.w ? input.h : input.w;
-    scale = scale ? scale : (TILE_MIN + side - 1) / side;
-    int drawn_rows = rows < in.count ? rows : in.count;
-    nin_image canvas = { 0 };
-    if (out_path)
-        nin_canvas_create(&canvas, GAP + (shown_count + 1) * (input.w * scale + GAP),
-                          drawn_rows * (LABEL_H + input.h * scale + GAP) + GAP, NIN_WHITE);
-    FILE *boxes = NULL;
-    if (boxes_path) {
-        boxes = fopen(boxes_path, "w");
-        if (!boxes)
-            nin_fatal("--boxes %s: cannot create it", boxes_path);
-        fprintf(boxes, "{\"model\": ");
-        write_json_string(boxes, model);
-        fprintf(boxes, ", \"threshold\": %g, \"images\": [", fraction);
+/* The picture (one row per image: the image, then its maps) and the JSON boxes file, as asked for. */
+static void open_maps_outputs(maps_run *r)
+{
+    const maps_args *a = r->a;
+    int side = r->input.h > r->input.w ? r->input.h : r->input.w;
+    r->scale = a->scale ? a->scale : (TILE_MIN + side - 1) / side;
+    r->drawn_rows = a->rows < r->in.count ? a->rows : r->in.count;
+    if (a->output)
+        nin_canvas_create(&r->canvas, GAP + (r->shown_count + 1) * (r->input.w * r->scale + GAP),
+                          r->drawn_rows * (LABEL_H + r->input.h * r->scale + GAP) + GAP, NIN_WHITE);
+    if (a->boxes) {
+        r->boxes = fopen(a->boxes, "w");
+        if (!r->boxes)
+            cli_fatal("--boxes %s: cannot create it", a->boxes);
+        fprintf(r->boxes, "{\"model\": ");
+        write_json_string(r->boxes, a->model);
+        fprintf(r->boxes, ", \"threshold\": %g, \"images\": [", a->threshold);
     }
+    size_t area = (size_t)r->input.h * r->input.w;
+    r->heat = cli_malloc(area * sizeof *r->heat);
+    r->prob = cli_malloc(r->classes * sizeof *r->prob);
+    r->order = cli_malloc(r->classes * sizeof *r->order);
+}
 
-    size_t in_dim = (size_t)input.c * input.h * input.w, area = (size_t)map_shape.h * map_shape.w;
-    uint8_t *pixels = nin_calloc((size_t)batch * in_dim, 1);
-    float *x = nin_malloc((size_t)batch * in_dim * sizeof *x), *logits = nin_malloc((size_t)batch * classes * sizeof *logits);
-    float *maps = nin_malloc((size_t)batch * map_shape.c * area * sizeof *maps);
-    float *heat = nin_malloc(in_dim / input.c * sizeof *heat), *prob = nin_malloc(classes * sizeof *prob);
-    int *order = nin_malloc(classes * sizeof *order), correct = 0, hits = 0, pointed = 0;
-    double iou_sum = 0.0;
-    for (int first = 0; first < in.count; first += batch) {
-        int n = in.count - first < batch ? in.count - first : batch;
+/* Score the box found for one image against its true box: IoU, and the pointing game (the box's centre falls
+ * on the object's box). */
+static double score_box(maps_run *r, int index, nin_box box)
+{
+    if (!r->in.truth)
+        return 0.0;
+    const nin_box *t = &r->in.truth[index];
+    double iou = nin_box_iou(box, *t);
+    int cx2 = box.x0 + box.x1, cy2 = box.y0 + box.y1;   /* twice the centre */
+    r->iou_sum += iou;
+    r->hits += iou >= 0.5;
+    r->pointed += cx2 >= 2 * t->x0 && cx2 < 2 * t->x1 && cy2 >= 2 * t->y0 && cy2 < 2 * t->y1;
+    return iou;
+}
+
+/* One image: its class probabilities, the box of the chosen class's map, then its row, JSON entry or line. */
+static void map_image(maps_run *r, int index, const float *logits, const float *maps)
+{
+    const maps_args *a = r->a;
+    size_t area = (size_t)r->map_shape.h * r->map_shape.w;
+    nin_softmax(logits, r->classes, r->prob);
+    rank_classes(r->prob, r->classes, r->order);
+    int target = a->true_class ? r->in.labels[index] : r->chosen >= 0 ? r->chosen : r->order[0];
+    r->correct += r->in.labels && r->in.labels[index] == r->order[0];
+    nin_upsample_bilinear(maps + target * area, r->map_shape.h, r->map_shape.w, r->heat, r->input.h, r->input.w,
+                          r->map_stride, r->map_offset);
+    nin_box found = nin_localize(r->heat, r->input.h, r->input.w, a->threshold);   /* in network-input pixels */
+    if (found.x1 <= found.x0 || found.y1 <= found.y0)   /* never empty, unless it failed */
+        cli_fatal("%s", nin_last_error());
+    const nin_image *image = &r->in.images[index];
+    nin_box box = nin_box_scale(found, r->input.h, r->input.w, image->height, image->width);
+    double iou = score_box(r, index, box);
+    if (r->boxes)
+        write_box_json(r->boxes, index, &r->in, r->spec, target, r->prob[target], box, iou);
+    if (a->output && index < r->drawn_rows)
+        draw_row(&r->canvas, GAP + index * (LABEL_H + r->input.h * r->scale + GAP), r->scale, image,
+                 r->in.captions[index], (class_maps){ maps, r->map_shape, r->map_stride, r->map_offset },
+                 a->true_class || r->chosen >= 0 ? &target : r->order, r->shown_count, r->prob, r->spec, found,
+                 r->in.truth ? &r->in.truth[index] : NULL, r->input);
+    if (!a->dataset)
+        printf("%s: %s %.4f, box %d %d %d %d\n", r->in.captions[index],
+               r->spec ? r->spec->class_names[target] : "class", r->prob[target], box.x0, box.y0, box.x1, box.y1);
+}
+
+/* Every image, a batch at a time through the network. */
+static void map_images(maps_run *r)
+{
+    size_t in_dim = (size_t)r->input.c * r->input.h * r->input.w, area = (size_t)r->map_shape.h * r->map_shape.w;
+    uint8_t *pixels = cli_calloc((size_t)r->batch * in_dim, 1);
+    float *x = cli_malloc((size_t)r->batch * in_dim * sizeof *x);
+    float *logits = cli_malloc((size_t)r->batch * r->classes * sizeof *logits);
+    float *maps = cli_malloc((size_t)r->batch * r->map_shape.c * area * sizeof *maps);
+    for (int first = 0; first < r->in.count; first += r->batch) {
+        int n = r->in.count - first < r->batch ? r->in.count - first : r->batch;
         for (int i = 0; i < n; i++) {
             nin_image fitted;
-            nin_image_convert(&in.images[first + i], input.c, input.h, input.w, &fitted);
+            cli_check(nin_image_convert(&r->in.images[first + i], r->input.c, r->input.h, r->input.w, &fitted));
             memcpy(pixels + i * in_dim, fitted.pixels, in_dim);
             nin_image_free(&fitted);
         }
-        nin_preprocess_apply(&ck.pre, pixels, batch, x);   /* the tail of a last partial batch is ignored */
-        nin_net_set_input(net, x, NULL);
-        nin_net_forward(net, 0);
-        nin_net_get_output(net, logits);
-        nin_net_get_layer_output(net, layer, maps);
-        for (int i = 0; i < n; i++) {
-            int index = first + i;
-            const float *z = logits + (size_t)i * classes, *m = maps + (size_t)i * map_shape.c * area;
-            nin_softmax(z, classes, prob);
-            rank_classes(prob, classes, order);
-            int target = true_class ? in.labels[index] : chosen >= 0 ? chosen : order[0];
-            correct += in.labels && in.labels[index] == order[0];
-            nin_upsample_bilinear(m + target * area, map_shape.h, map_shape.w, heat, input.h, input.w, map_stride,
-                                  map_offset);
-            nin_box found = nin_localize(heat, input.h, input.w, fraction);   /* in network-input pixels */
-            nin_box box = nin_box_scale(found, input.h, input.w, in.images[index].height, in.images[index].width);
-            double iou = in.truth ? nin_box_iou(box, in.truth[index]) : 0.0;
-            iou_sum += iou;
-            hits += iou >= 0.5;
-            if (in.truth) {   /* the pointing game: the box's centre falls on the object's box */
-                int cx2 = box.x0 + box.x1, cy2 = box.y0 + box.y1;   /* twice the centre */
-                const nin_box *t = &in.truth[index];
-                pointed += cx2 >= 2 * t->x0 && cx2 < 2 * t->x1 && cy2 >= 2 * t->y0 && cy2 < 2 * t->y1;
-            }
-            if (boxes)
-                write_box_json(boxes, index, &in, spec, target, prob[target], box, iou);
-            if (out_path && index < drawn_rows)
-                draw_row(&canvas, GAP + index * (LABEL_H + input.h * scale + GAP), scale, &in.images[index],
-                         in.captions[index], (class_maps){ m, map_shape, map_stride, map_offset },
-                         true_class || chosen >= 0 ? &target : order, shown_count, prob, spec,
-                         found, in.truth ? &in.truth[index] : NULL, input);
-            if (!dataset)
-                printf("%s: %s %.4f, box %d %d %d %d\n", in.captions[index],
-                       spec ? spec->class_names[target] : "class", prob[target], box.x0, box.y0, box.x1, box.y1);
-        }
-    }
-    if (in.labels)
-        printf("%d test images of %s: accuracy %.4f\n", in.count, dataset, (double)correct / in.count);
-    if (in.truth)
-        printf("localization (%s map, threshold %.2f of its range, largest region) against %s: mean IoU %.4f, "
-               "IoU >= 0.5: %.4f (%d of %d), box centre inside the true box: %.4f\n",
-               true_class ? "the true class's" : chosen >= 0 ? "the --class" : "the predicted class's", fraction, truth_path, iou_sum / in.count,
-               (double)hits / in.count, hits, in.count, (double)pointed / in.count);
-    if (boxes) {
-        fprintf(boxes, "\n]}\n");
-        if (fclose(boxes) != 0)
-            nin_fatal("--boxes %s: cannot write it", boxes_path);
-    }
-    if (out_path) {
-        if (nin_image_save_png(out_path, &canvas, err, sizeof err) != 0)
-            nin_fatal("%s", err);
-        nin_image_free(&canvas);
+        nin_preprocess_apply(&r->ck->pre, pixels, r->batch, x);   /* the tail of a last partial batch is ignored */
+        cli_check(nin_net_set_input(r->model.net, x, NULL));
+        cli_check(nin_net_forward(r->model.net, 0));
+        cli_check(nin_net_get_output(r->model.net, logits));
+        cli_check(nin_net_get_layer_output(r->model.net, r->layer, maps));
+        for (int i = 0; i < n; i++)
+            map_image(r, first + i, logits + (size_t)i * r->classes, maps + (size_t)i * r->map_shape.c * area);
     }
     free(pixels);
     free(x);
     free(logits);
     free(maps);
-    free(heat);
-    free(prob);
-    free(order);
-    free(in.truth);
-    for (int i = 0; in.owns_pixels && i < in.count; i++)
-        nin_image_free(&in.images[i]);
-    free(in.images);
-    free(in.captions);
-    nin_dataset_free(&test);
-    nin_net_free(net);
-    nin_checkpoint_free(&ck);
-    nin_context_free(ctx);
+}
+
+/* The accuracy and localization lines, then the boxes file and the picture written out. */
+static void report_maps(maps_run *r)
+{
+    const maps_args *a = r->a;
+    int n = r->in.count;
+    if (r->in.labels)
+        printf("%d test images of %s: accuracy %.4f\n", n, a->dataset->name, (double)r->correct / n);
+    if (r->in.truth)
+        printf("localization (%s map, threshold %.2f of its range, largest region) against %s: mean IoU %.4f, "
+               "IoU >= 0.5: %.4f (%d of %d), box centre inside the true box: %.4f\n",
+               a->true_class ? "the true class's" : r->chosen >= 0 ? "the --class" : "the predicted class's",
+               a->threshold, r->truth_path, r->iou_sum / n, (double)r->hits / n, r->hits, n, (double)r->pointed / n);
+    if (r->boxes) {
+        fprintf(r->boxes, "\n]}\n");
+        if (fclose(r->boxes) != 0)
+            cli_fatal("--boxes %s: cannot write it", a->boxes);
+    }
+    if (a->output) {
+        char err[1400];
+        if (nin_image_save_png(a->output, &r->canvas, err, sizeof err) != 0)
+            cli_fatal("%s", err);
+        nin_image_free(&r->canvas);
+    }
+}
+
+static void free_maps_run(maps_run *r)
+{
+    free(r->heat);
+    free(r->prob);
+    free(r->order);
+    free(r->in.truth);
+    for (int i = 0; r->in.owns_pixels && i < r->in.count; i++)
+        nin_image_free(&r->in.images[i]);
+    free(r->in.images);
+    free(r->in.captions);
+    nin_dataset_free(&r->test);
+    cli_close_model(&r->model);
+}
+
+static int cmd_maps(const nin_options *opt, int argc, char **argv)
+{
+    maps_args a = { .count = 16, .top = 3, .rows = 16, .threshold = 0.5f };
+    cli_parse(&cli_maps, argc, argv, &a);
+    check_maps_args(&a);
+    maps_run r = { .a = &a };
+    load_maps_model(&r);
+    load_maps_input(&r);
+    build_maps_network(&r, opt);
+    open_maps_outputs(&r);
+    map_images(&r);
+    report_maps(&r);
+    free_maps_run(&r);
     return 0;
 }
+
+const cli_command cli_maps = {
+    .name = "maps",
+    .summary = "class confidence maps of a checkpoint as heat-maps over images, and boxes localized from them",
+    .synopsis = "--model FILE (IMAGE... | --dataset NAME [--data DIR] [--count N]) [options]",
+    .options = maps_options,
+    .run = cmd_maps,
+};

@@ -1,7 +1,6 @@
 /* cli_plot.c - `nin-cl plot`: line charts of the per-epoch metrics a training run writes (DIR/metrics.csv),
  * one run's loss and accuracy, or one metric of several runs (the ablations' test-error curves). */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +18,25 @@
 #define MAX_COLUMNS 32
 #define MAX_SERIES 16
 
-static const char plot_usage[] =
-    "usage: nin-cl plot [options] -o FILE.png RUN_DIR/metrics.csv...\n"
-    "  --metric A[,B...]   one chart of these columns (e.g. test_acc, train_loss; NAME_error is\n"
-    "                      100 * (1 - NAME_acc) in %%); default: a loss chart and an accuracy chart\n"
-    "  --labels A,B,...    a name for each file in the legend (default: its directory)\n"
-    "  --title TEXT        a line above the charts\n";
+typedef struct plot_args {
+    const char *output, *metric, *labels, *title;
+    cli_list files;
+} plot_args;
+
+static const cli_option plot_options[] = {
+    { .name = "RUN_DIR/metrics.csv", .kind = CLI_REST, .offset = offsetof(plot_args, files),
+      .flags = CLI_ARGUMENT | CLI_REQUIRED, .help = "the metrics of training runs (at most 16)" },
+    { .name = "output", .short_name = 'o', .kind = CLI_STRING, .offset = offsetof(plot_args, output),
+      .metavar = "FILE.png", .flags = CLI_REQUIRED, .help = "the PNG to draw" },
+    { .name = "metric", .kind = CLI_STRING, .offset = offsetof(plot_args, metric), .metavar = "A[,B...]",
+      .help = "one chart of these columns (e.g. test_acc, train_loss; NAME_error is 100 * (1 - NAME_acc) in %)",
+      .shown_default = "a loss chart and an accuracy chart" },
+    { .name = "labels", .kind = CLI_STRING, .offset = offsetof(plot_args, labels), .metavar = "A,B,...",
+      .help = "a name for each file in the legend", .shown_default = "its directory" },
+    { .name = "title", .kind = CLI_STRING, .offset = offsetof(plot_args, title), .metavar = "TEXT",
+      .help = "a line above the charts" },
+    CLI_END,
+};
 
 /* One metrics.csv: its column names and rows of numbers. */
 typedef struct table {
@@ -37,19 +49,19 @@ static void load_table(const char *path, table *t)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        nin_fatal("%s: %s", path, strerror(errno));
+        cli_fatal("%s: %s", path, strerror(errno));
     char line[4096];
     if (!fgets(line, sizeof line, f))
-        nin_fatal("%s: empty file, expected a metrics.csv header line", path);
+        cli_fatal("%s: empty file, expected a metrics.csv header line", path);
     t->columns = 0;
     for (char *tok = strtok(line, ",\r\n"); tok; tok = strtok(NULL, ",\r\n")) {
         if (t->columns == MAX_COLUMNS)
-            nin_fatal("%s: more than %d columns", path, MAX_COLUMNS);
+            cli_fatal("%s: more than %d columns", path, MAX_COLUMNS);
         snprintf(t->names[t->columns++], sizeof t->names[0], "%s", tok);
     }
     int capacity = 64;
     t->rows = 0;
-    t->values = nin_malloc((size_t)capacity * t->columns * sizeof *t->values);
+    t->values = cli_malloc((size_t)capacity * t->columns * sizeof *t->values);
     while (fgets(line, sizeof line, f)) {
         if (line[0] == '\n' || line[0] == '\0')
             continue;
@@ -57,21 +69,21 @@ static void load_table(const char *path, table *t)
             capacity *= 2;
             t->values = realloc(t->values, (size_t)capacity * t->columns * sizeof *t->values);
             if (!t->values)
-                nin_fatal("out of memory reading %s", path);
+                cli_fatal("out of memory reading %s", path);
         }
         char *p = line;
         for (int c = 0; c < t->columns; c++) {
             char *end;
             t->values[(size_t)t->rows * t->columns + c] = strtod(p, &end);
             if (end == p || (*end != ',' && c + 1 < t->columns))
-                nin_fatal("%s: line %d, column %d (%s) is not a number", path, t->rows + 2, c + 1, t->names[c]);
+                cli_fatal("%s: line %d, column %d (%s) is not a number", path, t->rows + 2, c + 1, t->names[c]);
             p = end + 1;
         }
         t->rows++;
     }
     fclose(f);
     if (t->rows == 0)
-        nin_fatal("%s: no rows after the header: the run has not finished an epoch", path);
+        cli_fatal("%s: no rows after the header: the run has not finished an epoch", path);
 }
 
 static int column_of(const table *t, const char *name)
@@ -187,7 +199,7 @@ static int split_list(char *text, char **items, int max, const char *option)
     int n = 0;
     for (char *tok = strtok(text, ","); tok; tok = strtok(NULL, ",")) {
         if (n == max)
-            nin_fatal("%s takes at most %d items", option, max);
+            cli_usage_error("%s takes at most %d items", option, max);
         items[n++] = tok;
     }
     return n;
@@ -201,13 +213,13 @@ static int collect_series(const table *tables, int files, char *const *labels, c
     for (int m = 0; m < metric_count; m++)
         for (int f = 0; f < files; f++) {
             if (n == MAX_SERIES)
-                nin_fatal("too many curves in one chart (at most %d)", MAX_SERIES);
+                cli_usage_error("too many curves in one chart (at most %d)", MAX_SERIES);
             series *s = &out[n];
             s->count = tables[f].rows;
-            s->x = nin_malloc(s->count * sizeof *s->x);
-            s->y = nin_malloc(s->count * sizeof *s->y);
+            s->x = cli_malloc(s->count * sizeof *s->x);
+            s->y = cli_malloc(s->count * sizeof *s->y);
             if (metric_values(&tables[f], "epoch", s->x) != 0 || metric_values(&tables[f], metrics[m], s->y) != 0)
-                nin_fatal("%s has no '%s' column (columns: epoch, lr, train_loss, train_acc, val_loss, val_acc, "
+                cli_fatal("%s has no '%s' column (columns: epoch, lr, train_loss, train_acc, val_loss, val_acc, "
                           "test_loss, test_acc, or NAME_error)", labels[f], metrics[m]);
             if (files == 1)
                 snprintf(s->label, sizeof s->label, "%s", metrics[m]);
@@ -220,77 +232,83 @@ static int collect_series(const table *tables, int files, char *const *labels, c
     return n;
 }
 
-int cmd_plot(const nin_options *opt, int argc, char **argv)
+/* The run directory's name of DIR/metrics.csv: what a reader knows the run by. */
+static void run_name(const char *path, char *buf, size_t size)
 {
-    (void)opt;
-    static const struct option options[] = {
-        { "metric", required_argument, NULL, 'm' }, { "labels", required_argument, NULL, 'l' },
-        { "title", required_argument, NULL, 't' },  { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    char *metric_arg = NULL, *label_arg = NULL, *title = NULL;
-    const char *out_path = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'm': metric_arg = optarg; break;
-        case 'l': label_arg = optarg; break;
-        case 't': title = optarg; break;
-        case 'h': fputs(plot_usage, stdout); return 0;
-        default: fputs(plot_usage, stderr); nin_fatal("unknown or incomplete option '%s' for plot", argv[optind - 1]);
-        }
-    }
-    int files = argc - optind;
-    if (!out_path || files < 1) {
-        fputs(plot_usage, stderr);
-        nin_fatal("plot needs -o FILE.png and at least one metrics.csv");
-    }
-    if (files > MAX_SERIES)
-        nin_fatal("plot takes at most %d files", MAX_SERIES);
-    table tables[MAX_SERIES];
-    char *labels[MAX_SERIES], dirs[MAX_SERIES][64];
-    for (int f = 0; f < files; f++) {
-        load_table(argv[optind + f], &tables[f]);
-        /* the run directory's name: what a reader knows the run by */
-        const char *path = argv[optind + f], *slash = strrchr(path, '/');
-        const char *start = slash ? slash : path;
-        while (slash && start > path && start[-1] != '/')
-            start--;
-        snprintf(dirs[f], sizeof dirs[f], "%.*s", slash ? (int)(slash - start) : (int)strlen(path), start);
-        labels[f] = dirs[f];
-    }
-    int label_count = label_arg ? split_list(label_arg, labels, MAX_SERIES, "--labels") : files;
-    if (label_count != files)
-        nin_fatal("--labels names %d runs, but %d metrics.csv files were given", label_count, files);
+    const char *slash = strrchr(path, '/'), *start = slash ? slash : path;
+    while (slash && start > path && start[-1] != '/')
+        start--;
+    snprintf(buf, size, "%.*s", slash ? (int)(slash - start) : (int)strlen(path), start);
+}
 
-    /* the charts: the given metrics, or a loss chart and an accuracy chart */
+/* A copy of an option's text that split_list may cut up. */
+static char *copy_text(const char *text)
+{
+    char *copy = cli_malloc(strlen(text) + 1);
+    strcpy(copy, text);
+    return copy;
+}
+
+/* The charts, side by side: the --metric chart, or a loss chart and an accuracy chart. */
+static void draw_charts(nin_image *canvas, const plot_args *a, const table *tables, int files, char *const *labels)
+{
     char loss[] = "train_loss,val_loss,test_loss", acc[] = "train_acc,val_acc,test_acc";
-    char *chart_metrics[2] = { metric_arg ? metric_arg : loss, metric_arg ? NULL : acc };
-    const char *chart_titles[2] = { metric_arg ? metric_arg : "loss", "accuracy" };
-    int charts = metric_arg ? 1 : 2, title_h = title ? 16 : 0;
-    nin_image canvas;
-    nin_canvas_create(&canvas, charts * PANEL_W, PANEL_H + title_h, NIN_WHITE);
-    if (title)
-        nin_draw_text(&canvas, (canvas.width - nin_text_width(title, 1)) / 2, 6, title, 1, NIN_BLACK);
+    char *metric = a->metric ? copy_text(a->metric) : NULL;
+    char *chart_metrics[2] = { metric ? metric : loss, metric ? NULL : acc };
+    const char *chart_titles[2] = { metric ? a->metric : "loss", "accuracy" };
+    int charts = metric ? 1 : 2, title_h = a->title ? 16 : 0;
+    cli_check(nin_canvas_create(canvas, charts * PANEL_W, PANEL_H + title_h, NIN_WHITE));
+    if (a->title)
+        nin_draw_text(canvas, (canvas->width - nin_text_width(a->title, 1)) / 2, 6, a->title, 1, NIN_BLACK);
     for (int k = 0; k < charts; k++) {
         char *metrics[MAX_SERIES];
         series s[MAX_SERIES];
         int metric_count = split_list(chart_metrics[k], metrics, MAX_SERIES, "--metric");
         int count = collect_series(tables, files, labels, metrics, metric_count, s);
-        draw_chart(&canvas, k * PANEL_W, title_h, chart_titles[k], s, count);
+        draw_chart(canvas, k * PANEL_W, title_h, chart_titles[k], s, count);
         for (int i = 0; i < count; i++) {
             free(s[i].x);
             free(s[i].y);
         }
     }
+    free(metric);
+}
+
+static int cmd_plot(const nin_options *opt, int argc, char **argv)
+{
+    (void)opt;
+    plot_args a = { 0 };
+    cli_parse(&cli_plot, argc, argv, &a);
+    int files = a.files.count;
+    if (files > MAX_SERIES)
+        cli_usage_error("plot takes at most %d files", MAX_SERIES);
+    table tables[MAX_SERIES];
+    char *labels[MAX_SERIES], dirs[MAX_SERIES][64];
+    for (int f = 0; f < files; f++) {
+        load_table(a.files.items[f], &tables[f]);
+        run_name(a.files.items[f], dirs[f], sizeof dirs[f]);
+        labels[f] = dirs[f];
+    }
+    char *label_text = a.labels ? copy_text(a.labels) : NULL;
+    int label_count = label_text ? split_list(label_text, labels, MAX_SERIES, "--labels") : files;
+    if (label_count != files)
+        cli_usage_error("--labels names %d runs, but %d metrics.csv files were given", label_count, files);
+    nin_image canvas;
+    draw_charts(&canvas, &a, tables, files, labels);
     char err[1200];
-    if (nin_image_save_png(out_path, &canvas, err, sizeof err) != 0)
-        nin_fatal("%s", err);
+    if (nin_image_save_png(a.output, &canvas, err, sizeof err) != 0)
+        cli_fatal("%s", err);
     nin_image_free(&canvas);
+    free(label_text);
     for (int f = 0; f < files; f++)
         free(tables[f].values);
     return 0;
 }
+
+const cli_command cli_plot = {
+    .name = "plot",
+    .summary = "loss and accuracy curves of training runs, from their metrics.csv, into a PNG",
+    .synopsis = "[options] -o FILE.png RUN_DIR/metrics.csv...",
+    .options = plot_options,
+    .run = cmd_plot,
+};

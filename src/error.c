@@ -1,4 +1,5 @@
-/* error.c - one error path: OpenCL/CLBlast status names and fatal errors. */
+/* error.c - one error path: OpenCL/CLBlast status names and the per-thread last error a failing call leaves
+ * for its caller. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,18 +126,6 @@ int nin_fail(const char *fmt, ...)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     return -1;
-}
-
-void nin_fatal(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fputs("nin-cl: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
 }
 
 void *nin_malloc(size_t bytes)

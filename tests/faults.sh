@@ -128,22 +128,22 @@ rows=$(echo "$dry" | grep -cE '^  (parameters|gradients|momentum|activations|gra
 [ "$rows" -eq 11 ] && echo "$dry" | grep -q '^device memory for batch 128 of 3x32x32:$' && ok "--dry-run prints the budget table" \
     || bad "--dry-run: $dry"
 
-# 5. bad command-line values: the exact line, exit status 1 (2 for the global --device)
+# 5. bad command-line values: the exact line, exit status 2 (a usage error; tests/cli_args.sh tries every option)
 expect() {   # expect STATUS LINE nin-cl ARGS...
     status=$1 line=$2
     shift 2
     got=$("$NIN_CL" "$@" 2>&1); rc=$?
     [ $rc -eq "$status" ] && [ "$got" = "$line" ] && ok "$*: $line" || bad "$* gave rc=$rc: $got (want: $line)"
 }
-expect 1 "nin-cl: error: --batch takes a whole number from 1 to 65536, not '0'" train mnist --batch 0
-expect 1 "nin-cl: error: --batch takes a whole number from 1 to 65536, not '12x'" train mnist --batch 12x
-expect 1 "nin-cl: error: --epochs takes a whole number from 1 to 100000, not '99999999999999999999'" train mnist --epochs 99999999999999999999
-expect 1 "nin-cl: error: --lr takes a number from 1e-09 to 100, not 'nan'" train mnist --lr nan
-expect 1 "nin-cl: error: --momentum takes a number from 0 to 0.9999, not '1'" train mnist --momentum 1
-expect 1 "nin-cl: error: --preprocess takes standardize, zca or lcn, not 'pca'" train mnist --preprocess pca
-expect 1 "nin-cl: error: --net: bad layer '16q3' in network definition (layer 1): expected e.g. 192c5p2, 10c1l, 256fc, mp3s2, ap3s2, d0.5 or gap" train mnist --net 16q3-gap
-expect 1 "nin-cl: error: --steps takes a whole number from 1 to 100000, not '-5'" bench --steps -5
-expect 1 "nin-cl: error: HEIGHT takes a whole number from 1 to 65536, not 'x'" info cifar10 3 x 32
+expect 2 "nin-cl: error: --batch takes a whole number from 1 to 65536, not '0'" train mnist --batch 0
+expect 2 "nin-cl: error: --batch takes a whole number from 1 to 65536, not '12x'" train mnist --batch 12x
+expect 2 "nin-cl: error: --epochs takes a whole number from 1 to 100000, not '99999999999999999999'" train mnist --epochs 99999999999999999999
+expect 2 "nin-cl: error: --lr takes a number from 1e-09 to 100, not 'nan'" train mnist --lr nan
+expect 2 "nin-cl: error: --momentum takes a number from 0 to 0.9999, not '1'" train mnist --momentum 1
+expect 2 "nin-cl: error: --preprocess takes standardize, zca or lcn, not 'pca'" train mnist --preprocess pca
+expect 2 "nin-cl: error: --net: bad layer '16q3' in network definition (layer 1): expected e.g. 192c5p2, 10c1l, 256fc, mp3s2, ap3s2, d0.5 or gap" train mnist --net 16q3-gap
+expect 2 "nin-cl: error: --steps takes a whole number from 1 to 100000, not '-5'" bench --steps -5
+expect 2 "nin-cl: error: HEIGHT takes a whole number from 1 to 65536, not 'x'" info cifar10 3 x 32
 expect 2 "nin-cl: error: --device must be a device index (see nin-cl --devices), not '-1'" --device -1 selftest
 
 finish faults

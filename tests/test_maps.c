@@ -387,7 +387,7 @@ START_TEST(test_plot_command)
     char *text = read_text(errors);
     ck_assert_msg(strstr(text, "has no 'nothing' column"), "%s", text);
     free(text);
-    ck_assert_int_eq(run("%s plot --labels a,b -o %s %s 2>%s", cl, out, csv, errors), 1);
+    ck_assert_int_eq(run("%s plot --labels a,b -o %s %s 2>%s", cl, out, csv, errors), 2);   /* a usage error */
     text = read_text(errors);
     ck_assert_msg(strstr(text, "--labels names 2 runs, but 1 metrics.csv files were given"), "%s", text);
     free(text);

@@ -21,8 +21,6 @@ int nin_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Name of an OpenCL (CL_*) or CLBlast (CLBlast*) status code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *nin_cl_error_name(int code);
 
-/* Print "nin-cl: error: MESSAGE" on stderr and exit with status 1. */
-void nin_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* Write a one-line message (newlines folded to spaces) into err for a function that returns -1 on failure;
  * returns -1. */
