@@ -15,20 +15,30 @@ static void assert_error_contains(const char *want)
     ck_assert_msg(strchr(got, '\n') == NULL, "last error is more than one line: '%s'", got);
 }
 
-/* A small network still trains on ctx: the context survived whatever happened before. */
-static void assert_context_usable(nin_context *ctx)
+/* A network of `netdef` for a batch of 2 on ctx, with a random batch and labels loaded. */
+static nin_net *loaded_net(nin_context *ctx, const char *netdef, nin_shape input)
 {
     nin_netdef def;
     char err[256];
-    ck_assert_int_eq(nin_netdef_parse("4c3p1-mp2s2-3c1l-gap", &def, err, sizeof err), 0);
-    nin_net *net = nin_net_create(ctx, &def, (nin_shape){ 2, 6, 6 }, 2, 1, 0.0f);
+    ck_assert_int_eq(nin_netdef_parse(netdef, &def, err, sizeof err), 0);
+    nin_net *net = nin_net_create(ctx, &def, input, 2, 1, 0.0f);
     ck_assert_msg(net != NULL, "%s", nin_last_error());
-    float x[2 * 2 * 6 * 6];
-    random_fill(x, sizeof x / sizeof x[0], 5);
+    size_t n = 2 * (size_t)input.c * input.h * input.w;
+    float *x = malloc(n * sizeof *x);
+    random_fill(x, n, 5);
     const int labels[2] = { 0, 2 };
-    const nin_sgd sgd = { 0.01f, 0.9f, 0.0f };
-    nin_metrics m;
     ck_assert_int_eq(nin_net_set_input(net, x, labels), 0);
+    free(x);
+    return net;
+}
+
+static const nin_sgd sgd = { 0.01f, 0.9f, 0.0f };
+
+/* A small network still trains on ctx: the context survived whatever happened before. */
+static void assert_context_usable(nin_context *ctx)
+{
+    nin_net *net = loaded_net(ctx, "4c3p1-mp2s2-3c1l-gap", (nin_shape){ 2, 6, 6 });
+    nin_metrics m;
     ck_assert_int_eq(nin_net_train_step(net, &sgd, &m), 0);
     ck_assert(m.loss > 0.0f && m.loss < 10.0f);
     nin_net_free(net);
@@ -120,17 +130,8 @@ END_TEST
 START_TEST(test_error_inside_a_step)
 {
     nin_context *ctx = test_context();
-    nin_netdef def;
-    char err[256];
-    ck_assert_int_eq(nin_netdef_parse("4c3p1-3c1l-gap", &def, err, sizeof err), 0);
-    nin_net *net = nin_net_create(ctx, &def, (nin_shape){ 2, 5, 5 }, 2, 1, 0.0f);
-    ck_assert_ptr_nonnull(net);
-    float x[2 * 2 * 5 * 5];
-    random_fill(x, sizeof x / sizeof x[0], 9);
-    const int labels[2] = { 1, 2 };
-    const nin_sgd sgd = { 0.01f, 0.9f, 0.0f };
+    nin_net *net = loaded_net(ctx, "4c3p1-3c1l-gap", (nin_shape){ 2, 5, 5 });
     nin_metrics m;
-    ck_assert_int_eq(nin_net_set_input(net, x, labels), 0);
     /* an invalid launch as a layer would enqueue it: a kernel that does not exist */
     int n = 1;
     NIN_RUN(ctx, "no_such_kernel", 1, 0, KARG(n));
