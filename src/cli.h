@@ -42,8 +42,6 @@ void *cli_check_ptr(void *p);
 /* malloc/calloc for the program: out of host memory ends it with one line. */
 void *cli_malloc(size_t bytes);
 void *cli_calloc(size_t count, size_t size);
-/* An OpenCL call's status: anything but CL_SUCCESS names the call and the error and exits 1. */
-void cli_check_cl(int code, const char *call);
 
 /* --- what the commands load (cli_common.c) ------------------------------------------------------------- */
 

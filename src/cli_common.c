@@ -48,12 +48,6 @@ void *cli_check_ptr(void *p)
 void *cli_malloc(size_t bytes) { return cli_check_ptr(nin_malloc(bytes)); }
 void *cli_calloc(size_t count, size_t size) { return cli_check_ptr(nin_calloc(count, size)); }
 
-void cli_check_cl(int code, const char *call)
-{
-    if (code != CL_SUCCESS)
-        cli_fatal("%s failed: %s (%d)", call, nin_cl_error_name(code), code);
-}
-
 void cli_parse_netdef(const char *what, const char *text, nin_netdef *def)
 {
     char err[512];

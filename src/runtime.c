@@ -445,16 +445,22 @@ void nin_context_set_alloc_hint(nin_context *ctx, const char *hint)
     snprintf(ctx->alloc_hint, sizeof ctx->alloc_hint, "%s", hint);
 }
 
-int nin_cl_status(nin_context *ctx, int code, const char *call, const char *file, int line)
+/* Keep the last error in ctx until its next status check, unless an earlier one waits there: -1. */
+static int keep_error(nin_context *ctx)
 {
-    if (code == CL_SUCCESS)
-        return 0;
-    nin_fail("%s failed: %s (%d) at %s:%d", call, nin_cl_error_name(code), code, file, line);
     if (ctx && !ctx->failed) {
         ctx->failed = 1;
         snprintf(ctx->error, sizeof ctx->error, "%s", nin_last_error());
     }
     return -1;
+}
+
+int nin_cl_status(nin_context *ctx, int code, const char *call, const char *file, int line)
+{
+    if (code == CL_SUCCESS)
+        return 0;
+    nin_fail("%s failed: %s (%d) at %s:%d", call, nin_cl_error_name(code), code, file, line);
+    return keep_error(ctx);
 }
 
 int nin_context_fail(nin_context *ctx, const char *fmt, ...)
@@ -465,11 +471,7 @@ int nin_context_fail(nin_context *ctx, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     nin_fail("%s", line);
-    if (!ctx->failed) {
-        ctx->failed = 1;
-        snprintf(ctx->error, sizeof ctx->error, "%s", line);
-    }
-    return -1;
+    return keep_error(ctx);
 }
 
 int nin_context_status(nin_context *ctx)
