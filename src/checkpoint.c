@@ -11,8 +11,10 @@
  * moment leaves either the old or the new checkpoint, never a torn one. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -136,10 +138,29 @@ static void put_section(sink *s, const char *tag, const void *payload, uint64_t 
     put(s, payload, bytes);
 }
 
+/* Remove the temporary files PATH.tmp.PID that a process killed while writing PATH left behind (kill -9
+ * runs no cleanup): those whose process is gone. A live writer's file is left alone. */
+static void remove_stale_temporaries(const char *path)
+{
+    char pattern[1100];
+    glob_t found;
+    snprintf(pattern, sizeof pattern, "%s.tmp.*", path);
+    if (glob(pattern, GLOB_NOSORT, NULL, &found) != 0)
+        return;
+    for (size_t i = 0; i < found.gl_pathc; i++) {
+        char *end;
+        long pid = strtol(found.gl_pathv[i] + strlen(pattern) - 1, &end, 10);
+        if (*end == '\0' && pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            unlink(found.gl_pathv[i]);
+    }
+    globfree(&found);
+}
+
 /* Write the whole buffer to path through a temporary file, fsync it, rename it into place, fsync the dir. */
 static int write_atomically(const char *path, const uint8_t *data, size_t size, char *err, size_t err_size)
 {
     char tmp[1100], dir[1100];
+    remove_stale_temporaries(path);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)

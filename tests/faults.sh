@@ -46,6 +46,10 @@ for delay in $delays; do
     printed=$(grep -h '^epoch=' "$tmp"/k.*.log 2>/dev/null | sed 's/ .*//' | sort -u | wc -l)
     echo "kill $kills after ${delay}s: $printed epochs completed so far"
 done
+# a kill -9 inside a checkpoint write leaves NAME.tmp.PID behind: the next write of NAME removes it (the
+# process is gone); one is planted here so that the check below does not depend on where the kills landed
+sh -c true & dead=$!; wait $dead
+: > "$tmp/k/last.nin.tmp.$dead"
 "$NIN_CL" train --resume "$tmp/k/last.nin" --epochs $EPOCHS > "$tmp/k.final.log" 2>&1; rc=$?
 resumed=$(sed -n 's/^resuming at epoch \([0-9]*\) step \([0-9]*\).*/\1 \2/p' "$tmp/k.final.log")
 # the epochs printed before the final resume, and the one it starts at: at most the epoch in progress is redone
