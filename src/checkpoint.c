@@ -7,6 +7,8 @@
  *   preproc   int32 kind, float mean[3], float std[3]; with zca also "zcamean" and "zca" (float arrays)
  *   state     the loop's position: epoch, step in epoch, step, lr, best val_acc, patience count, epoch sums
  *   weights   the parameter buffer;  momentum: the optimizer's velocity, same size
+ *   classes   the class names, each ending in a NUL byte (optional: a file without it takes the names of its
+ *             built-in dataset)
  * The file is written to a temporary name beside the target, fsync'ed and renamed, so a crash or kill at any
  * moment leaves either the old or the new checkpoint, never a torn one. */
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <zlib.h>
 #include <nin/error.h>
 #include <nin/checkpoint.h>
+#include <nin/data.h>
 
 #define MAGIC "NINCKPT"
 #define VERSION 1u
@@ -38,7 +41,8 @@ static const struct { const char *name; enum field_type type; size_t offset, siz
     FIELD(dataset, T_STR), FIELD(data_dir, T_STR), FIELD(netdef, T_STR), FIELD(out_dir, T_STR),
     FIELD(batch, T_INT), FIELD(epochs, T_INT), FIELD(patience, T_INT), FIELD(max_steps, T_INT),
     FIELD(train_limit, T_INT), FIELD(val_size, T_INT), FIELD(augment, T_INT), FIELD(extra, T_INT),
-    FIELD(warmup, T_INT), FIELD(data_init, T_INT),
+    FIELD(warmup, T_INT), FIELD(data_init, T_INT), FIELD(image_size, T_INT), FIELD(image_channels, T_INT),
+    FIELD(test_split, T_FLOAT), FIELD(skip_bad, T_INT),
     FIELD(lr, T_FLOAT), FIELD(min_lr, T_FLOAT), FIELD(momentum, T_FLOAT), FIELD(weight_decay, T_FLOAT),
     FIELD(init_std, T_FLOAT), FIELD(preprocess, T_PREPROCESS), FIELD(seed, T_U64),
 };
@@ -199,6 +203,19 @@ static int write_atomically(const char *path, const uint8_t *data, size_t size, 
     return 0;
 }
 
+/* The class names, each ending in a NUL byte, in one new buffer of *bytes bytes. */
+static char *join_names(char *const *names, int classes, size_t *bytes)
+{
+    size_t n = 0;
+    for (int c = 0; c < classes; c++)
+        n += strlen(names[c]) + 1;
+    char *text = malloc(n ? n : 1), *at = text;
+    for (int c = 0; text && c < classes; c++)
+        at = stpcpy(at, names[c]) + 1;
+    *bytes = n;
+    return text;
+}
+
 int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, size_t err_size)
 {
     sink s = { 0 };
@@ -210,7 +227,11 @@ int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, s
     memcpy(pre.std, ck->pre.std, sizeof pre.std);
     int zca = ck->pre.kind == NIN_PREPROCESS_ZCA;
     size_t dim = (size_t)ck->input.c * ck->input.h * ck->input.w;
-    uint32_t version = VERSION, sections = zca ? 8 : 6;
+    uint32_t version = VERSION, sections = (zca ? 8 : 6) + (ck->class_names != NULL);
+    char *names = NULL;
+    size_t names_bytes = 0;
+    if (ck->class_names && !(names = join_names(ck->class_names, ck->classes, &names_bytes)))
+        return nin_set_error(err, err_size, "%s: out of host memory", path);
 
     put(&s, MAGIC, 8);
     put(&s, &version, 4);
@@ -225,6 +246,9 @@ int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, s
     put_section(&s, "state", &ck->state, sizeof ck->state);
     put_section(&s, "weights", ck->weights, ck->params * sizeof(float));
     put_section(&s, "momentum", ck->momentum, ck->params * sizeof(float));
+    if (names)
+        put_section(&s, "classes", names, names_bytes);
+    free(names);
     uint32_t crc = s.failed ? 0 : (uint32_t)crc32(0L, s.data, (uInt)s.used);
     put(&s, &crc, 4);
     if (s.failed)
@@ -406,6 +430,48 @@ static int read_zca(const reader *r, nin_checkpoint *ck)
     return 0;
 }
 
+/* classes names from `text` (bytes long, each name NUL-terminated), or NULL. */
+static char **split_names(const char *text, size_t bytes, int classes)
+{
+    char **names = calloc((size_t)classes, sizeof *names);
+    size_t at = 0;
+    for (int c = 0; names && c < classes; c++) {
+        const char *end = at < bytes ? memchr(text + at, '\0', bytes - at) : NULL;
+        if (!end || !(names[c] = strdup(text + at))) {
+            nin_free_names(names, classes);
+            return NULL;
+        }
+        at = (size_t)(end - text) + 1;
+    }
+    return names && at == bytes ? names : (nin_free_names(names, classes), NULL);
+}
+
+/* The class names: the file's, else those of its built-in dataset when the class count agrees, else none. */
+static int read_class_names(const reader *r, nin_checkpoint *ck)
+{
+    uint64_t bytes;
+    const uint8_t *p = find_section(r->data, r->size, "classes", 0, &bytes);
+    const nin_dataset_spec *spec = nin_dataset_find(ck->config.dataset);
+    if (p) {
+        if (!(ck->class_names = split_names((const char *)p, bytes, ck->classes)))
+            return nin_set_error(r->err, r->err_size, "%s is corrupt: bad class names (or out of host memory)",
+                                 r->path);
+    } else if (spec && spec->class_names && spec->classes == ck->classes) {
+        ck->class_names = calloc((size_t)ck->classes, sizeof *ck->class_names);
+        for (int c = 0; ck->class_names && c < ck->classes; c++)
+            if (!(ck->class_names[c] = strdup(spec->class_names[c])))
+                return nin_set_error(r->err, r->err_size, "%s: out of host memory", r->path);
+    }
+    return 0;
+}
+
+void nin_free_names(char **names, int count)
+{
+    for (int c = 0; names && c < count; c++)
+        free(names[c]);
+    free(names);
+}
+
 int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t err_size)
 {
     memset(ck, 0, sizeof *ck);
@@ -416,7 +482,8 @@ int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t 
     r.data = data;
     int status = 0;
     if (check_header(&r) != 0 || read_config(&r, &ck->config) != 0 || read_shape(&r, ck) != 0 ||
-        read_preprocessing(&r, &ck->pre) != 0 || read_state_and_arrays(&r, ck) != 0 || read_zca(&r, ck) != 0)
+        read_preprocessing(&r, &ck->pre) != 0 || read_state_and_arrays(&r, ck) != 0 || read_zca(&r, ck) != 0 ||
+        read_class_names(&r, ck) != 0)
         status = -1;
     free(data);
     if (status != 0)
@@ -429,5 +496,7 @@ void nin_checkpoint_free(nin_checkpoint *ck)
     free(ck->weights);
     free(ck->momentum);
     nin_preprocess_free(&ck->pre);
+    nin_free_names(ck->class_names, ck->classes);
     ck->weights = ck->momentum = NULL;
+    ck->class_names = NULL;
 }

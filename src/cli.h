@@ -75,11 +75,10 @@ void cli_build_model(cli_model *m, int requested, int batch, int training);
 /* Both. */
 void cli_open_model(cli_model *m, const char *path, int requested, int batch, int training);
 void cli_close_model(cli_model *m);
-/* Exit 1 unless the checkpoint at path was trained on images and classes of spec's shape. */
-void cli_check_model_fits(const char *path, const nin_checkpoint *ck, const nin_dataset_spec *spec);
-/* Load one split of a dataset from `data` (--data, or NULL for the default directory); the directory goes
- * to dir. */
-void cli_load_split(const nin_dataset_spec *spec, const char *data, nin_split split, nin_dataset *out, char *dir,
-                    size_t dir_size);
+/* Load one split of dataset `spec` for the checkpoint `ck` (read from path) from `data` (--data; NULL: where
+ * the model was trained, when spec is its dataset, else the default directory), an image folder as the
+ * model's run read it; the directory goes to dir. Exit 1 unless the images and classes are the model's. */
+void cli_load_model_data(const char *path, const nin_checkpoint *ck, const nin_dataset_spec *spec, const char *data,
+                         nin_split split, nin_dataset *out, char *dir, size_t dir_size);
 
 #endif

@@ -3,8 +3,10 @@
  * checkpoint into a network on the device, load a dataset split. libnin never exits or prints; this layer
  * does. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <nin/nin.h>
 #include "cli.h"
 
@@ -120,20 +122,44 @@ void cli_close_model(cli_model *m)
     nin_context_free(m->ctx);
 }
 
-void cli_check_model_fits(const char *path, const nin_checkpoint *ck, const nin_dataset_spec *spec)
+/* Decoding an image folder: a count on standard error when it is a terminal. */
+static void show_decoding(void *arg, int done, int total)
+{
+    (void)arg;
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, done < total ? "\rdecoding images: %d/%d " : "\rdecoded %d/%d images\n", done, total);
+}
+
+/* Exit 1 unless the data's images and classes are those the checkpoint at path was trained on. */
+static void check_model_fits(const char *path, const nin_checkpoint *ck, const nin_dataset_spec *spec,
+                             const char *dir)
 {
     if (spec->classes != ck->classes || spec->channels != ck->input.c || spec->height != ck->input.h ||
         spec->width != ck->input.w)
         cli_fatal("%s was trained on %dx%dx%d images with %d classes; %s has %dx%dx%d with %d", path, ck->input.c,
-                  ck->input.h, ck->input.w, ck->classes, spec->name, spec->channels, spec->height, spec->width,
+                  ck->input.h, ck->input.w, ck->classes, dir, spec->channels, spec->height, spec->width,
                   spec->classes);
+    for (int c = 0; ck->class_names && spec->class_names && c < ck->classes; c++)
+        if (strcmp(ck->class_names[c], spec->class_names[c]) != 0)
+            cli_fatal("%s was trained on other classes than %s has: its class %d is '%s', not '%s'", path, dir, c,
+                      ck->class_names[c], spec->class_names[c]);
 }
 
-void cli_load_split(const nin_dataset_spec *spec, const char *data, nin_split split, nin_dataset *out, char *dir,
-                    size_t dir_size)
+void cli_load_model_data(const char *path, const nin_checkpoint *ck, const nin_dataset_spec *spec, const char *data,
+                         nin_split split, nin_dataset *out, char *dir, size_t dir_size)
 {
-    char err[1024];
+    char err[1600];
+    if (!data && strcmp(spec->name, ck->config.dataset) == 0)
+        data = ck->config.data_dir;   /* what the model was trained on */
     nin_dataset_dir(spec, data, dir, dir_size);
-    if (nin_dataset_load(spec, dir, split, out, err, sizeof err) != 0)
+    nin_images_options o;
+    nin_train_images_options(&ck->config, &o);
+    o.progress = show_decoding;
+    if ((strcmp(spec->name, "images") == 0 ? nin_images_load(dir, split, &o, out, err, sizeof err)
+                                           : nin_dataset_load(spec, dir, split, out, err, sizeof err)) != 0)
         cli_fatal("%s", err);
+    if (out->skipped)
+        fprintf(stderr, "nin-cl: note: --skip-bad left out %d unreadable images; the first: %s\n", out->skipped,
+                out->first_skipped);
+    check_model_fits(path, ck, out->spec, dir);
 }

@@ -109,7 +109,7 @@ static int cmd_inspect(const nin_options *opt, int argc, char **argv)
         cli_fatal("%s was trained on '%s', which nin-cl cannot load", a.model, m.ck.config.dataset);
     char dir[1024];
     nin_dataset train;
-    cli_load_split(spec, a.data ? a.data : m.ck.config.data_dir, NIN_SPLIT_TRAIN, &train, dir, sizeof dir);
+    cli_load_model_data(a.model, &m.ck, spec, a.data, NIN_SPLIT_TRAIN, &train, dir, sizeof dir);
     if (train.count < a.batch)
         cli_fatal("%s has %d training images, fewer than --batch %d", dir, train.count, a.batch);
     inspection in = inspect_batch(m.net, &m.ck, &train, a.batch);

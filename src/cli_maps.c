@@ -84,10 +84,12 @@ static void load_files(maps_input *in, char **paths, int count)
 }
 
 /* The first `count` test images of a dataset; their directory goes to dir. */
-static void load_test_split(maps_input *in, nin_dataset *test, const nin_dataset_spec *spec, const char *data,
-                            int count, char *dir, size_t dir_size)
+static void load_test_split(maps_input *in, nin_dataset *test, const maps_args *a, const nin_checkpoint *ck,
+                            char *dir, size_t dir_size)
 {
-    cli_load_split(spec, data, NIN_SPLIT_TEST, test, dir, dir_size);
+    cli_load_model_data(a->model, ck, a->dataset, a->data, NIN_SPLIT_TEST, test, dir, dir_size);
+    int count = a->count;
+    const nin_dataset_spec *spec = test->spec;
     in->count = count < test->count ? count : test->count;
     in->images = cli_calloc(in->count, sizeof *in->images);
     in->captions = cli_calloc(in->count, sizeof *in->captions);
@@ -113,10 +115,10 @@ static nin_box *load_truth(const char *path, int count)
     return boxes;
 }
 
-static int find_class(const char *name, const nin_dataset_spec *spec, int classes)
+static int find_class(const char *name, char *const *names, int classes)
 {
-    for (int c = 0; spec && c < classes; c++)
-        if (strcasecmp(name, spec->class_names[c]) == 0)
+    for (int c = 0; names && c < classes; c++)
+        if (strcasecmp(name, names[c]) == 0)
             return c;
     char *end;
     long v = strtol(name, &end, 10);
@@ -125,10 +127,10 @@ static int find_class(const char *name, const nin_dataset_spec *spec, int classe
     cli_usage_error("--class '%s' is neither a class name nor an index below %d", name, classes);
 }
 
-static void class_label(char *buf, size_t size, const nin_dataset_spec *spec, int c, float prob)
+static void class_label(char *buf, size_t size, char *const *names, int c, float prob)
 {
-    if (spec)
-        snprintf(buf, size, "%s %.1f%%", spec->class_names[c], 100.0f * prob);
+    if (names)
+        snprintf(buf, size, "%s %.1f%%", names[c], 100.0f * prob);
     else
         snprintf(buf, size, "class %d %.1f%%", c, 100.0f * prob);
 }
@@ -157,7 +159,7 @@ typedef struct class_maps {
  * (so a weak class looks weak next to the predicted one). */
 static void draw_row(nin_image *canvas, int y, int scale, const nin_image *image, const char *caption,
                      class_maps maps, const int *shown, int shown_count, const float *prob,
-                     const nin_dataset_spec *spec, nin_box box, const nin_box *truth, nin_shape input)
+                     char *const *names, nin_box box, const nin_box *truth, nin_shape input)
 {
     int th = input.h * scale, tw = input.w * scale;
     size_t area = (size_t)maps.shape.h * maps.shape.w;
@@ -191,7 +193,7 @@ static void draw_row(nin_image *canvas, int y, int scale, const nin_image *image
         if (k == 0)
             nin_draw_rect(canvas, x + drawn.x0, y + LABEL_H + drawn.y0, drawn.x1 - drawn.x0, drawn.y1 - drawn.y0, 2,
                           NIN_WHITE);
-        class_label(label, sizeof label, spec, shown[k], prob[shown[k]]);
+        class_label(label, sizeof label, names, shown[k], prob[shown[k]]);
         label[tw / (NIN_GLYPH_W + 1)] = '\0';
         nin_draw_text(canvas, x, y + 2, label, 1, NIN_BLACK);
     }
@@ -207,7 +209,7 @@ static void write_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void write_box_json(FILE *f, int i, const maps_input *in, const nin_dataset_spec *spec, int c, float prob,
+static void write_box_json(FILE *f, int i, const maps_input *in, char *const *names, int c, float prob,
                            nin_box box, double iou)
 {
     fprintf(f, "%s\n  {\"image\": ", i ? "," : "");
@@ -216,7 +218,7 @@ static void write_box_json(FILE *f, int i, const maps_input *in, const nin_datas
     else
         write_json_string(f, in->captions[i]);
     fprintf(f, ", \"class\": %d, \"name\": ", c);
-    write_json_string(f, spec ? spec->class_names[c] : "");
+    write_json_string(f, names ? names[c] : "");
     fprintf(f, ", \"prob\": %.4f, \"box\": [%d, %d, %d, %d]", prob, box.x0, box.y0, box.x1, box.y1);
     if (in->truth)
         fprintf(f, ", \"truth\": [%d, %d, %d, %d], \"iou\": %.4f", in->truth[i].x0, in->truth[i].y0, in->truth[i].x1,
@@ -231,7 +233,7 @@ typedef struct maps_run {
     const maps_args *a;
     cli_model model;
     const nin_checkpoint *ck;       /* the model's */
-    const nin_dataset_spec *spec;   /* names the classes, or NULL (files of another dataset: indices) */
+    char *const *names;             /* the model's class names, or NULL (indices) */
     maps_input in;
     nin_dataset test;
     const char *truth_path;
@@ -256,17 +258,13 @@ static void check_maps_args(const maps_args *a)
         cli_usage_error("--true-class needs --dataset (the labels) and no --class");
 }
 
-/* The checkpoint, and the dataset that names its classes: --dataset, else the one it was trained on. */
+/* The checkpoint, whose class names label the maps. */
 static void load_maps_model(maps_run *r)
 {
     const maps_args *a = r->a;
     cli_load_checkpoint(&r->model, a->model);
     r->ck = &r->model.ck;
-    r->spec = a->dataset ? a->dataset : nin_dataset_find(r->ck->config.dataset);
-    if (a->dataset)
-        cli_check_model_fits(a->model, r->ck, a->dataset);
-    else if (r->spec && r->spec->classes != r->ck->classes)
-        r->spec = NULL;
+    r->names = r->ck->class_names;
 }
 
 /* The images (--dataset's test split or the files) and, when there are any, their true boxes. */
@@ -276,7 +274,7 @@ static void load_maps_input(maps_run *r)
     r->truth_path = a->truth;
     if (a->dataset) {
         char dir[1024];
-        load_test_split(&r->in, &r->test, a->dataset, a->data, a->count, dir, sizeof dir);
+        load_test_split(&r->in, &r->test, a, r->ck, dir, sizeof dir);
         snprintf(r->truth_guess, sizeof r->truth_guess, "%s/t10k-boxes.txt", dir);
         FILE *f = r->truth_path ? NULL : fopen(r->truth_guess, "r");
         if (f) {
@@ -304,7 +302,7 @@ static void build_maps_network(maps_run *r, const nin_options *opt)
     r->map_shape = nin_net_layer_output_shape(r->model.net, r->layer);
     nin_map_geometry(&r->model.def, r->layer, &r->map_stride, &r->map_offset);
     r->classes = r->ck->classes;
-    r->chosen = a->class_name ? find_class(a->class_name, r->spec, r->classes) : -1;
+    r->chosen = a->class_name ? find_class(a->class_name, r->names, r->classes) : -1;
     int top = a->top < r->classes ? a->top : r->classes;
     r->shown_count = a->class_name || a->true_class ? 1 : top;
 }
@@ -366,15 +364,15 @@ static void map_image(maps_run *r, int index, const float *logits, const float *
     nin_box box = nin_box_scale(found, r->input.h, r->input.w, image->height, image->width);
     double iou = score_box(r, index, box);
     if (r->boxes)
-        write_box_json(r->boxes, index, &r->in, r->spec, target, r->prob[target], box, iou);
+        write_box_json(r->boxes, index, &r->in, r->names, target, r->prob[target], box, iou);
     if (a->output && index < r->drawn_rows)
         draw_row(&r->canvas, GAP + index * (LABEL_H + r->input.h * r->scale + GAP), r->scale, image,
                  r->in.captions[index], (class_maps){ maps, r->map_shape, r->map_stride, r->map_offset },
-                 a->true_class || r->chosen >= 0 ? &target : r->order, r->shown_count, r->prob, r->spec, found,
+                 a->true_class || r->chosen >= 0 ? &target : r->order, r->shown_count, r->prob, r->names, found,
                  r->in.truth ? &r->in.truth[index] : NULL, r->input);
     if (!a->dataset)
         printf("%s: %s %.4f, box %d %d %d %d\n", r->in.captions[index],
-               r->spec ? r->spec->class_names[target] : "class", r->prob[target], box.x0, box.y0, box.x1, box.y1);
+               r->names ? r->names[target] : "class", r->prob[target], box.x0, box.y0, box.x1, box.y1);
 }
 
 /* Every image, a batch at a time through the network. */

@@ -95,6 +95,15 @@ static const cli_option train_options[] = {
       .help = "steps of linear learning-rate warm-up" },
     { .name = "seed", .kind = CLI_SEED, .offset = T(cfg.seed), .min = 0, .max = 2147483647, .metavar = "N",
       .help = "the seed of the initialization, the data order, dropout and augmentation" },
+    { .name = "size", .kind = CLI_INT, .offset = T(cfg.image_size), .min = 1, .max = 4096, .metavar = "N",
+      .help = "images: each picture's shorter side is scaled to N (an area filter) and the centre N x N kept" },
+    { .name = "channels", .kind = CLI_INT, .offset = T(cfg.image_channels), .min = 1, .max = 3, .metavar = "1|3",
+      .help = "images: every picture converted to gray (1) or RGB (3)" },
+    { .name = "test-split", .kind = CLI_FLOAT, .offset = T(cfg.test_split), .min = 0.001, .max = 0.9,
+      .metavar = "F", .help = "images without train/ and test/ folders: the fraction of each class held out "
+                              "for testing (seeded by --seed)" },
+    { .name = "skip-bad", .kind = CLI_FLAG, .offset = T(cfg.skip_bad),
+      .help = "images: leave out pictures that cannot be read, and say how many, instead of stopping" },
     { .name = "train-limit", .kind = CLI_INT, .offset = T(cfg.train_limit), .min = 1, .max = 2147483647,
       .metavar = "N", .help = "train on the first N training images only", .shown_default = "all" },
     CLI_END,
@@ -138,8 +147,20 @@ static void network_of_run(const train_args *a, nin_train_config *cfg)
     nin_netdef_format(&def, cfg->netdef, sizeof cfg->netdef);
 }
 
+/* --size, --channels, --test-split and --skip-bad read image folders: for the images dataset only. */
+static void check_image_options(const train_args *a, const cli_parsed *parsed)
+{
+    static const char *const image_options[] = { "size", "channels", "test-split", "skip-bad" };
+    for (size_t i = 0; i < sizeof image_options / sizeof image_options[0]; i++)
+        if (cli_given(&cli_train, parsed, image_options[i]) && strcmp(a->dataset->name, "images") != 0)
+            cli_usage_error("--%s is for the images dataset, not %s", image_options[i], a->dataset->name);
+    if (a->cfg.image_channels == 2)
+        cli_usage_error("--channels 2: pictures are converted to gray (1) or RGB (3)");
+}
+
 static void new_run_settings(const train_args *a, const cli_parsed *parsed, nin_train_config *cfg)
 {
+    check_image_options(a, parsed);
     *cfg = a->cfg;
     snprintf(cfg->dataset, sizeof cfg->dataset, "%s", a->dataset->name);
     if (!cli_given(&cli_train, parsed, "lr"))   /* tuned for batch 128; linear in the batch (Goyal et al.) */
@@ -200,6 +221,8 @@ static int print_budget(const nin_options *opt, const nin_train_config *cfg)
     nin_budget b;
     char err[1600], path[1200];
     nin_shape input = { spec->channels, spec->height, spec->width };
+    if (strcmp(spec->name, "images") == 0)
+        input = (nin_shape){ cfg->image_channels, cfg->image_size, cfg->image_size };
     nin_device_info *devices;
     int index = cli_pick_device(opt->device, &devices);
     nin_gemm_tuning tuned = nin_gemm_tuning_default();   /* the device's tuning file, without opening it */
@@ -262,7 +285,7 @@ static const cli_option test_options[] = {
 
 static const cli_option predict_options[] = {
     { .name = "IMAGE", .kind = CLI_REST, .offset = offsetof(model_args, images), .flags = CLI_ARGUMENT | CLI_REQUIRED,
-      .help = "PNG, PGM or PPM files; each is scaled to the network's input" },
+      .help = "JPEG, PNG, PGM or PPM files; each is scaled to the network's input" },
     CLI_MODEL_OPTION(model_args),
     CLI_END,
 };
@@ -273,10 +296,9 @@ static int cmd_test(const nin_options *opt, int argc, char **argv)
     cli_parse(&cli_test, argc, argv, &a);
     cli_model m;
     cli_open_model(&m, a.model, opt->device, 100, 0);
-    cli_check_model_fits(a.model, &m.ck, a.dataset);
     char dir[1024];
     nin_dataset test;
-    cli_load_split(a.dataset, a.data, NIN_SPLIT_TEST, &test, dir, sizeof dir);
+    cli_load_model_data(a.model, &m.ck, a.dataset, a.data, NIN_SPLIT_TEST, &test, dir, sizeof dir);
     nin_eval e;
     cli_check(nin_evaluate(m.net, &m.ck.pre, test.images, test.labels, test.count, &e));
     printf("test_acc=%.4f test_loss=%.4f n=%d\n", e.acc, e.loss, e.count);
@@ -293,14 +315,18 @@ const cli_command cli_test = {
     .run = cmd_test,
 };
 
-/* The class probabilities of one image file. */
+/* The class probabilities of one image file, scaled to the network's input as its training images were: an image
+ * folder's shorter side and centre, a dataset's whole picture. */
 static void classify(nin_net *net, const nin_checkpoint *ck, const char *path, float *x, float *prob)
 {
     nin_image img, fitted;
     char err[1024];
     if (nin_image_load(path, &img, err, sizeof err) != 0)
         cli_fatal("%s", err);
-    cli_check(nin_image_convert(&img, ck->input.c, ck->input.h, ck->input.w, &fitted));
+    if (strcmp(ck->config.dataset, "images") == 0 && ck->input.h == ck->input.w)
+        cli_check(nin_image_fit(&img, ck->input.c, ck->input.h, &fitted));
+    else
+        cli_check(nin_image_convert(&img, ck->input.c, ck->input.h, ck->input.w, &fitted));
     cli_check(nin_preprocess_apply(&ck->pre, fitted.pixels, 1, x));
     cli_check(nin_net_set_input(net, x, NULL));
     cli_check(nin_net_forward(net, 0));
@@ -310,16 +336,16 @@ static void classify(nin_net *net, const nin_checkpoint *ck, const char *path, f
     nin_image_free(&fitted);
 }
 
-/* The `top` most probable classes, by name where the checkpoint's dataset names them (prob is used up). */
-static void print_top(float *prob, int classes, int top, const nin_dataset_spec *spec)
+/* The `top` most probable classes, by name where the checkpoint names them (prob is used up). */
+static void print_top(float *prob, int classes, int top, char *const *names)
 {
     for (int k = 0; k < top; k++) {   /* the k-th largest: repeated selection, classes are few */
         int best = -1;
         for (int c = 0; c < classes; c++)
             if (prob[c] >= 0.0f && (best < 0 || prob[c] > prob[best]))
                 best = c;
-        if (spec && spec->classes == classes)
-            printf("  %d. %-14s %.4f\n", k + 1, spec->class_names[best], prob[best]);
+        if (names)
+            printf("  %d. %-14s %.4f\n", k + 1, names[best], prob[best]);
         else
             printf("  %d. class %-8d %.4f\n", k + 1, best, prob[best]);
         prob[best] = -1.0f;
@@ -333,13 +359,12 @@ static int cmd_predict(const nin_options *opt, int argc, char **argv)
     cli_model m;
     cli_open_model(&m, a.model, opt->device, 1, 0);
     const nin_checkpoint *ck = &m.ck;
-    const nin_dataset_spec *spec = nin_dataset_find(ck->config.dataset);
     float *x = cli_malloc((size_t)ck->input.c * ck->input.h * ck->input.w * sizeof *x);
     float *prob = cli_malloc(ck->classes * sizeof *prob);
     for (int i = 0; i < a.images.count; i++) {
         classify(m.net, ck, a.images.items[i], x, prob);
         printf("%s\n", a.images.items[i]);
-        print_top(prob, ck->classes, ck->classes < 5 ? ck->classes : 5, spec);
+        print_top(prob, ck->classes, ck->classes < 5 ? ck->classes : 5, ck->class_names);
     }
     free(x);
     free(prob);
@@ -349,7 +374,8 @@ static int cmd_predict(const nin_options *opt, int argc, char **argv)
 
 const cli_command cli_predict = {
     .name = "predict",
-    .summary = "classify image files (PNG, PGM, PPM) with a checkpoint: the five most probable classes of each",
+    .summary = "classify image files (JPEG, PNG, PGM, PPM) with a checkpoint: the five most probable classes of "
+               "each",
     .synopsis = "--model FILE IMAGE...",
     .options = predict_options,
     .run = cmd_predict,

@@ -31,6 +31,8 @@ static const nin_dataset_spec specs[] = {
     { "svhn", 3, 32, 32, 10, digit_names, NULL, 1 },
     /* MNIST digits pasted on 48x48 clutter, with their boxes: written by examples/make-clutter */
     { "mnist-clutter", 1, 48, 48, 10, digit_names, NULL, 1 },
+    /* the user's own pictures, one folder per class (dataset_images.c): size and classes come from the folder */
+    { "images", 3, NIN_IMAGES_SIZE, NIN_IMAGES_SIZE, 0, NULL, NULL, 0 },
 };
 
 const nin_dataset_spec *nin_dataset_find(const char *name)
@@ -43,7 +45,7 @@ const nin_dataset_spec *nin_dataset_find(const char *name)
 
 const char *nin_dataset_names(void)
 {
-    return "mnist, fashion-mnist, cifar10, cifar100, svhn, mnist-clutter";
+    return "mnist, fashion-mnist, cifar10, cifar100, svhn, mnist-clutter, images";
 }
 
 static int is_dir(const char *path)

@@ -670,6 +670,11 @@ int nin_dataset_load(const nin_dataset_spec *spec, const char *dir, nin_split sp
         return load_cifar(&L, &cifar100_format, dir, split, out);
     if (strcmp(spec->name, "svhn") == 0)
         return load_svhn(&L, dir, split, out);
+    if (strcmp(spec->name, "images") == 0) {
+        nin_images_options o;
+        nin_images_options_default(&o);
+        return nin_images_load(dir, split, &o, out, err, err_size);
+    }
     snprintf(err, err_size, "no loader for dataset '%s'; known: %s", spec->name, nin_dataset_names());
     return -1;
 }
@@ -680,5 +685,7 @@ void nin_dataset_free(nin_dataset *d)
         return;
     free(d->images);
     free(d->labels);
+    free(d->first_skipped);
+    free(d->owned);
     memset(d, 0, sizeof *d);
 }

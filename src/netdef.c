@@ -30,6 +30,9 @@ static const struct { const char *name, *netdef; } presets[] = {
     /* the same structure with fewer maps, and lighter dropout to match, for 28x28 gray images */
     { "mnist", "96c5p2-64c1-48c1-mp3s2-d0.25-128c5p2-96c1-96c1-mp3s2-d0.25-128c3p1-96c1-10c1l-gap" },
     { "fashion-mnist", "96c5p2-64c1-48c1-mp3s2-d0.25-128c5p2-96c1-96c1-mp3s2-d0.25-128c3p1-96c1-10c1l-gap" },
+    /* the user's own pictures (32x32 by default): the CIFAR-10 network, whose class layer nin-cl train gives
+     * one output per class folder */
+    { "images", "192c5p2-160c1-96c1-mp3s2-d0.5-192c5p2-192c1-192c1-mp3s2-d0.5-192c3p1-192c1-10c1l-gap" },
     /* 48x48 canvases: lighter blocks (3x3 in the second) so that an image costs about what a 28x28 one does */
     { "mnist-clutter", "64c5p2-48c1-48c1-mp3s2-d0.25-96c3p1-64c1-64c1-mp3s2-d0.25-96c3p1-64c1-10c1l-gap" },
 };
@@ -186,6 +189,23 @@ void nin_netdef_remove_dropout(nin_netdef *def)
         if (def->layers[i].kind != NIN_DROPOUT)
             def->layers[kept++] = def->layers[i];
     def->count = kept;
+}
+
+int nin_netdef_set_classes(nin_netdef *def, int classes)
+{
+    int gap = 0;
+    for (int i = def->count - 1; i >= 0; i--) {
+        nin_layer_def *l = &def->layers[i];
+        if (l->kind == NIN_GAP)
+            gap = 1;
+        else if (l->kind == NIN_FC || (l->kind == NIN_CONV && gap)) {
+            int old = l->outputs;
+            l->outputs = classes;
+            return old;
+        } else if (l->kind != NIN_DROPOUT)
+            return -1;
+    }
+    return -1;
 }
 
 int nin_netdef_fc_head(nin_netdef *def, float dropout)

@@ -42,6 +42,19 @@ void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
     cfg->weight_decay = 1e-4f;
     cfg->preprocess = NIN_PREPROCESS_STANDARDIZE;
     cfg->seed = 1;
+    cfg->image_size = NIN_IMAGES_SIZE;
+    cfg->image_channels = 3;
+    cfg->test_split = NIN_IMAGES_TEST_SPLIT;
+}
+
+void nin_train_images_options(const nin_train_config *cfg, nin_images_options *o)
+{
+    nin_images_options_default(o);
+    o->size = cfg->image_size;
+    o->channels = cfg->image_channels;
+    o->test_split = cfg->test_split;
+    o->seed = cfg->seed;
+    o->skip_bad = cfg->skip_bad;
 }
 
 /* --- batches ----------------------------------------------------------------------------------------- */
@@ -224,6 +237,9 @@ typedef struct run {
     int stalled;                   /* --on-stall stop and the monitor warned */
     FILE *log, *warnings;          /* the caller's streams: progress and results; health warnings */
     double start;                  /* when the run (this process) started */
+    double load_start;             /* when the split being decoded started */
+    const char *loading;           /* "training" or "test": the split being decoded */
+    double data_wait;              /* seconds the steps of this epoch waited for their batch */
 } run;
 
 /* The extra split (SVHN) in front of the training images, so that the validation images stay the last of the
@@ -281,13 +297,48 @@ static int split_train(run *r)
     return 0;
 }
 
+/* The decoding progress of an image folder: a bar on a terminal, else a line at the end of a long one. */
+static void decode_progress(void *arg, int done, int total)
+{
+    run *r = arg;
+    double elapsed = nin_now() - r->load_start;
+    if (r->tty && done < total && elapsed > 1.0)
+        fprintf(r->log, "\rdecoding %s images: %d/%d (%.0f%%) ", r->loading, done, total, 100.0 * done / total);
+    else if (done == total && (r->tty || elapsed > 1.0))
+        fprintf(r->log, "%sdecoded %d %s images in %.1fs\n", r->tty && elapsed > 1.0 ? "\r" : "", total, r->loading,
+                elapsed);
+    fflush(r->log);
+}
+
+/* One split of an image folder, read as the run's settings say. */
+static int load_images(run *r, const char *dir, nin_split split, nin_dataset *out)
+{
+    nin_images_options o;
+    char err[1600];
+    nin_train_images_options(&r->cfg, &o);
+    o.progress = nin_dist_rank() == 0 ? decode_progress : NULL;
+    o.progress_arg = r;
+    r->loading = split == NIN_SPLIT_TRAIN ? "training" : "test";
+    r->load_start = nin_now();
+    if (nin_images_load(dir, split, &o, out, err, sizeof err) != 0)
+        return nin_fail("%s", err);
+    if (out->skipped && nin_dist_rank() == 0)
+        fprintf(r->log, "note: --skip-bad left out %d unreadable %s images; the first: %s\n", out->skipped,
+                r->loading, out->first_skipped);
+    return 0;
+}
+
 static int load_data(run *r)
 {
     char dir[1024], err[1024];
     nin_dataset_dir(r->spec, r->cfg.data_dir, dir, sizeof dir);
-    if (nin_dataset_load(r->spec, dir, NIN_SPLIT_TRAIN, &r->train, err, sizeof err) != 0 ||
-        nin_dataset_load(r->spec, dir, NIN_SPLIT_TEST, &r->test, err, sizeof err) != 0)
+    if (strcmp(r->spec->name, "images") == 0) {
+        if (load_images(r, dir, NIN_SPLIT_TRAIN, &r->train) != 0 || load_images(r, dir, NIN_SPLIT_TEST, &r->test) != 0)
+            return -1;
+    } else if (nin_dataset_load(r->spec, dir, NIN_SPLIT_TRAIN, &r->train, err, sizeof err) != 0 ||
+               nin_dataset_load(r->spec, dir, NIN_SPLIT_TEST, &r->test, err, sizeof err) != 0)
         return nin_fail("%s", err);
+    r->spec = r->train.spec;   /* an image folder's: its classes and size */
     if (r->cfg.extra && prepend_extra(r, dir) != 0)
         return -1;
     return split_train(r);
@@ -338,6 +389,7 @@ static int save(run *r, const char *name)
     ck.config = r->cfg;
     ck.input = nin_net_input_shape(r->net);
     ck.classes = nin_net_output_shape(r->net).c;
+    ck.class_names = (char **)r->spec->class_names;   /* read, not freed */
     ck.pre = r->pre;
     ck.state = r->st;
     ck.state.step = nin_net_step(r->net);
@@ -435,7 +487,11 @@ static int train_step(run *r, batch_job *jobs, int step, int steps)
 {
     batch_job *job = &jobs[step & 1];
     nin_sgd sgd = { r->st.lr, r->cfg.momentum, r->cfg.weight_decay };
-    if (finish_batch(job) != 0 || nin_net_set_input(r->net, job->x, job->labels) != 0)
+    double waited = nin_now();
+    if (finish_batch(job) != 0)
+        return -1;
+    r->data_wait += nin_now() - waited;
+    if (nin_net_set_input(r->net, job->x, job->labels) != 0)
         return -1;
     if (step + 2 < steps && queue_batch(r, job, step + 2, steps) != 0)   /* while the device works */
         return -1;
@@ -546,6 +602,10 @@ static int restore(run *r, nin_checkpoint *resume, nin_shape input)
         resume->classes != r->spec->classes)
         return nin_fail("the checkpoint is for %dx%dx%d inputs and %d classes, not %s's", resume->input.c,
                         resume->input.h, resume->input.w, resume->classes, r->spec->name);
+    for (int c = 0; resume->class_names && r->spec->class_names && c < resume->classes; c++)
+        if (strcmp(resume->class_names[c], r->spec->class_names[c]) != 0)
+            return nin_fail("the checkpoint's class %d is '%s', the data's is '%s': not the classes it was trained on",
+                            c, resume->class_names[c], r->spec->class_names[c]);
     if (st->epoch < 0 || st->step_in_epoch < 0 || st->step_in_epoch > r->n_train / r->cfg.batch ||
         st->epoch_seen < 0 || st->epoch_correct < 0 || !(st->lr > 0.0f && st->lr < 100.0f))
         return nin_fail("the checkpoint's training state is corrupt (epoch %d, step %d, lr %g)", st->epoch,
@@ -611,6 +671,28 @@ static void report_start(run *r, int resumed)
     fflush(r->log);
 }
 
+/* An image folder's classes decide the network's class layer: a preset or netdef made for another count is
+ * changed to this one, with a note. */
+static int adapt_classes(run *r)
+{
+    nin_netdef def;
+    char err[512], before[sizeof r->cfg.netdef];
+    if (strcmp(r->spec->name, "images") != 0)
+        return 0;
+    if (nin_netdef_parse(r->cfg.netdef, &def, err, sizeof err) != 0)
+        return nin_fail("%s", err);
+    int had = nin_netdef_set_classes(&def, r->spec->classes);
+    if (had < 0)
+        return nin_fail("the network %s has no class layer to give the folder's %d classes (end it in "
+                        "<classes>c1-gap or <classes>fcl)", r->cfg.netdef, r->spec->classes);
+    snprintf(before, sizeof before, "%s", r->cfg.netdef);
+    nin_netdef_format(&def, r->cfg.netdef, sizeof r->cfg.netdef);
+    if (had != r->spec->classes && nin_dist_rank() == 0)
+        fprintf(r->log, "note: the class layer of %s now has %d outputs, one per class folder (it had %d)\n", before,
+                r->spec->classes, had);
+    return 0;
+}
+
 /* Everything before the first step: data, network, its state, the output directory. */
 static int prepare_run(run *r, nin_checkpoint *resume)
 {
@@ -619,9 +701,12 @@ static int prepare_run(run *r, nin_checkpoint *resume)
     r->spec = nin_dataset_find(r->cfg.dataset);
     if (!r->spec)
         return nin_fail("unknown dataset '%s' (known: %s)", r->cfg.dataset, nin_dataset_names());
-    nin_shape input = { r->spec->channels, r->spec->height, r->spec->width };
     /* the data first: a missing or bad file is reported before any device work */
-    if (load_data(r) != 0 || setup_network(r, input) != 0 || !(r->order = nin_malloc(r->n_train * sizeof *r->order)))
+    if (load_data(r) != 0)
+        return -1;
+    nin_shape input = { r->spec->channels, r->spec->height, r->spec->width };
+    if (adapt_classes(r) != 0 || setup_network(r, input) != 0 ||
+        !(r->order = nin_malloc(r->n_train * sizeof *r->order)))
         return -1;
     nin_health_init(&r->health, r->spec->classes, (uint64_t)r->cfg.warmup, r->cfg.stall_steps, nin_dist_sum);
     if ((resume ? restore(r, resume, input) : start_fresh(r, input)) != 0 || prepare_output(r) != 0)
@@ -691,9 +776,11 @@ static int finish_epoch(run *r, double epoch_start)
     r->st.epoch_correct = r->st.epoch_seen = 0;
     float lr_used = r->st.lr;
     int improved = schedule_lr(r, (float)(r->n_val ? val.acc : train_acc));
+    double seconds = nin_now() - epoch_start;
     fprintf(r->log, "epoch=%d train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f test_loss=%.4f "
-            "test_acc=%.4f lr=%g time=%.1fs\n", r->st.epoch, train_loss, train_acc, val.loss, val.acc, test.loss,
-            test.acc, lr_used, nin_now() - epoch_start);
+            "test_acc=%.4f lr=%g time=%.1fs data_wait=%.2fs (%.2f%%)\n", r->st.epoch, train_loss, train_acc,
+            val.loss, val.acc, test.loss, test.acc, lr_used, seconds, r->data_wait, 100.0 * r->data_wait / seconds);
+    r->data_wait = 0.0;
     fflush(r->log);
     if (!isfinite(val.loss) || !isfinite(test.loss))   /* finite weights, but activations overflow */
         return nin_fail("the evaluation loss became NaN or Inf after epoch %d (step %llu): the learning rate %g is "

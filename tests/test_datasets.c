@@ -741,13 +741,279 @@ START_TEST(test_real_mnist)
 }
 END_TEST
 
+
+/* --- images: folders of pictures, one per class --------------------------------------------------------- */
+
+/* Run a shell command in tmp. */
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "cd '%s' && ", tmp);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+}
+
+/* Run tests/make_images.py (Debian's python3-pil) with the arguments, in tmp. */
+static void make_images(const char *args)
+{
+    const char *src = getenv("NIN_TEST_SRCDIR"), *python = getenv("NIN_PYTHON");
+    sh("'%s' '%s/make_images.py' %s", python && *python ? python : "/usr/bin/python3", src && *src ? src : "tests",
+       args);
+}
+
+static nin_images_options image_options(int size, int channels, float test_split)
+{
+    nin_images_options o;
+    nin_images_options_default(&o);
+    o.size = size, o.channels = channels, o.test_split = test_split;
+    return o;
+}
+
+static void load_images_ok(const char *dir, nin_split split, const nin_images_options *o, nin_dataset *d)
+{
+    char err[2048] = "";
+    ck_assert_msg(nin_images_load(dir, split, o, d, err, sizeof err) == 0, "%s: %s", dir, err);
+    ck_assert(d->spec && d->spec->height == o->size && d->spec->width == o->size && d->spec->channels == o->channels);
+}
+
+/* Every pixel of image i of d lies within tol of the colour (one value per channel). */
+static void expect_flat(const nin_dataset *d, int i, const int *colour, int tol, const char *what)
+{
+    size_t plane = (size_t)d->spec->height * d->spec->width;
+    const uint8_t *px = d->images + (size_t)i * d->spec->channels * plane;
+    for (int c = 0; c < d->spec->channels; c++)
+        for (size_t k = 0; k < plane; k++)
+            ck_assert_msg(abs(px[c * plane + k] - colour[c]) <= tol, "%s: channel %d pixel %zu is %d, not %d +- %d",
+                          what, c, k, px[c * plane + k], colour[c], tol);
+}
+
+/* Each format and colour type (a class each, tests/make_images.py formats) loads as its colour, in RGB and
+ * in gray; expected.txt, beside the class folders, is not an image and is ignored. */
+START_TEST(test_images_formats)
+{
+    make_images("formats f");
+    FILE *f = fopen(at("f/expected.txt"), "r");
+    ck_assert(f != NULL);
+    char names[32][64];
+    int colours[32][3], tols[32], n = 0;
+    while (n < 32 && fscanf(f, "%63s %d %d %d %d", names[n], &colours[n][0], &colours[n][1], &colours[n][2],
+                            &tols[n]) == 5)
+        n++;
+    fclose(f);
+    ck_assert_int_ge(n, 12);
+    for (int channels = 1; channels <= 3; channels += 2) {
+        nin_images_options o = image_options(8, channels, 0.5f);
+        for (nin_split split = NIN_SPLIT_TRAIN; split <= NIN_SPLIT_TEST; split++) {
+            nin_dataset d;
+            load_images_ok(at("f"), split, &o, &d);
+            ck_assert_int_eq(d.spec->classes, n);
+            ck_assert_int_eq(d.count, n);   /* two of each: one held out for testing, one for training */
+            for (int i = 0; i < d.count; i++) {
+                int c = d.labels[i], *rgb = colours[c];
+                int gray = (int)(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] + 0.5);
+                ck_assert_str_eq(d.spec->class_names[c], names[c]);
+                expect_flat(&d, i, channels == 3 ? rgb : &gray, tols[c] + 1, names[c]);
+            }
+            nin_dataset_free(&d);
+        }
+    }
+}
+END_TEST
+
+/* Labels, counted per class, of images [first, first + n) of d. */
+static void count_labels(const nin_dataset *d, int first, int n, int *counts)
+{
+    memset(counts, 0, (size_t)d->spec->classes * sizeof *counts);
+    for (int i = first; i < first + n; i++)
+        counts[d->labels[i]]++;
+}
+
+/* Every tail of the training order holds each class in proportion (the validation images are a tail). */
+static void expect_stratified_tails(const nin_dataset *d)
+{
+    int counts[16], classes = d->spec->classes;
+    for (int tail = 1; tail <= d->count; tail++) {
+        count_labels(d, d->count - tail, tail, counts);
+        for (int c = 1; c < classes; c++)
+            ck_assert_msg(abs(counts[c] - counts[0]) <= 1, "the last %d images hold %d of class 0, %d of class %d",
+                          tail, counts[0], counts[c], c);
+    }
+}
+
+/* train/ + test/, train/ + val/, and one folder with a held-out split; hidden entries and other files
+ * ignored, nested folders and symbolic links followed. */
+START_TEST(test_images_layouts)
+{
+    static const char *const layouts[] = { "split", "val", "flat" };
+    for (int k = 0; k < 3; k++) {
+        char args[256];
+        snprintf(args, sizeof args, "learnable %s --layout %s --classes 3 --train 10 --test 4", layouts[k], layouts[k]);
+        make_images(args);
+    }
+    sh("mkdir split/train/class-a/nested && mv split/train/class-a/00000.* split/train/class-a/nested/");
+    write_file(at("split/train/class-a/notes.txt"), "not a picture", 13);
+    write_file(at("split/train/class-a/.hidden.png"), "x", 1);   /* would be an error if it were read */
+    make_dir(at("split/train/.cache"));
+    ck_assert(symlink(at("split/train/class-c"), at("split/train/class-d")) == 0);
+    ck_assert(symlink(at("split/test/class-c"), at("split/test/class-d")) == 0);
+    nin_images_options o = image_options(16, 3, 0.25f);
+    nin_dataset train, test;
+    load_images_ok(at("split"), NIN_SPLIT_TRAIN, &o, &train);
+    load_images_ok(at("split"), NIN_SPLIT_TEST, &o, &test);
+    ck_assert_int_eq(train.spec->classes, 4);
+    ck_assert_str_eq(train.spec->class_names[3], "class-d");
+    ck_assert_int_eq(train.count, 40);
+    ck_assert_int_eq(test.count, 16);
+    expect_stratified_tails(&train);
+    nin_dataset_free(&train);
+    nin_dataset_free(&test);
+
+    load_images_ok(at("val"), NIN_SPLIT_TEST, &o, &test);
+    ck_assert_int_eq(test.count, 12);
+    nin_dataset_free(&test);
+
+    load_images_ok(at("flat"), NIN_SPLIT_TRAIN, &o, &train);   /* 14 a class: round(0.25 * 14) = 4 held out */
+    load_images_ok(at("flat"), NIN_SPLIT_TEST, &o, &test);
+    ck_assert_int_eq(train.count, 30);
+    ck_assert_int_eq(test.count, 12);
+    int counts[16];
+    count_labels(&test, 0, test.count, counts);
+    ck_assert(counts[0] == 4 && counts[1] == 4 && counts[2] == 4);
+    expect_stratified_tails(&train);
+    /* no picture is in both splits */
+    size_t dim = 3 * 16 * 16;
+    for (int i = 0; i < test.count; i++)
+        for (int j = 0; j < train.count; j++)
+            ck_assert_msg(memcmp(test.images + i * dim, train.images + j * dim, dim) != 0, "test %d is training %d", i, j);
+    nin_dataset_free(&test);
+
+    /* the order and the held-out images follow the seed, and only the seed */
+    nin_dataset again, other;
+    load_images_ok(at("flat"), NIN_SPLIT_TRAIN, &o, &again);
+    o.seed = 2;
+    load_images_ok(at("flat"), NIN_SPLIT_TRAIN, &o, &other);
+    ck_assert(memcmp(again.images, train.images, (size_t)train.count * dim) == 0);
+    ck_assert(memcmp(other.images, train.images, (size_t)train.count * dim) != 0);
+    nin_dataset_free(&train);
+    nin_dataset_free(&again);
+    nin_dataset_free(&other);
+}
+END_TEST
+
+/* A fine checkerboard shrunk 8x is flat grey: the scaling averages, it does not sample. */
+START_TEST(test_images_antialiased)
+{
+    make_dir(at("c"));
+    make_dir(at("c/board"));
+    make_dir(at("c/other"));
+    make_images("checkerboard c/board/a.png 256");
+    make_images("checkerboard c/other/b.png 256");
+    nin_images_options o = image_options(32, 1, 0.1f);
+    nin_dataset d;
+    load_images_ok(at("c"), NIN_SPLIT_TRAIN, &o, &d);
+    int grey = 128;
+    expect_flat(&d, 0, &grey, 1, "an 8x smaller checkerboard");
+    nin_dataset_free(&d);
+}
+END_TEST
+
+/* The images load must fail with one line naming `file` and holding `problem`, leaving d empty. */
+static void expect_images_error(const char *dir, const nin_images_options *o, const char *file, const char *problem)
+{
+    nin_dataset d;
+    char err[2048] = "";
+    ck_assert_msg(nin_images_load(dir, NIN_SPLIT_TRAIN, o, &d, err, sizeof err) == -1, "%s loaded", dir);
+    ck_assert_msg(d.count == 0 && !d.images && !d.labels && !d.spec, "a failed load left data behind");
+    ck_assert_msg(!strchr(err, '\n') && strstr(err, file) && strstr(err, problem), "want '%s' and '%s' in: %s",
+                  file, problem, err);
+    if (getenv("NIN_TEST_SHOW_ERRORS"))
+        printf("%s\n", err);
+}
+
+static void copy_prefix(const char *from, const char *to, long bytes)
+{
+    FILE *f = fopen(from, "rb");
+    ck_assert(f != NULL);
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    write_file(to, buf, bytes < 0 ? n + (size_t)bytes : (size_t)bytes);
+}
+
+START_TEST(test_images_bad_files)
+{
+    make_images("learnable b --layout flat --classes 2 --train 6 --test 0");
+    make_images("formats f");
+    nin_images_options o = image_options(16, 3, 0.0f);   /* every file in the training split */
+    copy_prefix(at("f/jpeg-large/0.jpg"), at("b/class-a/cut.jpg"), 3000);   /* truncated */
+    expect_images_error(at("b"), &o, "class-a/cut.jpg", "bad JPEG");
+    expect_images_error(at("b"), &o, "class-a/cut.jpg", "1 of 13 images cannot be read; --skip-bad");
+    o.skip_bad = 1;
+    nin_dataset d;
+    load_images_ok(at("b"), NIN_SPLIT_TRAIN, &o, &d);
+    ck_assert_int_eq(d.skipped, 1);
+    ck_assert_int_eq(d.count, 12);
+    ck_assert(d.first_skipped && strstr(d.first_skipped, "cut.jpg"));
+    nin_dataset_free(&d);
+    o.skip_bad = 0;
+    remove(at("b/class-a/cut.jpg"));
+
+    write_file(at("b/class-b/garbage.png"), "this is not a PNG file at all", 29);
+    expect_images_error(at("b"), &o, "class-b/garbage.png", "not an image");
+    remove(at("b/class-b/garbage.png"));
+    write_file(at("b/class-b/tiny.jpg"), "\xff", 1);
+    expect_images_error(at("b"), &o, "class-b/tiny.jpg", "only one byte");
+    remove(at("b/class-b/tiny.jpg"));
+    copy_prefix(at("f/png-rgb/0.png"), at("b/class-b/cut.png"), -20);
+    expect_images_error(at("b"), &o, "class-b/cut.png", "bad PNG");
+    remove(at("b/class-b/cut.png"));
+}
+END_TEST
+
+START_TEST(test_images_bad_folders)
+{
+    nin_images_options o = image_options(16, 3, 0.25f);
+    expect_images_error(at("missing"), &o, "missing", "cannot open");
+    write_file(at("file"), "x", 1);
+    expect_images_error(at("file"), &o, "file", "is not a folder");
+    make_dir(at("empty"));
+    expect_images_error(at("empty"), &o, "empty", "no class folders");
+    make_images("learnable one --layout flat --classes 1 --train 3 --test 0");
+    expect_images_error(at("one"), &o, "one", "only one class folder (class-a)");
+    make_images("learnable s --classes 3 --train 3 --test 2");
+    make_dir(at("s/train/class-e"));
+    expect_images_error(at("s"), &o, "s/train/class-e", "an empty class folder");
+    ck_assert(rmdir(at("s/train/class-e")) == 0);
+    make_dir(at("s/test/class-z"));
+    nin_dataset d;
+    char err[2048];
+    ck_assert(nin_images_load(at("s"), NIN_SPLIT_TEST, &o, &d, err, sizeof err) == -1 && strstr(err, "class-z") &&
+              strstr(err, "a class that"));
+    ck_assert(rmdir(at("s/test/class-z")) == 0);
+    ck_assert(rename(at("s/test/class-b"), at("s/test/.class-b")) == 0);
+    expect_images_error(at("s"), &o, "s/test", "no folder for class 'class-b'");
+    ck_assert(rename(at("s/test"), at("s/elsewhere")) == 0);
+    expect_images_error(at("s"), &o, "s", "no test/ or val/");
+    ck_assert(rename(at("s/train"), at("s/test")) == 0);
+    expect_images_error(at("s"), &o, "s", "a test/ folder but no train/");
+    sh("mkdir -p bad/a bad/b && : > bad/a/1.png && : > bad/b/2.jpg");   /* empty files */
+    o.skip_bad = 1;
+    o.test_split = 0.0f;
+    expect_images_error(at("bad"), &o, "bad/a/1.png", "none of the 2 images can be read");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("datasets");
     TCase *idx = tcase_create("idx"), *cifar = tcase_create("cifar"), *svhn = tcase_create("svhn"),
-          *where = tcase_create("where");
-    TCase *all[4] = { idx, cifar, svhn, where };
-    for (int i = 0; i < 4; i++) {
+          *where = tcase_create("where"), *images = tcase_create("images");
+    TCase *all[5] = { idx, cifar, svhn, where, images };
+    for (int i = 0; i < 5; i++) {
         tcase_add_checked_fixture(all[i], setup, teardown);
         suite_add_tcase(s, all[i]);
     }
@@ -773,5 +1039,10 @@ int main(void)
     tcase_add_test(svhn, test_svhn_bad_labels);
     tcase_add_test(where, test_dataset_dir);
     tcase_add_test(where, test_real_mnist);
+    tcase_add_test(images, test_images_formats);
+    tcase_add_test(images, test_images_layouts);
+    tcase_add_test(images, test_images_antialiased);
+    tcase_add_test(images, test_images_bad_files);
+    tcase_add_test(images, test_images_bad_folders);
     return run_suite(s);
 }

@@ -25,6 +25,11 @@ typedef struct nin_train_config {
     int extra;                    /* svhn: train on extra_32x32.mat too */
     int warmup;                   /* steps over which the learning rate rises linearly to lr */
     int data_init;                /* 1: nin_net_init_from_data on the first training images */
+    /* the images dataset (nin/data.h): how its folder is read */
+    int image_size;               /* images are scaled (shorter side) and centre-cropped to this side */
+    int image_channels;           /* 1 or 3 */
+    float test_split;             /* without split folders: the fraction of each class held out for testing */
+    int skip_bad;                 /* leave out unreadable files instead of stopping */
     /* the health monitor (nin/health.h); options of one invocation, not kept in checkpoints */
     int stall_steps;              /* steps a stall symptom must last before the warning */
     int stop_on_stall;            /* --on-stall stop: end the run at the warning, keeping the checkpoints */
@@ -56,6 +61,7 @@ typedef struct nin_checkpoint {
     size_t params;
     float *weights;               /* the parameter buffer */
     float *momentum;              /* the optimizer's velocity, same layout */
+    char **class_names;           /* classes names (read: from the file, else the dataset's own), or NULL */
 } nin_checkpoint;
 
 /* Write atomically (temporary file, fsync, rename) with a CRC32. Returns 0, or -1 with one line in err. */
@@ -63,5 +69,7 @@ int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, s
 /* Read and verify magic, version, sizes and CRC32. Returns 0, or -1 with one line in err. */
 int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t err_size);
 void nin_checkpoint_free(nin_checkpoint *ck);
+/* Free count strings and the array holding them (NULL: nothing). */
+void nin_free_names(char **names, int count);
 
 #endif

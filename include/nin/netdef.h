@@ -48,6 +48,10 @@ void nin_netdef_remove_dropout(nin_netdef *def);
  * connected layer over the previous block's maps, optionally after dropout. Returns -1 when def does not
  * end in "<classes>c1-gap". */
 int nin_netdef_fc_head(nin_netdef *def, float dropout);
+/* Give the class layer (the last fully connected layer, or the convolution that global average pooling
+ * follows, with only dropout between) `classes` outputs. Returns the count it had, or -1 when the network
+ * ends in no such layer. */
+int nin_netdef_set_classes(nin_netdef *def, int classes);
 
 /* Counter-based random numbers, identical on the host and in cl/common.cl (rng.c). */
 uint32_t nin_random_u32(uint64_t key, uint64_t counter);

@@ -9,6 +9,8 @@
 
 /* The defaults of the paper's recipe for a dataset. */
 void nin_train_config_defaults(nin_train_config *cfg, const char *dataset);
+/* How the run's settings read an image folder (the images dataset). */
+void nin_train_images_options(const nin_train_config *cfg, nin_images_options *o);
 
 /* --- training and evaluation ------------------------------------------------------------------------- */
 
