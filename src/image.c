@@ -1,6 +1,7 @@
-/* image.c - reading PNG (libpng) and binary/ASCII PGM/PPM into planar 8-bit images, writing PNG, and
- * bilinear resizing with gray <-> RGB conversion. Inputs may come from anywhere, so every reader
- * checks sizes before allocating and reports failures as one line instead of crashing. */
+/* image.c - reading PNG (libpng) and binary/ASCII PGM/PPM into planar 8-bit images, and choosing the reader by the
+ * file's first bytes (JPEG's is in jpeg.c); writing PNG; bilinear resizing with gray <-> RGB conversion. Inputs may
+ * come from anywhere, so every reader checks sizes before allocating and reports failures as one line instead of
+ * crashing. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,10 +12,9 @@
 #include <png.h>
 #include <nin/error.h>
 #include <nin/image.h>
+#include "image_impl.h"
 
-/* Large enough for any photo we would classify, small enough that channels * width * height * 2 bytes
- * fits in 32 bits: past the header checks no size computation can overflow, even with a 32-bit size_t. */
-#define MAX_SIDE 16384
+#define MAX_SIDE NIN_IMAGE_MAX_SIDE   /* src/image_impl.h says why */
 #define MAX_DEFLATE_RATIO 1032   /* the most zlib can compress: bounds what a compressed file holds */
 
 
@@ -28,8 +28,7 @@ static size_t mul3(size_t a, size_t b, size_t c)
     return a * b * c;
 }
 
-/* Allocate img->pixels for channels x height x width; the caller has already range-checked the sizes. */
-static int image_alloc(nin_image *img, int channels, int height, int width)
+int nin_image_alloc(nin_image *img, int channels, int height, int width)
 {
     size_t bytes = mul3((size_t)channels, (size_t)height, (size_t)width);
     img->channels = channels;
@@ -175,8 +174,7 @@ static int pnm_raster(pnm_reader *r, unsigned long maxval, nin_image *img)
     return rc;
 }
 
-/* Bytes left in a regular file from the current position, or -1 when that cannot be known (a pipe). */
-static long long bytes_left(FILE *f)
+long long nin_file_bytes_left(FILE *f)
 {
     struct stat st;
     long pos = ftell(f);
@@ -213,7 +211,7 @@ static int pnm_load(pnm_reader *r, nin_image *img)
      * pixels need their exact size, ASCII ones at least a separator and a digit each. */
     const size_t samples = (size_t)r->channels * width * height;
     const size_t need = r->ascii ? 2 * samples : samples * (maxval > 255 ? 2 : 1);
-    long long left = bytes_left(r->f);
+    long long left = nin_file_bytes_left(r->f);
     if (left >= 0 && (unsigned long long)left < need) {
         if (r->ascii)
             nin_set_error(r->err, r->err_size, "%s: truncated data: %zu samples need at least %zu bytes, found %lld",
@@ -223,7 +221,7 @@ static int pnm_load(pnm_reader *r, nin_image *img)
                  need, left);
         return -1;
     }
-    if (image_alloc(img, r->channels, (int)height, (int)width)) {
+    if (nin_image_alloc(img, r->channels, (int)height, (int)width)) {
         nin_set_error(r->err, r->err_size, "%s: out of memory for a %lux%lu image", r->path, width, height);
         return -1;
     }
@@ -329,7 +327,7 @@ static int decode_png(libpng_job *job)
 
     job->buf = malloc(rowbytes * (size_t)height);
     job->rows = malloc((size_t)height * sizeof *job->rows);
-    if (!job->buf || !job->rows || image_alloc(job->dst, channels, height, width))
+    if (!job->buf || !job->rows || nin_image_alloc(job->dst, channels, height, width))
         png_error(png, "out of memory");
     for (int y = 0; y < height; y++)
         job->rows[y] = job->buf + (size_t)y * rowbytes;
@@ -428,7 +426,7 @@ int nin_image_save_png(const char *path, const nin_image *img, char *err, size_t
 
 /* --- loading by content ------------------------------------------------------------------------------ */
 
-int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
+int nin_image_load_scaled(const char *path, int min_side, nin_image *img, char *err, size_t err_size)
 {
     memset(img, 0, sizeof *img);
     FILE *f = fopen(path, "rb");
@@ -436,7 +434,8 @@ int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
         nin_set_error(err, err_size, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    /* Read the magic without seeking back, so pipes work too: two bytes for Netpbm, eight for PNG. */
+    /* Read the magic without seeking back, so pipes work too: two bytes for Netpbm, three for JPEG (handed on to
+     * its reader), eight for PNG. */
     unsigned char magic[8];
     size_t got = fread(magic, 1, 2, f);
     int rc = -1;
@@ -451,10 +450,18 @@ int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
         rc = pnm_load(&r, img);
     } else if (magic[0] == 0x89 && magic[1] == 'P' && fread(magic + 2, 1, 6, f) == 6 && png_sig_cmp(magic, 0, 8) == 0)
         rc = load_png(f, path, img, err, err_size);
+    else if (magic[0] == 0xff && magic[1] == 0xd8 && fread(magic + 2, 1, 1, f) == 1 && magic[2] == 0xff)
+        rc = nin_jpeg_load(f, magic, 3, path, min_side, img, err, err_size);
     else
-        nin_set_error(err, err_size, "%s: not an image (unknown magic; expected PNG, PGM P2/P5 or PPM P3/P6)", path);
+        nin_set_error(err, err_size, "%s: not an image (unknown magic; expected PNG, JPEG, PGM P2/P5 or PPM P3/P6)",
+                      path);
     fclose(f);
     return rc;
+}
+
+int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
+{
+    return nin_image_load_scaled(path, 0, img, err, err_size);
 }
 
 void nin_image_free(nin_image *img)
@@ -535,7 +542,7 @@ int nin_image_convert(const nin_image *src, int channels, int height, int width,
     }
     lerp *ys = lerp_table(src->height, height), *xs = lerp_table(src->width, width);
     int status = -1;
-    if (ys && xs && image_alloc(dst, channels, height, width) == 0) {
+    if (ys && xs && nin_image_alloc(dst, channels, height, width) == 0) {
         resample(src, dst, ys, xs);
         status = 0;
     } else {
