@@ -1,5 +1,5 @@
 /* fuzz_image.c - the image reader (PNG through libpng, JPEG through libjpeg-turbo, PGM/PPM P2/P3/P5/P6), at full
- * size and at the smallest JPEG DCT scale that keeps 8 pixels, then a resize of what it read. */
+ * size and at the smallest JPEG DCT scale that keeps 8 pixels, then a resize and a fit of what it read. */
 #include <nin/image.h>
 #include "fuzz.h"
 
@@ -16,6 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         FUZZ_ASSERT((img.channels == 1 || img.channels == 3) && img.height > 0 && img.width > 0);
         FUZZ_ASSERT(nin_image_convert(&img, 3, 8, 8, &small) == 0);
+        nin_image_free(&small);
+        FUZZ_ASSERT(nin_image_fit(&img, 1, 8, &small) == 0);
         nin_image_free(&small);
         nin_image_free(&img);
     }

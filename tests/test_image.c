@@ -1,4 +1,4 @@
-/* test_image.c - image loading (PNG, JPEG, PGM/PPM), PNG writing, resizing and channel conversion, and the
+/* test_image.c - image loading (PNG, JPEG, PGM/PPM), PNG writing, resizing, fitting and channel conversion, and the
  * error lines for malformed files (host only, no device). Files go to a fresh mkdtemp directory. */
 #include <dirent.h>
 #include <stdio.h>
@@ -642,6 +642,176 @@ START_TEST(test_convert_refuses)
 }
 END_TEST
 
+/* --- fitting: shorter side to size, centre crop ------------------------------------------------------ */
+
+static void checkerboard(uint8_t *p, int side)
+{
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++)
+            p[y * side + x] = (x + y) % 2 ? 255 : 0;
+}
+
+/* How many pixels of img lie outside lo..hi. */
+static int count_outside(const nin_image *img, int lo, int hi)
+{
+    int n = 0;
+    for (int i = 0; i < img->channels * img->height * img->width; i++)
+        n += img->pixels[i] < lo || img->pixels[i] > hi;
+    return n;
+}
+
+/* The area filter averages every pixel it covers: a 1-pixel checkerboard shrinks to flat grey. Bilinear reads
+ * 2 x 2 pixels per output pixel: at 256 -> 30 that is a moire (at exactly 8x, 256 -> 32, the 2 x 2 it reads
+ * happen to be one black and white block each, and it is grey too). */
+START_TEST(test_fit_checkerboard)
+{
+    enum { N = 256 };
+    static uint8_t board[N * N];
+    checkerboard(board, N);
+    nin_image src = { 1, N, N, board }, dst;
+    for (int size = 30; size <= 32; size += 2) {
+        ck_assert_int_eq(nin_image_fit(&src, 1, size, &dst), 0);
+        ck_assert(dst.channels == 1 && dst.height == size && dst.width == size);
+        ck_assert_msg(count_outside(&dst, 127, 128) == 0, "fit to %d: %d pixels not 127 or 128", size,
+                      count_outside(&dst, 127, 128));
+        nin_image_free(&dst);
+    }
+    ck_assert_int_eq(nin_image_convert(&src, 1, 30, 30, &dst), 0);
+    ck_assert_msg(count_outside(&dst, 64, 191) >= 100, "bilinear to 30: only %d of 900 pixels far from grey",
+                  count_outside(&dst, 64, 191));   /* 128 of them */
+    nin_image_free(&dst);
+    ck_assert_int_eq(nin_image_convert(&src, 1, 32, 32, &dst), 0);
+    ck_assert_int_eq(count_outside(&dst, 127, 128), 0);
+    nin_image_free(&dst);
+}
+END_TEST
+
+/* Boundary pixels count with the fraction of them an output pixel covers: 3 -> 2 gives output pixel 0 two thirds
+ * of pixel 0 and one third of pixel 1. */
+START_TEST(test_fit_fractional_coverage)
+{
+    nin_image src = { 1, 3, 3, (uint8_t[]){ 0, 90, 180, 0, 90, 180, 0, 90, 180 } }, dst;
+    ck_assert_int_eq(nin_image_fit(&src, 1, 2, &dst), 0);
+    assert_image(&dst, 1, 2, 2, (const uint8_t[]){ 30, 150, 30, 150 });
+    nin_image_free(&dst);
+}
+END_TEST
+
+/* A wide and a tall image whose centre square differs from the rest: only the centre comes out, shrunk 2x as
+ * 2 x 2 block means. */
+START_TEST(test_fit_centre_crop)
+{
+    enum { LONG = 40, SHORT = 20, OUT = 10 };
+    uint8_t wide[SHORT * LONG], tall[LONG * SHORT], want[OUT * OUT];
+    for (int y = 0; y < SHORT; y++)
+        for (int x = 0; x < LONG; x++) {
+            int v = x < 10 ? 10 : x >= 30 ? 250 : 60 + 4 * (x - 10) + 3 * y;   /* left, centre, right */
+            wide[y * LONG + x] = (uint8_t)v;
+            tall[x * SHORT + y] = (uint8_t)v;
+        }
+    for (int j = 0; j < OUT; j++)   /* the centre's 2 x 2 block means, 63.5 + 8 i + 6 j, rounded up */
+        for (int i = 0; i < OUT; i++)
+            want[j * OUT + i] = (uint8_t)(64 + 8 * i + 6 * j);
+    nin_image src = { 1, SHORT, LONG, wide }, dst;
+    ck_assert_int_eq(nin_image_fit(&src, 1, OUT, &dst), 0);
+    assert_image(&dst, 1, OUT, OUT, want);
+    nin_image_free(&dst);
+
+    uint8_t want_t[OUT * OUT];
+    for (int i = 0; i < OUT * OUT; i++)
+        want_t[i] = want[(i % OUT) * OUT + i / OUT];
+    nin_image src_t = { 1, LONG, SHORT, tall };
+    ck_assert_int_eq(nin_image_fit(&src_t, 1, OUT, &dst), 0);
+    assert_image(&dst, 1, OUT, OUT, want_t);
+    nin_image_free(&dst);
+}
+END_TEST
+
+/* At the source's own size the fit is the centre square, copied: offset floor((11 - 4) / 2) = 3. */
+START_TEST(test_fit_same_size_copies)
+{
+    uint8_t data[3 * 4 * 11], want[3 * 4 * 4];
+    for (int i = 0; i < 3 * 4 * 11; i++)
+        data[i] = (uint8_t)(i * 37 + 11);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++)
+                want[(c * 4 + y) * 4 + x] = data[(c * 4 + y) * 11 + 3 + x];
+    nin_image src = { 3, 4, 11, data }, dst;
+    ck_assert_int_eq(nin_image_fit(&src, 3, 4, &dst), 0);
+    assert_image(&dst, 3, 4, 4, want);
+    nin_image_free(&dst);
+
+    nin_image square = { 3, 4, 4, want };
+    ck_assert_int_eq(nin_image_fit(&square, 3, 4, &dst), 0);
+    assert_image(&dst, 3, 4, 4, want);
+    nin_image_free(&dst);
+}
+END_TEST
+
+/* Enlarging is nin_image_convert's bilinear of the centre square. */
+START_TEST(test_fit_upscale)
+{
+    uint8_t data[8 * 10];
+    for (int i = 0; i < 8 * 10; i++)
+        data[i] = (uint8_t)(i * 53 % 256);
+    nin_image square = { 1, 8, 8, data }, dst, want;
+    ck_assert_int_eq(nin_image_fit(&square, 1, 32, &dst), 0);
+    ck_assert_int_eq(nin_image_convert(&square, 1, 32, 32, &want), 0);
+    assert_image(&dst, 1, 32, 32, want.pixels);
+    nin_image_free(&dst);
+    nin_image_free(&want);
+
+    /* 8 high, 10 wide: the square is columns 1..8 */
+    uint8_t centre[8 * 8];
+    for (int y = 0; y < 8; y++)
+        memcpy(centre + y * 8, data + y * 10 + 1, 8);
+    nin_image wide = { 1, 8, 10, data }, crop = { 1, 8, 8, centre };
+    ck_assert_int_eq(nin_image_fit(&wide, 1, 32, &dst), 0);
+    ck_assert_int_eq(nin_image_convert(&crop, 1, 32, 32, &want), 0);
+    assert_image(&dst, 1, 32, 32, want.pixels);
+    nin_image_free(&dst);
+    nin_image_free(&want);
+}
+END_TEST
+
+/* Channels convert after filtering: BT.601 luma of the averaged colour, or gray replicated. */
+START_TEST(test_fit_channels)
+{
+    /* 4x4 RGB: the left half red, the right half blue; 2x2 output: each pixel all red or all blue. */
+    uint8_t rgb[3 * 16];
+    for (int i = 0; i < 16; i++) {
+        rgb[i] = i % 4 < 2 ? 255 : 0;
+        rgb[16 + i] = 0;
+        rgb[32 + i] = i % 4 < 2 ? 0 : 255;
+    }
+    nin_image src = { 3, 4, 4, rgb }, dst;
+    ck_assert_int_eq(nin_image_fit(&src, 1, 2, &dst), 0);
+    assert_image(&dst, 1, 2, 2, (const uint8_t[]){ 76, 29, 76, 29 });   /* 0.299 * 255, 0.114 * 255 */
+    nin_image_free(&dst);
+    ck_assert_int_eq(nin_image_fit(&src, 1, 1, &dst), 0);   /* (127.5, 0, 127.5): 52.6 */
+    assert_image(&dst, 1, 1, 1, (const uint8_t[]){ 53 });
+    nin_image_free(&dst);
+
+    nin_image gray = { 1, 2, 4, (uint8_t[]){ 0, 10, 20, 30, 40, 50, 60, 70 } };
+    ck_assert_int_eq(nin_image_fit(&gray, 3, 1, &dst), 0);   /* the centre 2x2: 10, 20, 50, 60 */
+    assert_image(&dst, 3, 1, 1, (const uint8_t[]){ 35, 35, 35 });
+    nin_image_free(&dst);
+}
+END_TEST
+
+START_TEST(test_fit_refuses)
+{
+    nin_image gray = { 1, 1, 1, (uint8_t[]){ 7 } }, dst;
+    ck_assert_int_eq(nin_image_fit(&gray, 2, 4, &dst), -1);
+    ck_assert_str_eq(nin_last_error(), "nin_image_fit: cannot fit a 1x1x1 image to 2x4x4");
+    ck_assert(dst.pixels == NULL);
+    ck_assert_int_eq(nin_image_fit(&gray, 1, 0, &dst), -1);
+    ck_assert_str_eq(nin_last_error(), "nin_image_fit: cannot fit a 1x1x1 image to 1x0x0");
+    ck_assert(dst.pixels == NULL);
+}
+END_TEST
+
 /* --- malformed input --------------------------------------------------------------------------------- */
 
 START_TEST(test_bad_files)
@@ -819,6 +989,13 @@ int main(void)
     tcase_add_test(tc, test_convert_bilinear);
     tcase_add_test(tc, test_convert_channels);
     tcase_add_test(tc, test_convert_refuses);
+    tcase_add_test(tc, test_fit_checkerboard);
+    tcase_add_test(tc, test_fit_fractional_coverage);
+    tcase_add_test(tc, test_fit_centre_crop);
+    tcase_add_test(tc, test_fit_same_size_copies);
+    tcase_add_test(tc, test_fit_upscale);
+    tcase_add_test(tc, test_fit_channels);
+    tcase_add_test(tc, test_fit_refuses);
     tcase_add_test(tc, test_bad_files);
     tcase_add_test(tc, test_bad_headers);
     tcase_add_test(tc, test_bad_png);

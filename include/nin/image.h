@@ -1,4 +1,4 @@
-/* nin/image.h - reading and writing images: PNG (libpng), JPEG (libjpeg-turbo) and binary/ASCII PGM/PPM. */
+/* nin/image.h - reading and writing images: PNG (libpng), JPEG (libjpeg-turbo) and binary/ASCII PGM/PPM; resizing. */
 #ifndef NIN_IMAGE_H
 #define NIN_IMAGE_H
 
@@ -23,9 +23,15 @@ int nin_image_load_scaled(const char *path, int min_side, nin_image *img, char *
 /* Write an 8-bit gray or RGB PNG. Returns 0, or -1 with one line in err. */
 int nin_image_save_png(const char *path, const nin_image *img, char *err, size_t err_size);
 /* Bilinear resize to height x width and convert to `channels` (gray <-> RGB by luma / replication) into a new
- * image dst. Returns 0, or -1 with one line in nin_last_error() (a channel count other than 1 or 3, a size
- * below 1, out of host memory), dst then empty. */
+ * image dst. Shrinking this way samples rather than averages: fine detail aliases (see nin_image_fit). Returns 0,
+ * or -1 with one line in nin_last_error() (a channel count other than 1 or 3, a size below 1, out of host memory),
+ * dst then empty. */
 int nin_image_convert(const nin_image *src, int channels, int height, int width, nin_image *dst);
+/* Scale so that the shorter side is `size`, then take the centre size x size (torchvision's Resize(size) +
+ * CenterCrop(size), up to rounding: src/image.c says how), converting to `channels` as nin_image_convert does.
+ * Shrinking averages every source pixel under an output pixel (an area filter, anti-aliased); enlarging is bilinear.
+ * Returns 0, or -1 with one line in nin_last_error() as nin_image_convert, dst then empty. */
+int nin_image_fit(const nin_image *src, int channels, int size, nin_image *dst);
 void nin_image_free(nin_image *img);
 
 #endif
