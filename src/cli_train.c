@@ -262,7 +262,7 @@ static const cli_option test_options[] = {
 
 static const cli_option predict_options[] = {
     { .name = "IMAGE", .kind = CLI_REST, .offset = offsetof(model_args, images), .flags = CLI_ARGUMENT | CLI_REQUIRED,
-      .help = "PNG, PGM or PPM files; each is scaled to the network's input" },
+      .help = "PNG, JPEG, PGM or PPM files; each is scaled to the network's input" },
     CLI_MODEL_OPTION(model_args),
     CLI_END,
 };
@@ -349,7 +349,7 @@ static int cmd_predict(const nin_options *opt, int argc, char **argv)
 
 const cli_command cli_predict = {
     .name = "predict",
-    .summary = "classify image files (PNG, PGM, PPM) with a checkpoint: the five most probable classes of each",
+    .summary = "classify image files (PNG, JPEG, PGM, PPM) with a checkpoint: the five most probable classes of each",
     .synopsis = "--model FILE IMAGE...",
     .options = predict_options,
     .run = cmd_predict,
