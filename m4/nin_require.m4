@@ -24,3 +24,12 @@ AC_DEFUN([NIN_REQUIRE_PROG], [
   AS_IF([test -z "$$1"],
     [AC_MSG_ERROR([program $2 not found: install the Debian package $3])])
 ])
+
+# NIN_REQUIRE_PKG_OR_LIB(VARIABLE-PREFIX, PKG-CONFIG-MODULE, FUNCTION, LIBRARY, DEBIAN-PACKAGE): the pkg-config
+# module, or else -lLIBRARY when it has FUNCTION (its flags then in VARIABLE-PREFIX_LIBS).
+AC_DEFUN([NIN_REQUIRE_PKG_OR_LIB], [
+  PKG_CHECK_MODULES([$1], [$2], [], [
+    AC_CHECK_LIB([$4], [$3], [$1_CFLAGS= $1_LIBS=-l$4],
+      [AC_MSG_ERROR(m4_normalize([neither pkg-config module '$2' nor library $4 (function $3) found:
+                                  install the Debian package $5]))])])
+])

@@ -26,7 +26,7 @@ typedef struct maps_args {
 #define M(member) offsetof(maps_args, member)
 static const cli_option maps_options[] = {
     { .name = "IMAGE", .kind = CLI_REST, .offset = M(images), .flags = CLI_ARGUMENT,
-      .help = "PNG, PGM or PPM files (or --dataset instead)" },
+      .help = "PNG, JPEG, PGM or PPM files (or --dataset instead)" },
     CLI_MODEL_OPTION(maps_args),
     { .name = "output", .short_name = 'o', .kind = CLI_STRING, .offset = M(output), .metavar = "FILE",
       .help = "draw the images and their class confidence maps into a PNG" },

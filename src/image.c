@@ -1,6 +1,33 @@
-/* image.c - reading PNG (libpng) and binary/ASCII PGM/PPM into planar 8-bit images, writing PNG, and
- * bilinear resizing with gray <-> RGB conversion. Inputs may come from anywhere, so every reader
- * checks sizes before allocating and reports failures as one line instead of crashing. */
+/* image.c - reading PNG (libpng) and binary/ASCII PGM/PPM into planar 8-bit images, and choosing the reader by the
+ * file's first bytes (JPEG's is in jpeg.c); writing PNG; resizing with gray <-> RGB conversion. Inputs may come from
+ * anywhere, so every reader checks sizes before allocating and reports failures as one line instead of crashing.
+ *
+ * Resizing filters each axis on its own: output index i of an axis is sum_k w[i][k] * src[first[i] + k], and an
+ * output pixel applies its row's and its column's filter to each channel. Channels are converted after filtering,
+ * in float (gray = ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B; RGB from gray by replication), and the result
+ * is rounded to uint8 once, at the end.
+ *
+ * nin_image_convert is bilinear, as PyTorch's interpolate with align_corners = false: output pixel i of an axis
+ * sits at source coordinate u = (i + 0.5) * in / out - 0.5, clamped at 0, between lo = floor(u) and lo + 1 (clamped
+ * at in - 1), with weights 1 - t and t, t = u - lo. Shrinking this way reads 2 x 2 source pixels per output pixel
+ * whatever the scale, so detail finer than the output grid aliases: a 256 x 256 1-pixel checkerboard shrunk to 30
+ * x 30 comes out as a moire of values from 16 to 239 (shrunk to 32 x 32 it happens to be grey: at exactly 8x the 2 x 2
+ * pixels read are a block of the checkerboard).
+ *
+ * nin_image_fit takes the centre square of the source, side s = min(height, width), at offset floor((long - s) / 2)
+ * on the longer axis, and maps it onto size x size:
+ *   - shrinking (s > size): an area (box) filter. Output pixel i covers the source interval
+ *     [offset + i * s / size, offset + (i + 1) * s / size), and source pixel j weighs the length of the overlap of
+ *     [j, j + 1) with it, times size / s (its coverage: the weights of an output pixel sum to 1, pixels cut by the
+ *     interval's ends count with their fraction). Each output pixel is the coverage-weighted mean of the source
+ *     area it covers, so detail finer than the output grid averages out instead of aliasing: the checkerboard above
+ *     comes out grey (127 or 128) at 30 x 30 and at 32 x 32;
+ *   - enlarging or keeping the size (s <= size): the bilinear above, inside the square (s == size copies it).
+ * torchvision's Resize(size) + CenterCrop(size) resize the whole image to size x int(size * long / s) first and then
+ * crop at round((resized_long - size) / 2), so along the longer axis they scale by resized_long / long instead of
+ * exactly size / s and their window can sit up to about half an output pixel away from ours; their bilinear also
+ * reads the pixels just outside the square, and their anti-aliased shrinking is a triangle filter, not a box. On a
+ * square image only the filters differ. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,10 +38,9 @@
 #include <png.h>
 #include <nin/error.h>
 #include <nin/image.h>
+#include "image_impl.h"
 
-/* Large enough for any photo we would classify, small enough that channels * width * height * 2 bytes
- * fits in 32 bits: past the header checks no size computation can overflow, even with a 32-bit size_t. */
-#define MAX_SIDE 16384
+#define MAX_SIDE NIN_IMAGE_MAX_SIDE   /* src/image_impl.h says why */
 #define MAX_DEFLATE_RATIO 1032   /* the most zlib can compress: bounds what a compressed file holds */
 
 
@@ -28,8 +54,7 @@ static size_t mul3(size_t a, size_t b, size_t c)
     return a * b * c;
 }
 
-/* Allocate img->pixels for channels x height x width; the caller has already range-checked the sizes. */
-static int image_alloc(nin_image *img, int channels, int height, int width)
+int nin_image_alloc(nin_image *img, int channels, int height, int width)
 {
     size_t bytes = mul3((size_t)channels, (size_t)height, (size_t)width);
     img->channels = channels;
@@ -175,8 +200,7 @@ static int pnm_raster(pnm_reader *r, unsigned long maxval, nin_image *img)
     return rc;
 }
 
-/* Bytes left in a regular file from the current position, or -1 when that cannot be known (a pipe). */
-static long long bytes_left(FILE *f)
+long long nin_file_bytes_left(FILE *f)
 {
     struct stat st;
     long pos = ftell(f);
@@ -213,7 +237,7 @@ static int pnm_load(pnm_reader *r, nin_image *img)
      * pixels need their exact size, ASCII ones at least a separator and a digit each. */
     const size_t samples = (size_t)r->channels * width * height;
     const size_t need = r->ascii ? 2 * samples : samples * (maxval > 255 ? 2 : 1);
-    long long left = bytes_left(r->f);
+    long long left = nin_file_bytes_left(r->f);
     if (left >= 0 && (unsigned long long)left < need) {
         if (r->ascii)
             nin_set_error(r->err, r->err_size, "%s: truncated data: %zu samples need at least %zu bytes, found %lld",
@@ -223,7 +247,7 @@ static int pnm_load(pnm_reader *r, nin_image *img)
                  need, left);
         return -1;
     }
-    if (image_alloc(img, r->channels, (int)height, (int)width)) {
+    if (nin_image_alloc(img, r->channels, (int)height, (int)width)) {
         nin_set_error(r->err, r->err_size, "%s: out of memory for a %lux%lu image", r->path, width, height);
         return -1;
     }
@@ -329,7 +353,7 @@ static int decode_png(libpng_job *job)
 
     job->buf = malloc(rowbytes * (size_t)height);
     job->rows = malloc((size_t)height * sizeof *job->rows);
-    if (!job->buf || !job->rows || image_alloc(job->dst, channels, height, width))
+    if (!job->buf || !job->rows || nin_image_alloc(job->dst, channels, height, width))
         png_error(png, "out of memory");
     for (int y = 0; y < height; y++)
         job->rows[y] = job->buf + (size_t)y * rowbytes;
@@ -428,7 +452,7 @@ int nin_image_save_png(const char *path, const nin_image *img, char *err, size_t
 
 /* --- loading by content ------------------------------------------------------------------------------ */
 
-int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
+int nin_image_load_scaled(const char *path, int min_side, nin_image *img, char *err, size_t err_size)
 {
     memset(img, 0, sizeof *img);
     FILE *f = fopen(path, "rb");
@@ -436,7 +460,8 @@ int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
         nin_set_error(err, err_size, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    /* Read the magic without seeking back, so pipes work too: two bytes for Netpbm, eight for PNG. */
+    /* Read the magic without seeking back, so pipes work too: two bytes for Netpbm, three for JPEG (handed on to
+     * its reader), eight for PNG. */
     unsigned char magic[8];
     size_t got = fread(magic, 1, 2, f);
     int rc = -1;
@@ -451,10 +476,18 @@ int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
         rc = pnm_load(&r, img);
     } else if (magic[0] == 0x89 && magic[1] == 'P' && fread(magic + 2, 1, 6, f) == 6 && png_sig_cmp(magic, 0, 8) == 0)
         rc = load_png(f, path, img, err, err_size);
+    else if (magic[0] == 0xff && magic[1] == 0xd8 && fread(magic + 2, 1, 1, f) == 1 && magic[2] == 0xff)
+        rc = nin_jpeg_load(f, magic, 3, path, min_side, img, err, err_size);
     else
-        nin_set_error(err, err_size, "%s: not an image (unknown magic; expected PNG, PGM P2/P5 or PPM P3/P6)", path);
+        nin_set_error(err, err_size, "%s: not an image (unknown magic; expected PNG, JPEG, PGM P2/P5 or PPM P3/P6)",
+                      path);
     fclose(f);
     return rc;
+}
+
+int nin_image_load(const char *path, nin_image *img, char *err, size_t err_size)
+{
+    return nin_image_load_scaled(path, 0, img, err, err_size);
 }
 
 void nin_image_free(nin_image *img)
@@ -467,75 +500,124 @@ void nin_image_free(nin_image *img)
 
 /* --- resizing and channel conversion ---------------------------------------------------------------- */
 
-/* Source coordinate of each destination pixel with align_corners = false (pixel centres map to pixel
- * centres), as PyTorch's bilinear interpolate: lo/hi neighbours and the weight of hi. */
-typedef struct lerp { int lo, hi; float t; } lerp;
+/* How one axis of the output is made from the source's: output index i is the weighted sum of the source indices
+ * first[i] .. first[i] + count[i] - 1, with weights w[i * taps + k]. */
+typedef struct axis_filter {
+    int taps;   /* the most source indices any output index reads */
+    int *first, *count;
+    float *w;
+} axis_filter;
 
-static lerp *lerp_table(int in, int out)
+static axis_filter *axis_alloc(int out, int taps)
 {
-    lerp *table = nin_malloc((size_t)out * sizeof *table);
-    if (!table)
+    axis_filter *a = nin_calloc(1, sizeof *a + (size_t)out * (2 * sizeof(int) + (size_t)taps * sizeof(float)));
+    if (!a)
+        return NULL;
+    a->taps = taps;
+    a->first = (int *)(a + 1);
+    a->count = a->first + out;
+    a->w = (float *)(a->count + out);
+    return a;
+}
+
+/* Bilinear from `in` to `out` with align_corners = false (pixel centres map to pixel centres), as PyTorch's
+ * interpolate: the left border is clamped to 0, the right one through the neighbour. Source indices start at
+ * `offset`. */
+static axis_filter *bilinear_axis(int in, int out, int offset)
+{
+    axis_filter *a = axis_alloc(out, 2);
+    if (!a)
         return NULL;
     const float scale = (float)in / (float)out;
     for (int i = 0; i < out; i++) {
         float src = ((float)i + 0.5f) * scale - 0.5f;
         if (src < 0)
-            src = 0;   /* PyTorch clamps the left border; the right border is clamped through hi */
+            src = 0;
         int lo = (int)src;
         if (lo > in - 1)
             lo = in - 1;
-        table[i].lo = lo;
-        table[i].hi = lo < in - 1 ? lo + 1 : lo;
-        table[i].t = src - (float)lo;
+        const float t = src - (float)lo;
+        a->first[i] = offset + lo;
+        a->count[i] = lo < in - 1 ? 2 : 1;
+        a->w[2 * i] = lo < in - 1 ? 1 - t : 1;
+        a->w[2 * i + 1] = t;
     }
-    return table;
+    return a;
 }
 
-/* Interpolate src into dst (allocated, dst->channels x height x width) through the row and column tables. */
-static void resample(const nin_image *src, nin_image *dst, const lerp *ys, const lerp *xs)
+/* Area (box) filter from `in` to `out` < `in`: output pixel i covers the source interval [i, i + 1) * in / out, and
+ * source pixel j weighs the length of its overlap with it, divided by in / out. Counted in units of 1 / out, the
+ * interval ends are integers and the weights exact. Source indices start at `offset`. */
+static axis_filter *area_axis(int in, int out, int offset)
 {
-    const int channels = dst->channels, height = dst->height, width = dst->width;
-    const size_t src_plane = (size_t)src->height * (size_t)src->width, dst_plane = (size_t)height * (size_t)width;
-    for (int y = 0; y < height; y++) {
-        const lerp ly = ys[y];
-        for (int x = 0; x < width; x++) {
-            const lerp lx = xs[x];
+    const int taps = (in + out - 1) / out + 1;
+    axis_filter *a = axis_alloc(out, taps);
+    if (!a)
+        return NULL;
+    for (int i = 0; i < out; i++) {
+        const long long lo = (long long)i * in, hi = lo + in;
+        const int first = (int)(lo / out), last = (int)((hi - 1) / out);
+        a->first[i] = offset + first;
+        a->count[i] = last - first + 1;
+        for (int j = first; j <= last; j++) {
+            const long long from = lo > (long long)j * out ? lo : (long long)j * out;
+            const long long to = hi < (long long)(j + 1) * out ? hi : (long long)(j + 1) * out;
+            a->w[(size_t)i * taps + (size_t)(j - first)] = (float)((double)(to - from) / in);
+        }
+    }
+    return a;
+}
+
+/* Store the filtered values v (src_channels of them) at (y, x) of dst, converted to dst's channels (ITU-R BT.601
+ * luma, or gray replicated), rounded to the nearest integer and clamped to 0..255: the only rounding. */
+static void store_pixel(nin_image *dst, int y, int x, const float *v, int src_channels)
+{
+    float out[3];
+    if (dst->channels == src_channels)
+        memcpy(out, v, (size_t)src_channels * sizeof *v);
+    else if (dst->channels == 1)
+        out[0] = 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2];
+    else
+        out[0] = out[1] = out[2] = v[0];
+    const size_t plane = (size_t)dst->height * (size_t)dst->width;
+    for (int c = 0; c < dst->channels; c++) {
+        float r = floorf(out[c] + 0.5f);
+        dst->pixels[c * plane + (size_t)y * dst->width + x] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+    }
+}
+
+/* Filter src into dst (allocated) through the row and column filters, each channel in float. */
+static void resample(const nin_image *src, nin_image *dst, const axis_filter *ys, const axis_filter *xs)
+{
+    const size_t src_plane = (size_t)src->height * (size_t)src->width;
+    for (int y = 0; y < dst->height; y++) {
+        const float *wy = ys->w + (size_t)y * ys->taps;
+        for (int x = 0; x < dst->width; x++) {
+            const float *wx = xs->w + (size_t)x * xs->taps;
             float v[3];
             for (int c = 0; c < src->channels; c++) {
-                const uint8_t *p = src->pixels + c * src_plane;
-                const uint8_t *r0 = p + (size_t)ly.lo * src->width, *r1 = p + (size_t)ly.hi * src->width;
-                float top = r0[lx.lo] + lx.t * (r0[lx.hi] - r0[lx.lo]);
-                float bottom = r1[lx.lo] + lx.t * (r1[lx.hi] - r1[lx.lo]);
-                v[c] = top + ly.t * (bottom - top);
+                const uint8_t *p = src->pixels + c * src_plane + (size_t)ys->first[y] * src->width + xs->first[x];
+                float sum = 0;
+                for (int ky = 0; ky < ys->count[y]; ky++, p += src->width) {
+                    float row = 0;
+                    for (int kx = 0; kx < xs->count[x]; kx++)
+                        row += wx[kx] * p[kx];
+                    sum += wy[ky] * row;
+                }
+                v[c] = sum;
             }
-            /* Convert channels after interpolating, in float, so only one rounding happens. */
-            float out[3];
-            if (channels == src->channels)
-                memcpy(out, v, (size_t)channels * sizeof *v);
-            else if (channels == 1)
-                out[0] = 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2];   /* ITU-R BT.601 luma */
-            else
-                out[0] = out[1] = out[2] = v[0];
-            for (int c = 0; c < channels; c++) {
-                float r = floorf(out[c] + 0.5f);
-                dst->pixels[c * dst_plane + (size_t)y * width + x] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
-            }
+            store_pixel(dst, y, x, v, src->channels);
         }
     }
 }
 
-int nin_image_convert(const nin_image *src, int channels, int height, int width, nin_image *dst)
+/* Allocate dst (channels x ys's outputs x xs's outputs) and resample into it; frees both filters. Returns 0, or -1
+ * with the last error set and dst empty. */
+static int filter_into(const nin_image *src, int channels, int height, int width, axis_filter *ys, axis_filter *xs,
+                       nin_image *dst)
 {
-    if ((channels != 1 && channels != 3) || (src->channels != 1 && src->channels != 3) || height < 1 ||
-        width < 1 || src->height < 1 || src->width < 1) {
-        nin_fail("nin_image_convert: cannot convert a %dx%dx%d image to %dx%dx%d", src->channels, src->height,
-                 src->width, channels, height, width);
-        memset(dst, 0, sizeof *dst);
-        return -1;
-    }
-    lerp *ys = lerp_table(src->height, height), *xs = lerp_table(src->width, width);
     int status = -1;
-    if (ys && xs && image_alloc(dst, channels, height, width) == 0) {
+    if (ys && xs && nin_image_alloc(dst, channels, height, width) == 0) {
         resample(src, dst, ys, xs);
         status = 0;
     } else {
@@ -546,4 +628,40 @@ int nin_image_convert(const nin_image *src, int channels, int height, int width,
     free(ys);
     free(xs);
     return status;
+}
+
+/* 0 when src can be resized to channels x height x width; else -1 with "WHAT a CxHxW image to CxHxW" in the last
+ * error and dst empty. */
+static int check_resize(const char *what, const nin_image *src, int channels, int height, int width, nin_image *dst)
+{
+    if ((channels == 1 || channels == 3) && (src->channels == 1 || src->channels == 3) && height >= 1 &&
+        width >= 1 && src->height >= 1 && src->width >= 1)
+        return 0;
+    nin_fail("%s a %dx%dx%d image to %dx%dx%d", what, src->channels, src->height, src->width, channels, height,
+             width);
+    memset(dst, 0, sizeof *dst);
+    return -1;
+}
+
+int nin_image_convert(const nin_image *src, int channels, int height, int width, nin_image *dst)
+{
+    if (check_resize("nin_image_convert: cannot convert", src, channels, height, width, dst))
+        return -1;
+    return filter_into(src, channels, height, width, bilinear_axis(src->height, height, 0),
+                       bilinear_axis(src->width, width, 0), dst);
+}
+
+/* One axis of nin_image_fit: `in` source pixels from `offset` onto `out`, averaged when shrinking. */
+static axis_filter *fit_axis(int in, int out, int offset)
+{
+    return in > out ? area_axis(in, out, offset) : bilinear_axis(in, out, offset);
+}
+
+int nin_image_fit(const nin_image *src, int channels, int size, nin_image *dst)
+{
+    if (check_resize("nin_image_fit: cannot fit", src, channels, size, size, dst))
+        return -1;
+    const int side = src->height < src->width ? src->height : src->width;
+    return filter_into(src, channels, size, size, fit_axis(side, size, (src->height - side) / 2),
+                       fit_axis(side, size, (src->width - side) / 2), dst);
 }

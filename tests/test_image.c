@@ -1,4 +1,4 @@
-/* test_image.c - image loading (PNG, PGM/PPM), PNG writing, resizing and channel conversion, and the
+/* test_image.c - image loading (PNG, JPEG, PGM/PPM), PNG writing, resizing, fitting and channel conversion, and the
  * error lines for malformed files (host only, no device). Files go to a fresh mkdtemp directory. */
 #include <dirent.h>
 #include <stdio.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <png.h>
+#include <jpeglib.h>
 #include "harness.h"
 
 static char tmp_dir[200];   /* leaves room for any file name in a 512-byte path */
@@ -297,6 +298,269 @@ START_TEST(test_pnm_binary)
 }
 END_TEST
 
+/* --- JPEG ------------------------------------------------------------------------------------------- */
+
+/* A JPEG written with libjpeg from interleaved samples (RGB, gray or CMYK as `in`), stored as `stored`. */
+typedef struct raw_jpeg {
+    int width, height, components;
+    J_COLOR_SPACE in, stored;
+    int quality, progressive;
+    int no_adobe_marker;   /* CMYK: leave out the Adobe marker libjpeg writes by default */
+} raw_jpeg;
+
+/* libjpeg's default error handler exits: an encoder failure here is a broken test, and ends it. */
+static void write_jpeg(const char *path, const raw_jpeg *s, const uint8_t *samples)
+{
+    struct jpeg_compress_struct cinfo;
+    struct jpeg_error_mgr errors;
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    cinfo.err = jpeg_std_error(&errors);
+    jpeg_create_compress(&cinfo);
+    jpeg_stdio_dest(&cinfo, f);
+    cinfo.image_width = (JDIMENSION)s->width;
+    cinfo.image_height = (JDIMENSION)s->height;
+    cinfo.input_components = s->components;
+    cinfo.in_color_space = s->in;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_colorspace(&cinfo, s->stored);
+    if (s->no_adobe_marker)
+        cinfo.write_Adobe_marker = FALSE;
+    jpeg_set_quality(&cinfo, s->quality, TRUE);
+    if (s->progressive)
+        jpeg_simple_progression(&cinfo);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)samples + (size_t)cinfo.next_scanline * s->width * s->components;
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    ck_assert(fclose(f) == 0);
+}
+
+/* Smooth, and different in every channel, row and column (width != height), so that JPEG keeps it within a few
+ * levels while a transposed or swapped layout cannot pass. Interleaved, `components` samples per pixel. */
+static uint8_t *gradient(int width, int height, int components)
+{
+    uint8_t *s = malloc((size_t)width * height * components);
+    for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
+            for (int c = 0; c < components; c++) {
+                int v = c == 0 ? x * 255 / (width - 1) : c == 1 ? y * 255 / (height - 1)
+                      : c == 2 ? 40 + (x + y) * 160 / (width + height - 2) : 30 + x * 60 / width;
+                s[((size_t)y * width + x) * components + c] = (uint8_t)v;
+            }
+    return s;
+}
+
+/* img (planar) must match `want` (interleaved, img->channels per pixel) within tol. */
+static void assert_near(const nin_image *img, int width, int height, const uint8_t *want, int tol)
+{
+    ck_assert_int_eq(img->width, width);
+    ck_assert_int_eq(img->height, height);
+    const size_t plane = (size_t)width * height;
+    for (int c = 0; c < img->channels; c++)
+        for (size_t i = 0; i < plane; i++) {
+            int got = img->pixels[c * plane + i], expected = want[i * img->channels + c];
+            ck_assert_msg(abs(got - expected) <= tol, "channel %d, y %zu, x %zu: %d, want %d (+-%d)", c, i / width,
+                          i % width, got, expected, tol);
+        }
+}
+
+/* Write `s` from `samples`, load it and compare with `want` (interleaved, `channels` per pixel). */
+static void jpeg_round_trip(const char *name, const raw_jpeg *s, const uint8_t *samples, int channels,
+                            const uint8_t *want, int tol)
+{
+    char path[512];
+    nin_image img;
+    tmp_path(path, sizeof path, name);
+    write_jpeg(path, s, samples);
+    load_ok(path, &img);
+    ck_assert_int_eq(img.channels, channels);
+    assert_near(&img, s->width, s->height, want, tol);
+    nin_image_free(&img);
+}
+
+START_TEST(test_jpeg_rgb_gray_progressive)
+{
+    enum { W = 48, H = 32 };
+    uint8_t *rgb = gradient(W, H, 3), *gray = gradient(W, H, 1);
+    /* libjpeg's defaults: YCbCr with 4:2:0 chroma, Huffman coded */
+    jpeg_round_trip("rgb.jpg", &(raw_jpeg){ W, H, 3, JCS_RGB, JCS_YCbCr, 95, 0, 0 }, rgb, 3, rgb, 6);
+    jpeg_round_trip("rgb-stored.jpg", &(raw_jpeg){ W, H, 3, JCS_RGB, JCS_RGB, 100, 0, 0 }, rgb, 3, rgb, 3);
+    jpeg_round_trip("progressive.jpg", &(raw_jpeg){ W, H, 3, JCS_RGB, JCS_YCbCr, 95, 1, 0 }, rgb, 3, rgb, 6);
+    jpeg_round_trip("gray.jpg", &(raw_jpeg){ W, H, 1, JCS_GRAYSCALE, JCS_GRAYSCALE, 100, 0, 0 }, gray, 1, gray, 2);
+    jpeg_round_trip("gray-progressive.jpg", &(raw_jpeg){ W, H, 1, JCS_GRAYSCALE, JCS_GRAYSCALE, 95, 1, 0 }, gray, 1,
+                    gray, 3);
+    free(rgb);
+    free(gray);
+}
+END_TEST
+
+/* RGB from CMYK: R = (255 - C)(255 - K) / 255, G from M, B from Y. */
+static uint8_t *cmyk_to_rgb(const uint8_t *cmyk, size_t pixels)
+{
+    uint8_t *rgb = malloc(3 * pixels);
+    for (size_t i = 0; i < pixels; i++)
+        for (int c = 0; c < 3; c++)
+            rgb[3 * i + c] = (uint8_t)(((255 - cmyk[4 * i + c]) * (255 - cmyk[4 * i + 3]) + 127) / 255);
+    return rgb;
+}
+
+/* Photoshop stores CMYK inverted (255 - C) and says so with an Adobe marker; without the marker it is plain. */
+START_TEST(test_jpeg_cmyk)
+{
+    enum { W = 40, H = 24 };
+    uint8_t *cmyk = gradient(W, H, 4), *inverted = malloc(4 * W * H);
+    for (int i = 0; i < 4 * W * H; i++)
+        inverted[i] = (uint8_t)(255 - cmyk[i]);
+    uint8_t *rgb = cmyk_to_rgb(cmyk, W * H);
+    jpeg_round_trip("cmyk-adobe.jpg", &(raw_jpeg){ W, H, 4, JCS_CMYK, JCS_CMYK, 100, 0, 0 }, inverted, 3, rgb, 4);
+    jpeg_round_trip("ycck-adobe.jpg", &(raw_jpeg){ W, H, 4, JCS_CMYK, JCS_YCCK, 100, 0, 0 }, inverted, 3, rgb, 6);
+    jpeg_round_trip("cmyk-plain.jpg", &(raw_jpeg){ W, H, 4, JCS_CMYK, JCS_CMYK, 100, 0, 1 }, cmyk, 3, rgb, 4);
+
+    /* A known sample: pure red is C 0, M 255, Y 255, K 0; Photoshop writes 255, 0, 0, 255. */
+    uint8_t red[4 * 8 * 8], want[3 * 8 * 8];
+    for (int i = 0; i < 8 * 8; i++) {
+        memcpy(red + 4 * i, (const uint8_t[]){ 255, 0, 0, 255 }, 4);
+        memcpy(want + 3 * i, (const uint8_t[]){ 255, 0, 0 }, 3);
+    }
+    jpeg_round_trip("red-cmyk.jpg", &(raw_jpeg){ 8, 8, 4, JCS_CMYK, JCS_CMYK, 100, 0, 0 }, red, 3, want, 1);
+    free(cmyk);
+    free(inverted);
+    free(rgb);
+}
+END_TEST
+
+/* A whole JPEG file in memory, to be damaged. */
+static size_t read_file(const char *path, uint8_t *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t got = fread(buf, 1, size, f);
+    fclose(f);
+    ck_assert(got > 0 && got < size);
+    return got;
+}
+
+/* Where the entropy-coded data of the first scan starts: after the SOS marker segment. */
+static size_t scan_data_start(const uint8_t *b, size_t size)
+{
+    for (size_t i = 2; i + 3 < size; i++)
+        if (b[i] == 0xff && b[i + 1] == 0xda)
+            return i + 2 + ((size_t)b[i + 2] << 8 | b[i + 3]);
+    ck_abort_msg("no SOS marker");
+    return 0;
+}
+
+/* libjpeg only warns about damaged data and would return a partly grey picture: here it is an error. */
+START_TEST(test_jpeg_damaged)
+{
+    enum { W = 64, H = 48 };
+    uint8_t *rgb = gradient(W, H, 3);
+    for (int i = 0; i < 3 * W * H; i++)
+        rgb[i] = (uint8_t)(rgb[i] ^ (i * 7919 >> 5));   /* detail, so that the entropy data is long */
+    char path[512];
+    tmp_path(path, sizeof path, "whole.jpg");
+    write_jpeg(path, &(raw_jpeg){ W, H, 3, JCS_RGB, JCS_YCbCr, 95, 0, 0 }, rgb);
+    static uint8_t bytes[1 << 16];
+    const size_t size = read_file(path, bytes, sizeof bytes), start = scan_data_start(bytes, size);
+    ck_assert(start > 100 && size - start > 1000);
+
+    tmp_path(path, sizeof path, "half.jpg");
+    write_file(path, bytes, size / 2);
+    assert_load_fails(path, "bad JPEG: Premature end of JPEG file");
+
+    tmp_path(path, sizeof path, "header-only.jpg");
+    write_file(path, bytes, start);
+    assert_load_fails(path, "bad JPEG: Premature end of JPEG file");
+
+    const size_t middle = start + (size - start) / 2;
+    bytes[middle] ^= bytes[middle] == 0xaa ? 0x0f : 0x55;   /* never 0xff: a marker would be another failure */
+    tmp_path(path, sizeof path, "corrupt.jpg");
+    write_file(path, bytes, size);
+    assert_load_fails(path, "bad JPEG: Corrupt JPEG data");
+
+    /* The start of a JPEG, then something else. */
+    tmp_path(path, sizeof path, "not-really.jpg");
+    write_file(path, "\xff\xd8\xff\x01 not a marker", 17);
+    assert_load_fails(path, "bad JPEG");
+    free(rgb);
+}
+END_TEST
+
+/* Each side of a k/8 decode is ceil(side * k / 8); the smallest k whose shorter side is >= min_side is used. */
+START_TEST(test_jpeg_scaled)
+{
+    enum { W = 256, H = 192 };
+    uint8_t *rgb = gradient(W, H, 3);
+    char path[512], err[512] = "";
+    tmp_path(path, sizeof path, "large.jpg");
+    write_jpeg(path, &(raw_jpeg){ W, H, 3, JCS_RGB, JCS_YCbCr, 95, 0, 0 }, rgb);
+    static const struct { int min_side, width, height; } cases[] = {
+        { 0, 256, 192 },     /* full size */
+        { -5, 256, 192 },
+        { 1, 32, 24 },       /* k = 1 */
+        { 24, 32, 24 },
+        { 25, 64, 48 },      /* k = 2 */
+        { 32, 64, 48 },
+        { 48, 64, 48 },
+        { 49, 96, 72 },      /* k = 3 */
+        { 150, 224, 168 },   /* k = 7 */
+        { 169, 256, 192 },   /* k = 8 */
+        { 1000, 256, 192 },  /* no scale is large enough: full size */
+    };
+    nin_image full, img;
+    load_ok(path, &full);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_msg(nin_image_load_scaled(path, cases[i].min_side, &img, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(img.width == cases[i].width && img.height == cases[i].height, "min_side %d: %dx%d, want %dx%d",
+                      cases[i].min_side, img.width, img.height, cases[i].width, cases[i].height);
+        nin_image_free(&img);
+    }
+
+    /* At 2/8 each pixel is about the mean of a 4 x 4 block of the full decode. */
+    ck_assert_msg(nin_image_load_scaled(path, 32, &img, err, sizeof err) == 0, "%s", err);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 48; y++)
+            for (int x = 0; x < 64; x++) {
+                int sum = 0;
+                for (int i = 0; i < 16; i++)
+                    sum += full.pixels[((size_t)c * H + 4 * y + i / 4) * W + 4 * x + i % 4];
+                int got = img.pixels[((size_t)c * 48 + y) * 64 + x];
+                ck_assert_msg(abs(got - sum / 16) <= 4, "c %d y %d x %d: %d, block mean %d", c, y, x, got, sum / 16);
+            }
+    nin_image_free(&img);
+    nin_image_free(&full);
+
+    /* PNG and PGM/PPM come at full size whatever min_side says. */
+    nin_image small = { 1, 4, 6, (uint8_t[24]){ 0 } };
+    tmp_path(path, sizeof path, "small.png");
+    ck_assert_msg(nin_image_save_png(path, &small, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(nin_image_load_scaled(path, 1, &img, err, sizeof err) == 0, "%s", err);
+    ck_assert(img.width == 6 && img.height == 4);
+    nin_image_free(&img);
+    free(rgb);
+}
+END_TEST
+
+START_TEST(test_jpeg_limits)
+{
+    /* Wider than the 16384 limit: refused from the header. libjpeg allows 65500. */
+    static uint8_t row[20000];
+    char path[512];
+    tmp_path(path, sizeof path, "wide.jpg");
+    write_jpeg(path, &(raw_jpeg){ 20000, 1, 1, JCS_GRAYSCALE, JCS_GRAYSCALE, 90, 0, 0 }, row);
+    assert_load_fails(path, "bad JPEG: image size 20000x1 is out of range (sides 1..16384)");
+
+    /* Two components are neither gray nor a colour space we know. */
+    tmp_path(path, sizeof path, "two-components.jpg");
+    write_jpeg(path, &(raw_jpeg){ 8, 1, 2, JCS_UNKNOWN, JCS_UNKNOWN, 90, 0, 0 }, row);
+    assert_load_fails(path, "bad JPEG: unsupported colour space (2 components, not gray, YCbCr, RGB, CMYK or YCCK)");
+}
+END_TEST
+
 /* --- resizing and conversion ------------------------------------------------------------------------- */
 
 START_TEST(test_convert_identity)
@@ -375,6 +639,176 @@ START_TEST(test_convert_refuses)
     nin_image gray = { 1, 1, 1, (uint8_t[]){ 7 } };
     ck_assert_int_eq(nin_image_convert(&gray, 1, 0, 4, &dst), -1);
     ck_assert_str_eq(nin_last_error(), "nin_image_convert: cannot convert a 1x1x1 image to 1x0x4");
+}
+END_TEST
+
+/* --- fitting: shorter side to size, centre crop ------------------------------------------------------ */
+
+static void checkerboard(uint8_t *p, int side)
+{
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++)
+            p[y * side + x] = (x + y) % 2 ? 255 : 0;
+}
+
+/* How many pixels of img lie outside lo..hi. */
+static int count_outside(const nin_image *img, int lo, int hi)
+{
+    int n = 0;
+    for (int i = 0; i < img->channels * img->height * img->width; i++)
+        n += img->pixels[i] < lo || img->pixels[i] > hi;
+    return n;
+}
+
+/* The area filter averages every pixel it covers: a 1-pixel checkerboard shrinks to flat grey. Bilinear reads
+ * 2 x 2 pixels per output pixel: at 256 -> 30 that is a moire (at exactly 8x, 256 -> 32, the 2 x 2 it reads
+ * happen to be one black and white block each, and it is grey too). */
+START_TEST(test_fit_checkerboard)
+{
+    enum { N = 256 };
+    static uint8_t board[N * N];
+    checkerboard(board, N);
+    nin_image src = { 1, N, N, board }, dst;
+    for (int size = 30; size <= 32; size += 2) {
+        ck_assert_int_eq(nin_image_fit(&src, 1, size, &dst), 0);
+        ck_assert(dst.channels == 1 && dst.height == size && dst.width == size);
+        ck_assert_msg(count_outside(&dst, 127, 128) == 0, "fit to %d: %d pixels not 127 or 128", size,
+                      count_outside(&dst, 127, 128));
+        nin_image_free(&dst);
+    }
+    ck_assert_int_eq(nin_image_convert(&src, 1, 30, 30, &dst), 0);
+    ck_assert_msg(count_outside(&dst, 64, 191) >= 100, "bilinear to 30: only %d of 900 pixels far from grey",
+                  count_outside(&dst, 64, 191));   /* 128 of them */
+    nin_image_free(&dst);
+    ck_assert_int_eq(nin_image_convert(&src, 1, 32, 32, &dst), 0);
+    ck_assert_int_eq(count_outside(&dst, 127, 128), 0);
+    nin_image_free(&dst);
+}
+END_TEST
+
+/* Boundary pixels count with the fraction of them an output pixel covers: 3 -> 2 gives output pixel 0 two thirds
+ * of pixel 0 and one third of pixel 1. */
+START_TEST(test_fit_fractional_coverage)
+{
+    nin_image src = { 1, 3, 3, (uint8_t[]){ 0, 90, 180, 0, 90, 180, 0, 90, 180 } }, dst;
+    ck_assert_int_eq(nin_image_fit(&src, 1, 2, &dst), 0);
+    assert_image(&dst, 1, 2, 2, (const uint8_t[]){ 30, 150, 30, 150 });
+    nin_image_free(&dst);
+}
+END_TEST
+
+/* A wide and a tall image whose centre square differs from the rest: only the centre comes out, shrunk 2x as
+ * 2 x 2 block means. */
+START_TEST(test_fit_centre_crop)
+{
+    enum { LONG = 40, SHORT = 20, OUT = 10 };
+    uint8_t wide[SHORT * LONG], tall[LONG * SHORT], want[OUT * OUT];
+    for (int y = 0; y < SHORT; y++)
+        for (int x = 0; x < LONG; x++) {
+            int v = x < 10 ? 10 : x >= 30 ? 250 : 60 + 4 * (x - 10) + 3 * y;   /* left, centre, right */
+            wide[y * LONG + x] = (uint8_t)v;
+            tall[x * SHORT + y] = (uint8_t)v;
+        }
+    for (int j = 0; j < OUT; j++)   /* the centre's 2 x 2 block means, 63.5 + 8 i + 6 j, rounded up */
+        for (int i = 0; i < OUT; i++)
+            want[j * OUT + i] = (uint8_t)(64 + 8 * i + 6 * j);
+    nin_image src = { 1, SHORT, LONG, wide }, dst;
+    ck_assert_int_eq(nin_image_fit(&src, 1, OUT, &dst), 0);
+    assert_image(&dst, 1, OUT, OUT, want);
+    nin_image_free(&dst);
+
+    uint8_t want_t[OUT * OUT];
+    for (int i = 0; i < OUT * OUT; i++)
+        want_t[i] = want[(i % OUT) * OUT + i / OUT];
+    nin_image src_t = { 1, LONG, SHORT, tall };
+    ck_assert_int_eq(nin_image_fit(&src_t, 1, OUT, &dst), 0);
+    assert_image(&dst, 1, OUT, OUT, want_t);
+    nin_image_free(&dst);
+}
+END_TEST
+
+/* At the source's own size the fit is the centre square, copied: offset floor((11 - 4) / 2) = 3. */
+START_TEST(test_fit_same_size_copies)
+{
+    uint8_t data[3 * 4 * 11], want[3 * 4 * 4];
+    for (int i = 0; i < 3 * 4 * 11; i++)
+        data[i] = (uint8_t)(i * 37 + 11);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++)
+                want[(c * 4 + y) * 4 + x] = data[(c * 4 + y) * 11 + 3 + x];
+    nin_image src = { 3, 4, 11, data }, dst;
+    ck_assert_int_eq(nin_image_fit(&src, 3, 4, &dst), 0);
+    assert_image(&dst, 3, 4, 4, want);
+    nin_image_free(&dst);
+
+    nin_image square = { 3, 4, 4, want };
+    ck_assert_int_eq(nin_image_fit(&square, 3, 4, &dst), 0);
+    assert_image(&dst, 3, 4, 4, want);
+    nin_image_free(&dst);
+}
+END_TEST
+
+/* Enlarging is nin_image_convert's bilinear of the centre square. */
+START_TEST(test_fit_upscale)
+{
+    uint8_t data[8 * 10];
+    for (int i = 0; i < 8 * 10; i++)
+        data[i] = (uint8_t)(i * 53 % 256);
+    nin_image square = { 1, 8, 8, data }, dst, want;
+    ck_assert_int_eq(nin_image_fit(&square, 1, 32, &dst), 0);
+    ck_assert_int_eq(nin_image_convert(&square, 1, 32, 32, &want), 0);
+    assert_image(&dst, 1, 32, 32, want.pixels);
+    nin_image_free(&dst);
+    nin_image_free(&want);
+
+    /* 8 high, 10 wide: the square is columns 1..8 */
+    uint8_t centre[8 * 8];
+    for (int y = 0; y < 8; y++)
+        memcpy(centre + y * 8, data + y * 10 + 1, 8);
+    nin_image wide = { 1, 8, 10, data }, crop = { 1, 8, 8, centre };
+    ck_assert_int_eq(nin_image_fit(&wide, 1, 32, &dst), 0);
+    ck_assert_int_eq(nin_image_convert(&crop, 1, 32, 32, &want), 0);
+    assert_image(&dst, 1, 32, 32, want.pixels);
+    nin_image_free(&dst);
+    nin_image_free(&want);
+}
+END_TEST
+
+/* Channels convert after filtering: BT.601 luma of the averaged colour, or gray replicated. */
+START_TEST(test_fit_channels)
+{
+    /* 4x4 RGB: the left half red, the right half blue; 2x2 output: each pixel all red or all blue. */
+    uint8_t rgb[3 * 16];
+    for (int i = 0; i < 16; i++) {
+        rgb[i] = i % 4 < 2 ? 255 : 0;
+        rgb[16 + i] = 0;
+        rgb[32 + i] = i % 4 < 2 ? 0 : 255;
+    }
+    nin_image src = { 3, 4, 4, rgb }, dst;
+    ck_assert_int_eq(nin_image_fit(&src, 1, 2, &dst), 0);
+    assert_image(&dst, 1, 2, 2, (const uint8_t[]){ 76, 29, 76, 29 });   /* 0.299 * 255, 0.114 * 255 */
+    nin_image_free(&dst);
+    ck_assert_int_eq(nin_image_fit(&src, 1, 1, &dst), 0);   /* (127.5, 0, 127.5): 52.6 */
+    assert_image(&dst, 1, 1, 1, (const uint8_t[]){ 53 });
+    nin_image_free(&dst);
+
+    nin_image gray = { 1, 2, 4, (uint8_t[]){ 0, 10, 20, 30, 40, 50, 60, 70 } };
+    ck_assert_int_eq(nin_image_fit(&gray, 3, 1, &dst), 0);   /* the centre 2x2: 10, 20, 50, 60 */
+    assert_image(&dst, 3, 1, 1, (const uint8_t[]){ 35, 35, 35 });
+    nin_image_free(&dst);
+}
+END_TEST
+
+START_TEST(test_fit_refuses)
+{
+    nin_image gray = { 1, 1, 1, (uint8_t[]){ 7 } }, dst;
+    ck_assert_int_eq(nin_image_fit(&gray, 2, 4, &dst), -1);
+    ck_assert_str_eq(nin_last_error(), "nin_image_fit: cannot fit a 1x1x1 image to 2x4x4");
+    ck_assert(dst.pixels == NULL);
+    ck_assert_int_eq(nin_image_fit(&gray, 1, 0, &dst), -1);
+    ck_assert_str_eq(nin_last_error(), "nin_image_fit: cannot fit a 1x1x1 image to 1x0x0");
+    ck_assert(dst.pixels == NULL);
 }
 END_TEST
 
@@ -546,10 +980,22 @@ int main(void)
     tcase_add_test(tc, test_png_palette_interlaced);
     tcase_add_test(tc, test_pnm_ascii);
     tcase_add_test(tc, test_pnm_binary);
+    tcase_add_test(tc, test_jpeg_rgb_gray_progressive);
+    tcase_add_test(tc, test_jpeg_cmyk);
+    tcase_add_test(tc, test_jpeg_damaged);
+    tcase_add_test(tc, test_jpeg_scaled);
+    tcase_add_test(tc, test_jpeg_limits);
     tcase_add_test(tc, test_convert_identity);
     tcase_add_test(tc, test_convert_bilinear);
     tcase_add_test(tc, test_convert_channels);
     tcase_add_test(tc, test_convert_refuses);
+    tcase_add_test(tc, test_fit_checkerboard);
+    tcase_add_test(tc, test_fit_fractional_coverage);
+    tcase_add_test(tc, test_fit_centre_crop);
+    tcase_add_test(tc, test_fit_same_size_copies);
+    tcase_add_test(tc, test_fit_upscale);
+    tcase_add_test(tc, test_fit_channels);
+    tcase_add_test(tc, test_fit_refuses);
     tcase_add_test(tc, test_bad_files);
     tcase_add_test(tc, test_bad_headers);
     tcase_add_test(tc, test_bad_png);

@@ -257,7 +257,7 @@ START_TEST(test_png)
 {
     bytes b = seed("image", "gray.png");
     expect_image_error("a.png", b.data, 40, "@/a.png: bad PNG: truncated data (unexpected end of file)");
-    expect_image_error("a.png", "GIF89a....", 10, "@/a.png: not an image (unknown magic; expected PNG, PGM P2/P5 "
+    expect_image_error("a.png", "GIF89a....", 10, "@/a.png: not an image (unknown magic; expected PNG, JPEG, PGM P2/P5 "
                        "or PPM P3/P6)");
     uint8_t *ihdr = b.data + 8;
     put_be32(ihdr + 8, 0);   /* width 0 */
@@ -280,13 +280,50 @@ START_TEST(test_pnm)
 {
     bytes b = seed("image", "gray.pgm");   /* P5, 4x3, maxval 255 */
     expect_image_error("a.pgm", b.data, b.size - 2, "@/a.pgm: truncated data: expected 12 bytes of pixels, found 10");
-    expect_image_error("a.pgm", "P7\n4 3\n255\n", 11, "@/a.pgm: not an image (unknown magic; expected PNG, PGM "
+    expect_image_error("a.pgm", "P7\n4 3\n255\n", 11, "@/a.pgm: not an image (unknown magic; expected PNG, JPEG, PGM "
                        "P2/P5 or PPM P3/P6)");
     expect_image_error("a.pgm", "P5\n0 3\n255\n", 11, "@/a.pgm: bad header: width 0 is out of range 1..16384");
     expect_image_error("a.pgm", "P5\n99999999 99999999\n255\n", 25, "@/a.pgm: bad header: width 99999999 is out of "
                        "range 1..16384");
     expect_image_error("a.pgm", "P5\n4 3\n70000\n", 13, "@/a.pgm: bad header: maxval 70000 is out of range 1..65535");
     expect_image_error("a.pgm", "P2\n2 1\n15\n3 16\n", 15, "@/a.pgm: sample value 16 (sample #1) exceeds maxval 15");
+    free(b.data);
+}
+END_TEST
+
+/* The SOF0 marker segment of a baseline JPEG: FF C0, length, precision, height, width (big-endian). */
+static uint8_t *jpeg_sof(bytes b)
+{
+    uint8_t *sof = memmem(b.data, b.size, "\xff\xc0", 2);
+    ck_assert(sof != NULL && sof + 9 < b.data + b.size);
+    return sof;
+}
+
+static void put_be16(uint8_t *b, unsigned v)
+{
+    b[0] = (uint8_t)(v >> 8), b[1] = (uint8_t)v;
+}
+
+START_TEST(test_jpeg)
+{
+    bytes b = seed("image", "rgb.jpg");   /* 16x16, YCbCr 4:2:0, baseline */
+    expect_image_error("a.jpg", b.data, b.size - 40, "@/a.jpg: bad JPEG: Premature end of JPEG file");
+    expect_image_error("a.jpg", b.data, 3, "@/a.jpg: bad JPEG: Premature end of JPEG file");
+    uint8_t *sof = jpeg_sof(b);
+    put_be16(sof + 7, 20000);   /* width */
+    expect_image_error("a.jpg", b.data, b.size, "@/a.jpg: bad JPEG: image size 20000x16 is out of range (sides "
+                       "1..16384)");
+    /* 16384 x 16384 claimed in 438 bytes: refused before libjpeg or the loader allocate for it */
+    put_be16(sof + 5, 16384);
+    put_be16(sof + 7, 16384);
+    expect_image_error("a.jpg", b.data, b.size, "@/a.jpg: bad JPEG: the header's 16384x16384 image needs 805306368 "
+                       "bytes of pixel data, more than a 438-byte file can hold (truncated or corrupt)");
+    put_be16(sof + 5, 0);   /* height 0 would come in a DNL marker, which libjpeg does not read */
+    expect_image_error("a.jpg", b.data, b.size, "@/a.jpg: bad JPEG: Empty JPEG image (DNL not supported)");
+    put_be16(sof + 5, 16);
+    put_be16(sof + 7, 16);
+    sof[9] = 2;   /* a component count that disagrees with the segment's length */
+    expect_image_error("a.jpg", b.data, b.size, "@/a.jpg: bad JPEG: Bogus marker length");
     free(b.data);
 }
 END_TEST
@@ -446,6 +483,7 @@ int main(void)
     tcase_add_test(tc, test_svhn);
     tcase_add_test(tc, test_png);
     tcase_add_test(tc, test_pnm);
+    tcase_add_test(tc, test_jpeg);
     tcase_add_test(tc, test_checkpoint);
     tcase_add_test(tc, test_tuning);
     tcase_add_test(tc, test_program_cache);
