@@ -986,8 +986,10 @@ START_TEST(test_images_bad_folders)
     expect_images_error(at("one"), &o, "one", "only one class folder (class-a)");
     make_images("learnable s --classes 3 --train 3 --test 2");
     make_dir(at("s/train/class-e"));
+    expect_images_error(at("s"), &o, "s/test", "no folder for class 'class-e'");
+    make_dir(at("s/test/class-e"));
     expect_images_error(at("s"), &o, "s/train/class-e", "an empty class folder");
-    ck_assert(rmdir(at("s/train/class-e")) == 0);
+    ck_assert(rmdir(at("s/train/class-e")) == 0 && rmdir(at("s/test/class-e")) == 0);
     make_dir(at("s/test/class-z"));
     nin_dataset d;
     char err[2048];
