@@ -447,6 +447,14 @@ START_TEST(test_draw)
     nin_draw_line(&img, 10, 10, 30, 10, 1, (nin_rgb){ 255, 0, 0 });
     ck_assert(img.pixels[10 * 40 + 20] == 255 && img.pixels[plane + 10 * 40 + 20] == 0);
     nin_draw_pixel(&img, -1, 50, NIN_BLACK);   /* clipped, no crash */
+    /* '1' read upwards from (30, 18): the glyph's top row is the leftmost column, its one pixel in the middle */
+    nin_draw_text_up(&img, 30, 18, "1", 1, NIN_BLACK);
+    ck_assert_int_eq(img.pixels[(18 - 3) * 40 + 30], 0);
+    ck_assert_int_eq(img.pixels[(18 - 2) * 40 + 30], 255);
+    /* and its bottom row of three the rightmost */
+    ck_assert_int_eq(img.pixels[(18 - 2) * 40 + 36] + img.pixels[(18 - 3) * 40 + 36] + img.pixels[(18 - 4) * 40 + 36], 0);
+    nin_rgb half = nin_mix(NIN_WHITE, NIN_BLACK, 0.5f);
+    ck_assert(half.r == 128 && half.g == 128 && half.b == 128);
     nin_rgb cold = nin_colormap(0.0f), hot = nin_colormap(1.0f), mid = nin_colormap(0.5f);
     ck_assert(cold.b > 100 && cold.r == 0 && hot.r > 100 && hot.b == 0 && mid.g > 200);
     nin_image_free(&img);
