@@ -6,6 +6,8 @@
 #define NIN_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <nin/nin.h>
 #include <nin/train.h>
 #include "cli_args.h"
@@ -80,5 +82,17 @@ void cli_close_model(cli_model *m);
  * model's run read it; the directory goes to dir. Exit 1 unless the images and classes are the model's. */
 void cli_load_model_data(const char *path, const nin_checkpoint *ck, const nin_dataset_spec *spec, const char *data,
                          nin_split split, nin_dataset *out, char *dir, size_t dir_size);
+
+/* --- what `nin-cl test` reports besides its summary line (cli_confusion.c) ------------------------------ */
+
+/* The confusion matrix of `count` predictions (classes x classes, row = true class, column = predicted class;
+ * the caller frees it); a class outside [0, classes) exits 1. */
+int64_t *cli_confusion(const int *labels, const int *predicted, int count, int classes);
+/* Each class's correct/total and accuracy, then the matrix (up to 20 classes) or its 10 largest counts off the
+ * diagonal. Classes are named by index, and by names[c] too where names is not NULL. */
+void cli_print_confusion(FILE *out, const int64_t *matrix, int classes, const char *const *names);
+/* The matrix drawn as a PNG at path: cells coloured by their share of the row, counts where they fit, the
+ * classes on both axes. A file that cannot be written exits 1 with one line naming it. */
+void cli_draw_confusion(const char *path, const int64_t *matrix, int classes, const char *const *names);
 
 #endif

@@ -270,7 +270,7 @@ static int cmd_train(const nin_options *opt, int argc, char **argv)
 /* --- test and predict -------------------------------------------------------------------------------- */
 
 typedef struct model_args {
-    const char *model, *data;
+    const char *model, *data, *confusion;
     const nin_dataset_spec *dataset;
     cli_list images;
 } model_args;
@@ -280,6 +280,8 @@ static const cli_option test_options[] = {
       .flags = CLI_ARGUMENT | CLI_REQUIRED, .help = "whose test split to evaluate on" },
     CLI_MODEL_OPTION(model_args),
     CLI_DATA_OPTION(model_args, "the dataset's files"),
+    { .name = "confusion", .kind = CLI_STRING, .offset = offsetof(model_args, confusion), .metavar = "OUT.png",
+      .help = "also draw the confusion matrix as a PNG" },
     CLI_END,
 };
 
@@ -300,8 +302,16 @@ static int cmd_test(const nin_options *opt, int argc, char **argv)
     nin_dataset test;
     cli_load_model_data(a.model, &m.ck, a.dataset, a.data, NIN_SPLIT_TEST, &test, dir, sizeof dir);
     nin_eval e;
-    cli_check(nin_evaluate(m.net, &m.ck.pre, test.images, test.labels, test.count, &e));
+    int *predicted = cli_malloc(test.count * sizeof *predicted);
+    cli_check(nin_evaluate_predictions(m.net, &m.ck.pre, test.images, test.labels, test.count, &e, predicted));
     printf("test_acc=%.4f test_loss=%.4f n=%d\n", e.acc, e.loss, e.count);
+    const char *const *names = (const char *const *)m.ck.class_names;   /* the model's, or NULL */
+    int64_t *matrix = cli_confusion(test.labels, predicted, test.count, m.ck.classes);
+    cli_print_confusion(stdout, matrix, m.ck.classes, names);
+    if (a.confusion)
+        cli_draw_confusion(a.confusion, matrix, m.ck.classes, names);
+    free(matrix);
+    free(predicted);
     nin_dataset_free(&test);
     cli_close_model(&m);
     return 0;
@@ -309,8 +319,8 @@ static int cmd_test(const nin_options *opt, int argc, char **argv)
 
 const cli_command cli_test = {
     .name = "test",
-    .summary = "evaluate a checkpoint on a dataset's test split",
-    .synopsis = "--model FILE DATASET [--data DIR]",
+    .summary = "evaluate a checkpoint on a dataset's test split: accuracy, per class too, and the confusion matrix",
+    .synopsis = "--model FILE DATASET [--data DIR] [--confusion OUT.png]",
     .options = test_options,
     .run = cmd_test,
 };

@@ -1,5 +1,6 @@
-/* draw.c - drawing on planar RGB images: rectangles, lines, a 5x7 bitmap font, the jet colour map and
- * heat-map overlays. Enough for nin-cl's figures without an external image tool. */
+/* draw.c - drawing on planar RGB images: rectangles, lines, a 5x7 bitmap font (also turned a quarter turn),
+ * colour mixing, the jet colour map and heat-map overlays. Enough for nin-cl's figures without an external image
+ * tool. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,15 +149,33 @@ int nin_text_width(const char *text, int scale)
     return n ? (n * (NIN_GLYPH_W + 1) - 1) * scale : 0;
 }
 
-void nin_draw_text(nin_image *img, int x, int y, const char *text, int scale, nin_rgb c)
+/* Each font pixel of the text as a scale x scale square: along the text rightwards from (x, y), or (up) upwards
+ * from (x, y) with the glyphs' tops to the left. */
+static void draw_glyphs(nin_image *img, int x, int y, const char *text, int scale, nin_rgb c, int up)
 {
-    for (; *text; text++, x += (NIN_GLYPH_W + 1) * scale) {
+    for (int along = 0; *text; text++, along += (NIN_GLYPH_W + 1) * scale) {
         const glyph *g = glyph_of(*text);
         for (int row = 0; row < NIN_GLYPH_H; row++)
-            for (int col = 0; col < NIN_GLYPH_W; col++)
-                if (g->rows[row][col] == '#')
-                    nin_fill_rect(img, x + col * scale, y + row * scale, scale, scale, c);
+            for (int col = 0; col < NIN_GLYPH_W; col++) {
+                int u = along + col * scale, v = row * scale;
+                if (g->rows[row][col] != '#')
+                    continue;
+                if (up)
+                    nin_fill_rect(img, x + v, y - u - scale, scale, scale, c);
+                else
+                    nin_fill_rect(img, x + u, y + v, scale, scale, c);
+            }
     }
+}
+
+void nin_draw_text(nin_image *img, int x, int y, const char *text, int scale, nin_rgb c)
+{
+    draw_glyphs(img, x, y, text, scale, c, 0);
+}
+
+void nin_draw_text_up(nin_image *img, int x, int y, const char *text, int scale, nin_rgb c)
+{
+    draw_glyphs(img, x, y, text, scale, c, 1);
 }
 
 /* --- colour -------------------------------------------------------------------------------------------- */
@@ -176,6 +195,13 @@ nin_rgb nin_colormap(float t)
     c.g = (unsigned char)(anchors[i][1] + f * (anchors[i + 1][1] - anchors[i][1]) + 0.5f);
     c.b = (unsigned char)(anchors[i][2] + f * (anchors[i + 1][2] - anchors[i][2]) + 0.5f);
     return c;
+}
+
+nin_rgb nin_mix(nin_rgb a, nin_rgb b, float t)
+{
+    return (nin_rgb){ (unsigned char)((1.0f - t) * a.r + t * b.r + 0.5f),
+                      (unsigned char)((1.0f - t) * a.g + t * b.g + 0.5f),
+                      (unsigned char)((1.0f - t) * a.b + t * b.b + 0.5f) };
 }
 
 /* Pixel (i, j) of a gray or RGB image. */
@@ -201,9 +227,6 @@ void nin_draw_heatmap(nin_image *dst, int x, int y, const nin_image *src, const 
     for (int j = 0; j < src->height; j++)
         for (int i = 0; i < src->width; i++) {
             nin_rgb under = pixel_of(src, i, j), over = nin_colormap((heat[(size_t)j * src->width + i] - lo) / range);
-            nin_rgb mixed = { (unsigned char)((1.0f - alpha) * under.r + alpha * over.r + 0.5f),
-                              (unsigned char)((1.0f - alpha) * under.g + alpha * over.g + 0.5f),
-                              (unsigned char)((1.0f - alpha) * under.b + alpha * over.b + 0.5f) };
-            nin_draw_pixel(dst, x + i, y + j, mixed);
+            nin_draw_pixel(dst, x + i, y + j, nin_mix(under, over, alpha));
         }
 }

@@ -1,5 +1,6 @@
-/* draw.h - drawing on RGB images for the figures nin-cl writes (confidence maps, training curves): filled and
- * outlined rectangles, lines, a 5x7 bitmap font, a colour map and heat-map overlays (internal). */
+/* draw.h - drawing on RGB images for the figures nin-cl writes (confidence maps, training curves, confusion
+ * matrices): filled and outlined rectangles, lines, a 5x7 bitmap font (also read bottom to top), colour mixing,
+ * a colour map and heat-map overlays (internal). */
 #ifndef NIN_DRAW_H
 #define NIN_DRAW_H
 
@@ -29,9 +30,14 @@ void nin_draw_line(nin_image *img, int x0, int y0, int x1, int y1, int thickness
 #define NIN_GLYPH_H 7
 int nin_text_width(const char *text, int scale);
 void nin_draw_text(nin_image *img, int x, int y, const char *text, int scale, nin_rgb c);
+/* The same text turned a quarter turn anticlockwise, read from bottom to top: (x, y) is its bottom left corner
+ * (the first pixel row above y), and it is NIN_GLYPH_H * scale wide and nin_text_width(text, scale) high. */
+void nin_draw_text_up(nin_image *img, int x, int y, const char *text, int scale, nin_rgb c);
 
 /* The "jet" colour map: 0 dark blue, 0.25 blue-cyan, 0.5 green-yellow, 0.75 orange, 1 dark red. */
 nin_rgb nin_colormap(float t);
+/* (1 - t) * a + t * b, channel by channel. */
+nin_rgb nin_mix(nin_rgb a, nin_rgb b, float t);
 /* Copy src (gray or RGB) with its top left corner at (x, y). */
 void nin_draw_image(nin_image *dst, int x, int y, const nin_image *src);
 /* Blend the colour-mapped heat (src's height x width values, mapped from [lo, hi] to [0, 1]) over src

@@ -151,8 +151,9 @@ static int finish_batch(batch_job *job)
 
 /* --- evaluation -------------------------------------------------------------------------------------- */
 
-/* Add one batch's loss and correct count (its first n samples) to e. */
-static void score_batch(const float *logits, int classes, const int *labels, int n, nin_eval *e)
+/* Add one batch's loss and correct count (its first n samples) to e; each sample's arg-max class to predicted
+ * (n entries) when it is not NULL. */
+static void score_batch(const float *logits, int classes, const int *labels, int n, nin_eval *e, int *predicted)
 {
     for (int i = 0; i < n; i++) {
         const float *z = logits + (size_t)i * classes;
@@ -165,11 +166,19 @@ static void score_batch(const float *logits, int classes, const int *labels, int
             sum += exp(z[c] - z[best]);
         e->loss += log(sum) + z[best] - z[labels[i]];
         e->acc += best == labels[i];
+        if (predicted)
+            predicted[i] = best;
     }
 }
 
 int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count,
                  nin_eval *e)
+{
+    return nin_evaluate_predictions(net, p, images, labels, count, e, NULL);
+}
+
+int nin_evaluate_predictions(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels,
+                             int count, nin_eval *e, int *predicted)
 {
     int batch = nin_net_batch(net), classes = nin_net_output_shape(net).c, status = 0;
     size_t dim = (size_t)p->shape.c * p->shape.h * p->shape.w;
@@ -186,7 +195,7 @@ int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, c
         status = nin_preprocess_apply(p, padded, batch, x) || nin_net_set_input(net, x, NULL) ||
                  nin_net_forward(net, 0) || nin_net_get_output(net, logits);
         if (status == 0)
-            score_batch(logits, classes, labels + start, n, e);
+            score_batch(logits, classes, labels + start, n, e, predicted ? predicted + start : NULL);
     }
     if (count > 0) {
         e->loss /= count;
@@ -196,6 +205,23 @@ int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, c
     free(logits);
     free(padded);
     return status ? -1 : 0;
+}
+
+/* Every class is checked before the matrix is touched, so a refused call leaves it as it was. */
+int nin_confusion_matrix(const int *labels, const int *predicted, int count, int classes, int64_t *matrix)
+{
+    if (classes < 1)
+        return nin_fail("a confusion matrix of %d classes", classes);
+    for (int i = 0; i < count; i++) {
+        if (labels[i] < 0 || labels[i] >= classes)
+            return nin_fail("label %d of image %d is outside [0, %d)", labels[i], i, classes);
+        if (predicted[i] < 0 || predicted[i] >= classes)
+            return nin_fail("predicted class %d of image %d is outside [0, %d)", predicted[i], i, classes);
+    }
+    memset(matrix, 0, (size_t)classes * classes * sizeof *matrix);
+    for (int i = 0; i < count; i++)
+        matrix[(size_t)labels[i] * classes + predicted[i]]++;
+    return 0;
 }
 
 /* --- the run ----------------------------------------------------------------------------------------- */

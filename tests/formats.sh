@@ -29,10 +29,18 @@ for ds in mnist fashion-mnist cifar10 cifar100 svhn; do
     fi
     # the checkpoint scores on the test split what the epoch line said
     want=$(grep '^epoch=1 ' "$tmp/$ds.log" | sed 's/.* \(test_loss=[0-9.]*\) \(test_acc=[0-9.]*\) .*/\2 \1/')
-    out=$("$NIN_CL" --device 0 test --model "$tmp/run-$ds/last.nin" "$ds" --data "$data" 2>&1); rc=$?
-    if [ $rc -eq 0 ] && echo "$out" | tail -1 | grep -Eq '^test_acc=[0-9.]+ test_loss=[0-9.]+ n=32$' \
-        && [ "$(echo "$out" | tail -1)" = "$want n=32" ]; then
-        ok "$ds: test on the checkpoint: $(echo "$out" | tail -1)"
+    # and reports each class, with the whole matrix up to 20 classes, its largest confusions above
+    case $ds in
+    cifar100) classes=100 part='^the 10 most frequent confusions ' ;;
+    *) classes=10 part='^confusion matrix: ' ;;
+    esac
+    out=$("$NIN_CL" --device 0 test --model "$tmp/run-$ds/last.nin" "$ds" --data "$data" \
+        --confusion "$tmp/$ds.png" 2>&1); rc=$?
+    if [ $rc -eq 0 ] && [ "$(echo "$out" | head -1)" = "$want n=32" ] \
+        && [ "$(echo "$out" | grep -c '^[0-9][0-9]* .* [0-9]*/[0-9]*  ')" -eq $classes ] \
+        && echo "$out" | grep -q "$part" && [ "$(head -c 8 "$tmp/$ds.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
+    then
+        ok "$ds: test on the checkpoint: $(echo "$out" | head -1), $classes classes, a PNG of the matrix"
     else
         bad "$ds: test rc=$rc: $out (want $want n=32)"
     fi

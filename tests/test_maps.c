@@ -1,5 +1,6 @@
 /* test_maps.c - class confidence maps and localization: upsampling, boxes and IoU on known maps, a
- * hand-built network whose class maps must peak where their planted pattern is, `nin-cl maps` on it and on
+ * hand-built network whose class maps must peak where their planted pattern is (and whose predictions and
+ * confusion matrix nin_evaluate_predictions and nin_confusion_matrix give), `nin-cl maps` on it and on
  * generated mnist-clutter images (the reported IoU against boxes recomputed here), `nin-cl plot`, and the
  * drawing primitives. */
 #include <math.h>
@@ -142,15 +143,16 @@ static void planted_params(nin_net *net, float *params)
     params[50] = params[51] = 0.0f;
 }
 
-/* An image with a plus centred at (px, py) and an X at (cx, cy), on a dim background. */
+/* An image with a plus centred at (px, py) and an X at (cx, cy), on a dim background; a pattern whose px or cx
+ * is negative is left out. */
 static void planted_image(uint8_t *pixels, int px, int py, int cx, int cy)
 {
     for (int i = 0; i < SIDE * SIDE; i++)
         pixels[i] = 20;
     for (int k = 0; k < 25; k++) {
-        if (plus_rows[k / 5][k % 5] == '#')
+        if (px >= 0 && plus_rows[k / 5][k % 5] == '#')
             pixels[(py - 2 + k / 5) * SIDE + px - 2 + k % 5] = 255;
-        if (cross_rows[k / 5][k % 5] == '#')
+        if (cx >= 0 && cross_rows[k / 5][k % 5] == '#')
             pixels[(cy - 2 + k / 5) * SIDE + cx - 2 + k % 5] = 255;
     }
 }
@@ -204,6 +206,40 @@ START_TEST(test_planted_peak)
             ck_assert_int_le(b.y1 - b.y0, 10);
         }
     }
+    nin_net_free(net);
+}
+END_TEST
+
+/* Evaluation on the hand-built network: images with only a plus are class 0, only an X class 1; one plus is
+ * labelled 1, so the confusion matrix has one image off its diagonal. Out-of-range classes are refused. */
+START_TEST(test_evaluate_predictions)
+{
+    const int plants[][4] = { { 8, 8, -1, 0 }, { 15, 12, -1, 0 }, { -1, 0, 10, 14 }, { 6, 17, -1, 0 },
+                              { -1, 0, 17, 6 } };
+    enum { N = sizeof plants / sizeof plants[0] };
+    const int labels[N] = { 0, 0, 1, 1, 1 }, want[N] = { 0, 0, 1, 0, 1 };
+    uint8_t images[N][SIDE * SIDE];
+    for (int i = 0; i < N; i++)
+        planted_image(images[i], plants[i][0], plants[i][1], plants[i][2], plants[i][3]);
+    nin_preprocess pre = { .kind = NIN_PREPROCESS_STANDARDIZE, .shape = { 1, SIDE, SIDE }, .std = { 255.0f } };
+    nin_net *net = planted_net(test_context());
+    nin_eval e, plain;
+    int predicted[N];
+    ck_assert_int_eq(nin_evaluate_predictions(net, &pre, images[0], labels, N, &e, predicted), 0);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(predicted[i] == want[i], "image %d: predicted %d, want %d", i, predicted[i], want[i]);
+    ck_assert_double_eq_tol(e.acc, 4.0 / N, 1e-9);
+    ck_assert_int_eq(nin_evaluate(net, &pre, images[0], labels, N, &plain), 0);
+    ck_assert(plain.acc == e.acc && plain.loss == e.loss && plain.count == N);
+    int64_t matrix[4] = { -1, -1, -1, -1 };
+    ck_assert_int_eq(nin_confusion_matrix(labels, predicted, N, 2, matrix), 0);
+    ck_assert(matrix[0] == 2 && matrix[1] == 0 && matrix[2] == 1 && matrix[3] == 2);   /* row = true class */
+    const int bad_labels[N] = { 0, 0, 2, 1, 1 };
+    ck_assert_int_eq(nin_confusion_matrix(bad_labels, predicted, N, 2, matrix), -1);
+    ck_assert_str_eq(nin_last_error(), "label 2 of image 2 is outside [0, 2)");
+    ck_assert_int_eq(nin_confusion_matrix(labels, (const int[N]){ 0, -1, 1, 0, 1 }, N, 2, matrix), -1);
+    ck_assert_str_eq(nin_last_error(), "predicted class -1 of image 1 is outside [0, 2)");
+    ck_assert(matrix[0] == 2 && matrix[2] == 1);   /* untouched by the refused calls */
     nin_net_free(net);
 }
 END_TEST
@@ -411,6 +447,14 @@ START_TEST(test_draw)
     nin_draw_line(&img, 10, 10, 30, 10, 1, (nin_rgb){ 255, 0, 0 });
     ck_assert(img.pixels[10 * 40 + 20] == 255 && img.pixels[plane + 10 * 40 + 20] == 0);
     nin_draw_pixel(&img, -1, 50, NIN_BLACK);   /* clipped, no crash */
+    /* '1' read upwards from (30, 18): the glyph's top row is the leftmost column, its one pixel in the middle */
+    nin_draw_text_up(&img, 30, 18, "1", 1, NIN_BLACK);
+    ck_assert_int_eq(img.pixels[(18 - 3) * 40 + 30], 0);
+    ck_assert_int_eq(img.pixels[(18 - 2) * 40 + 30], 255);
+    /* and its bottom row of three the rightmost */
+    ck_assert_int_eq(img.pixels[(18 - 2) * 40 + 36] + img.pixels[(18 - 3) * 40 + 36] + img.pixels[(18 - 4) * 40 + 36], 0);
+    nin_rgb half = nin_mix(NIN_WHITE, NIN_BLACK, 0.5f);
+    ck_assert(half.r == 128 && half.g == 128 && half.b == 128);
     nin_rgb cold = nin_colormap(0.0f), hot = nin_colormap(1.0f), mid = nin_colormap(0.5f);
     ck_assert(cold.b > 100 && cold.r == 0 && hot.r > 100 && hot.b == 0 && mid.g > 200);
     nin_image_free(&img);
@@ -428,6 +472,7 @@ int main(void)
     tcase_add_test(tc, test_upsample);
     tcase_add_test(tc, test_localize_and_iou);
     tcase_add_test(tc, test_planted_peak);
+    tcase_add_test(tc, test_evaluate_predictions);
     tcase_add_test(tc, test_maps_command_planted);
     tcase_add_test(tc, test_clutter_iou);
     tcase_add_test(tc, test_plot_command);

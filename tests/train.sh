@@ -1,6 +1,7 @@
 #!/bin/sh
 # train.sh - end-to-end training on a small learnable dataset in MNIST's format: accuracy, the epoch lines,
-# metrics.csv, checkpoints, test and predict, kill -9 + --resume, SIGTERM mid-epoch + exact resume.
+# metrics.csv, checkpoints, test (its per-class report, confusion matrix and --confusion picture) and predict,
+# kill -9 + --resume, SIGTERM mid-epoch + exact resume.
 . "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 SRC=${NIN_TEST_SRCDIR:-$(dirname "$0")}
 tmp=$(mktemp -d)
@@ -24,9 +25,54 @@ fi
     && head -1 "$tmp/a/metrics.csv" | grep -q '^epoch,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc' \
     && ok "last.nin, best.nin and metrics.csv written" || bad "checkpoints/metrics: $(ls "$tmp/a")"
 
-# 2. test and predict on the checkpoint
-out=$("$NIN_CL" test --model "$tmp/a/last.nin" mnist --data "$tmp/data" 2>&1)
-echo "$out" | tail -1 | grep -Eq "^test_acc=$acc test_loss=[0-9.]+ n=300$" && ok "test: $out" || bad "test: $out (want $acc)"
+# 2. test and predict on the checkpoint: the summary line first, then each class's accuracy and the confusion matrix
+# report_problems OUTPUT: what is inconsistent in test's report of 300 images in 10 classes (nothing when it is
+# right): the class lines' totals make n and their correct counts test_acc, each class's accuracy is its
+# correct/total, each matrix row sums to its class's total and has the correct count on the diagonal.
+report_problems() {
+    echo "$1" | awk -v acc="$(echo "$1" | head -1 | sed -n 's/^test_acc=\([0-9.]*\) .*/\1/p')" '
+        /^class +correct\/total +accuracy$/ { part = "classes"; next }
+        /^all / { part = "" }
+        /^true +0 +1 +2 / { part = "matrix"; next }
+        part == "classes" {
+            split($(NF - 1), ct, "/"); correct[k] = ct[1]; total[k] = ct[2]; right += ct[1]; n += ct[2]
+            if ((ct[2] ? sprintf("%.2f%%", 100 * ct[1] / ct[2]) : "-") != $NF) problems = problems " class " k ": " $0
+            k++
+        }
+        part == "matrix" && r < 10 {
+            sum = 0
+            for (i = NF - 9; i <= NF; i++) sum += $i
+            if (sum != total[r]) problems = problems " row " r " sums to " sum
+            if ($(NF - 9 + r) != correct[r]) problems = problems " row " r " has " $(NF - 9 + r) " on the diagonal"
+            r++
+        }
+        END {
+            if (k != 10 || r != 10) problems = problems " " k + 0 " class lines, " r + 0 " matrix rows"
+            if (n != 300) problems = problems " the classes hold " n " images"
+            if (sprintf("%.4f", right / 300) != acc) problems = problems " " right " correct, test_acc=" acc
+            printf "%s", problems
+        }'
+}
+png_size() {   # FILE: WIDTHxHEIGHT of a PNG, or nothing when it is not one
+    python3 -c 'import struct, sys
+d = open(sys.argv[1], "rb").read(24)
+if d[:8] == b"\x89PNG\r\n\x1a\n" and d[12:16] == b"IHDR": print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"
+}
+out=$("$NIN_CL" test --model "$tmp/a/last.nin" mnist --data "$tmp/data" --confusion "$tmp/confusion.png" 2>&1); rc=$?
+summary=$(echo "$out" | grep '^test_acc=')
+[ $rc -eq 0 ] && [ "$(echo "$out" | head -1)" = "$summary" ] && echo "$summary" | grep -Eq "^test_acc=$acc test_loss=[0-9.]+ n=300$" \
+    && ok "test: $summary" || bad "test: $out (want $acc)"
+problems=$(report_problems "$out")
+[ -z "$problems" ] && ok "test: 10 class lines and a 10x10 matrix agree with $summary" \
+    || { bad "test report:$problems"; echo "$out"; }
+size=$(png_size "$tmp/confusion.png")
+w=${size%x*} h=${size#*x}
+[ -n "$size" ] && [ "$w" -ge 400 ] && [ "$w" -le 1000 ] && [ "$h" -ge 400 ] && [ "$h" -le 1000 ] \
+    && ok "test --confusion: a ${size} PNG" || bad "test --confusion: '$size'"
+out=$("$NIN_CL" test --model "$tmp/a/last.nin" mnist --data "$tmp/data" --confusion "$tmp/nowhere/c.png" 2>&1 > /dev/null); rc=$?
+[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] \
+    && echo "$out" | grep -q "^nin-cl: error: --confusion $tmp/nowhere/c.png: cannot create: " \
+    && ok "test --confusion in a missing directory: $out" || bad "test --confusion nowhere: rc=$rc: $out"
 python3 "$SRC/make_synthetic.py" --pgm "$tmp/img.pgm" 7
 out=$("$NIN_CL" predict --model "$tmp/a/best.nin" "$tmp/img.pgm" 2>&1)
 [ "$(echo "$out" | grep -c '^  [1-5]\. ')" -eq 5 ] && echo "$out" | grep -q '^  1\. 7 ' && ok "predict: top-5, class 7 first" \
@@ -77,6 +123,11 @@ if [ $rc -eq 0 ] && grep -q '^stopped after --max-steps 5 at epoch 1 step 5: ' "
 else
     bad "--max-steps resume"; cat "$tmp/m.log" "$tmp/m2.log"
 fi
+# the report of a network that still errs: the matrix has counts off its diagonal, and they add up
+out=$("$NIN_CL" test --model "$tmp/m/last.nin" mnist --data "$tmp/data" 2>&1)
+problems=$(report_problems "$out")
+[ -z "$problems" ] && ok "test after one short epoch: the report agrees with $(echo "$out" | head -1)" \
+    || { bad "test report after one short epoch:$problems"; echo "$out"; }
 out=$("$NIN_CL" train --resume "$tmp/m/last.nin" --lr 0.5 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q -- "--lr: --resume goes on with the checkpoint's settings" \
     && ok "--resume rejects options that would change the run" || bad "--resume --lr: $out"

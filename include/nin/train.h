@@ -2,6 +2,7 @@
 #ifndef NIN_TRAIN_H
 #define NIN_TRAIN_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <nin/checkpoint.h>
 #include <nin/data.h>
@@ -31,5 +32,12 @@ typedef struct nin_eval { double loss, acc; int count; } nin_eval;
  * with the error. */
 int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count,
                  nin_eval *e);
+/* nin_evaluate, and each image's arg-max class into predicted (count entries) when it is not NULL. */
+int nin_evaluate_predictions(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels,
+                             int count, nin_eval *e, int *predicted);
+/* The confusion matrix of `count` predictions: matrix (classes x classes, row = true class, column = predicted
+ * class) counts the images of each pair. Returns 0, or -1 with one line in nin_last_error() (a label or a
+ * prediction outside [0, classes), classes below 1), matrix then untouched. */
+int nin_confusion_matrix(const int *labels, const int *predicted, int count, int classes, int64_t *matrix);
 
 #endif
