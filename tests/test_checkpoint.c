@@ -75,6 +75,38 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* The class names travel in the file; without them a built-in dataset's checkpoint takes its dataset's. */
+START_TEST(test_class_names)
+{
+    static char *names[10] = { "tulip", "rose", "dandelion", "sun flower", "daisy", "éclair", "a", "b", "c", "d" };
+    nin_checkpoint a, b;
+    char err[512];
+    make_checkpoint(&a, NIN_PREPROCESS_STANDARDIZE);
+    ck_assert_msg(nin_checkpoint_save(path_in_dir("plain.nin"), &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(nin_checkpoint_load(path_in_dir("plain.nin"), &b, err, sizeof err) == 0, "%s", err);
+    ck_assert(b.class_names && strcmp(b.class_names[9], "truck") == 0);   /* cifar10's */
+    nin_checkpoint_free(&b);
+
+    snprintf(a.config.dataset, sizeof a.config.dataset, "images");
+    a.config.image_size = 48, a.config.image_channels = 1, a.config.test_split = 0.25f, a.config.skip_bad = 1;
+    ck_assert(nin_checkpoint_save(path_in_dir("images.nin"), &a, err, sizeof err) == 0);
+    ck_assert(nin_checkpoint_load(path_in_dir("images.nin"), &b, err, sizeof err) == 0);
+    ck_assert(b.class_names == NULL);   /* an image folder's classes have no names but those it stores */
+    ck_assert(b.config.image_size == 48 && b.config.image_channels == 1 && b.config.test_split == 0.25f &&
+              b.config.skip_bad == 1);
+    nin_checkpoint_free(&b);
+
+    a.class_names = names;
+    ck_assert(nin_checkpoint_save(path_in_dir("named.nin"), &a, err, sizeof err) == 0);
+    a.class_names = NULL;   /* not a's to free */
+    ck_assert(nin_checkpoint_load(path_in_dir("named.nin"), &b, err, sizeof err) == 0);
+    for (int c = 0; c < 10; c++)
+        ck_assert_str_eq(b.class_names[c], names[c]);
+    nin_checkpoint_free(&a);
+    nin_checkpoint_free(&b);
+}
+END_TEST
+
 /* Save a good checkpoint, damage it with `damage`, and check the load fails naming `problem`. */
 static void expect_rejected(void (*damage)(FILE *f, long size), const char *problem)
 {
@@ -134,6 +166,7 @@ int main(void)
     tcase_add_test(tc, test_rejects_other_version);
     tcase_add_test(tc, test_rejects_truncated);
     tcase_add_test(tc, test_missing_file_and_unwritable_dir);
+    tcase_add_test(tc, test_class_names);
     suite_add_tcase(s, tc);
     int status = run_suite(s);
     char cmd[96];
