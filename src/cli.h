@@ -31,7 +31,8 @@ extern const cli_command cli_plot;                               /* cli_plot.c *
       .flags = CLI_REQUIRED, .help = "the checkpoint: a .nin file that nin-cl train wrote" }
 #define CLI_DATA_OPTION(type, what)                                                                              \
     { .name = "data", .kind = CLI_STRING, .offset = offsetof(type, data), .metavar = "DIR", .help = what,        \
-      .shown_default = "$NIN_DATA_DIR/NAME, else ~/.local/share/nin-cl/NAME" }
+      .shown_default = "where the model was trained when NAME is its dataset, else $NIN_DATA_DIR/NAME, else "      \
+                       "~/.local/share/nin-cl/NAME" }
 
 /* --- errors (cli_common.c) ----------------------------------------------------------------------------- */
 
