@@ -804,7 +804,7 @@ static int finish_epoch(run *r, double epoch_start)
     int improved = schedule_lr(r, (float)(r->n_val ? val.acc : train_acc));
     double seconds = nin_now() - epoch_start;
     fprintf(r->log, "epoch=%d train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f test_loss=%.4f "
-            "test_acc=%.4f lr=%g time=%.1fs data_wait=%.2fs (%.2f%%)\n", r->st.epoch, train_loss, train_acc,
+            "test_acc=%.4f lr=%g time=%.1fs data_wait=%.3fs (%.3f%%)\n", r->st.epoch, train_loss, train_acc,
             val.loss, val.acc, test.loss, test.acc, lr_used, seconds, r->data_wait, 100.0 * r->data_wait / seconds);
     r->data_wait = 0.0;
     fflush(r->log);
