@@ -4,7 +4,7 @@ validation split and recipe, on the same data, so that accuracies can be compare
 Its defaults are nin-cl's: lr 0.07 with 300 steps of warm-up, data-dependent init.
 
     /usr/bin/python3 tests/ref/torch_train.py fashion-mnist /usr/share/datasets/fashion-mnist --epochs 1
-    /usr/bin/python3 tests/ref/torch_train.py images /work/data/CIFAR-10-images --net cifar10 --epochs 2
+    /usr/bin/python3 tests/ref/torch_train.py images CIFAR-10-images --net cifar10 --epochs 2
 
 Datasets: an IDX name (mnist, fashion-mnist: DATA holds the four IDX files, .gz or not), or `images`: DATA
 is a folder of image folders, one per class, read by nin-cl's rules so that both train on the same split:
