@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <nin/data.h>
 #include <nin/netdef.h>
 #include <nin/preprocess.h>
 
@@ -62,10 +63,16 @@ typedef struct nin_checkpoint {
     float *weights;               /* the parameter buffer */
     float *momentum;              /* the optimizer's velocity, same layout */
     char **class_names;           /* classes names (read: from the file, else the dataset's own), or NULL */
+    nin_data_fingerprint data;    /* the data the run was trained on (data.dataset "": not recorded) */
 } nin_checkpoint;
 
 /* Write atomically (temporary file, fsync, rename) with a CRC32. Returns 0, or -1 with one line in err. */
 int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, size_t err_size);
+/* Write size bytes to path through a temporary file PATH.tmp.PID, fsync'ed and renamed over path (the
+ * directory fsync'ed after): a crash or kill at any moment leaves the old file or the new one. `what` names
+ * the file in errors ("checkpoint"). Returns 0, or -1 with one line in err. */
+int nin_write_atomically(const char *path, const void *data, size_t size, const char *what, char *err,
+                         size_t err_size);
 /* Read and verify magic, version, sizes and CRC32. Returns 0, or -1 with one line in err. */
 int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t err_size);
 void nin_checkpoint_free(nin_checkpoint *ck);
