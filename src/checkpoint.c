@@ -44,7 +44,7 @@ static const struct { const char *name; enum field_type type; size_t offset, siz
     FIELD(batch, T_INT), FIELD(epochs, T_INT), FIELD(patience, T_INT), FIELD(max_steps, T_INT),
     FIELD(train_limit, T_INT), FIELD(val_size, T_INT), FIELD(augment, T_INT), FIELD(extra, T_INT),
     FIELD(warmup, T_INT), FIELD(data_init, T_INT), FIELD(image_size, T_INT), FIELD(image_channels, T_INT),
-    FIELD(test_split, T_FLOAT), FIELD(skip_bad, T_INT),
+    FIELD(test_split, T_FLOAT), FIELD(skip_bad, T_INT), FIELD(keep_epochs, T_INT),
     FIELD(lr, T_FLOAT), FIELD(min_lr, T_FLOAT), FIELD(momentum, T_FLOAT), FIELD(weight_decay, T_FLOAT),
     FIELD(init_std, T_FLOAT), FIELD(preprocess, T_PREPROCESS), FIELD(seed, T_U64),
 };

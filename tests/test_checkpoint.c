@@ -18,6 +18,9 @@ static void make_checkpoint(nin_checkpoint *ck, nin_preprocess_kind kind)
     ck->config.augment = 1;
     ck->config.seed = 99;
     ck->config.preprocess = kind;
+    ck->config.keep_epochs = 3;
+    ck->config.out_policy = NIN_OUT_OVERWRITE;
+    ck->config.data_changed_ok = 1;
     ck->input = (nin_shape){ 3, 4, 4 };
     ck->classes = 10;
     ck->pre.kind = kind;
@@ -68,6 +71,8 @@ START_TEST(test_round_trip)
     ck_assert(b.input.c == 3 && b.input.h == 4 && b.input.w == 4 && b.classes == 10);
     ck_assert(b.pre.kind == kind && b.pre.mean[2] == 113.87f && b.pre.std[0] == 62.99f);
     ck_assert(memcmp(&a.state, &b.state, sizeof a.state) == 0);
+    ck_assert_int_eq(b.config.keep_epochs, 3);
+    ck_assert(b.config.out_policy == NIN_OUT_NEW && b.config.data_changed_ok == 0);   /* not kept */
     ck_assert(memcmp(&a.data, &b.data, sizeof a.data) == 0);
     ck_assert_uint_eq(b.params, 1000);
     ck_assert(memcmp(a.weights, b.weights, 1000 * sizeof(float)) == 0);
