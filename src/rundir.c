@@ -82,13 +82,13 @@ static void describe_holder(int fd, char *out, size_t size)
     size_t got = f ? fread(cmdline, 1, sizeof cmdline - 1, f) : 0;
     if (f)
         fclose(f);
+    cmdline[got] = '\0';
+    const char *slash = strrchr(cmdline, '/');   /* in the program's path, the first string */
+    size_t program = slash ? (size_t)(slash + 1 - cmdline) : 0;
     for (size_t i = 0; i + 1 < got; i++)   /* the arguments, NUL-separated, as one line */
         if (cmdline[i] == '\0')
             cmdline[i] = ' ';
-    cmdline[got] = '\0';
-    char *program = strrchr(cmdline, '/'), *space = strchr(cmdline, ' ');
-    const char *shown = program && (!space || program < space) ? program + 1 : cmdline;   /* no directory */
-    snprintf(out, size, got ? "process %ld (%s)" : "process %ld", pid, shown);
+    snprintf(out, size, got ? "process %ld (%s)" : "process %ld", pid, cmdline + program);
 }
 
 /* Whether fd is still the file at path (the lock file is removed when its run ends: a run that opened it
