@@ -20,7 +20,8 @@ MPIRUN="mpirun -np 2"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$MAKE_DATASETS" cifar10 "$out/data" $((128 * steps + 100)) 100 > /dev/null
-TRAIN="train cifar10 --data $out/data --batch 128 --val-size 100 --epochs 1"
+# each round trains again into the same three folders: --overwrite replaces the round before's run
+TRAIN="train cifar10 --data $out/data --batch 128 --val-size 100 --epochs 1 --overwrite"
 echo "NIN CIFAR-10 preset, global batch 128, $steps steps per run, $rounds rounds"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $(date -u +%Y-%m-%d)"
 # the last progress report's img/s (a terminal under mpirun gets \r-separated progress bars)

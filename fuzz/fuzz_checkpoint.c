@@ -20,6 +20,7 @@ static void load(const uint8_t *data, size_t size)
     FUZZ_ASSERT(nin_checkpoint_load(path, &b, err, sizeof err) == 0);
     FUZZ_ASSERT(a.params == b.params && memcmp(a.weights, b.weights, a.params * sizeof(float)) == 0);
     FUZZ_ASSERT(memcmp(&a.state, &b.state, sizeof a.state) == 0 && a.classes == b.classes);
+    FUZZ_ASSERT(memcmp(&a.data, &b.data, sizeof a.data) == 0);
     nin_checkpoint_free(&a);
     nin_checkpoint_free(&b);
 }

@@ -9,6 +9,8 @@
  *   weights   the parameter buffer;  momentum: the optimizer's velocity, same size
  *   classes   the class names, each ending in a NUL byte (optional: a file without it takes the names of its
  *             built-in dataset)
+ *   data      the fingerprint of the data the run was trained on, a nin_data_fingerprint (optional: files
+ *             written before it have none, and their --resume checks nothing)
  * The file is written to a temporary name beside the target, fsync'ed and renamed, so a crash or kill at any
  * moment leaves either the old or the new checkpoint, never a torn one. */
 #include <errno.h>
@@ -42,7 +44,7 @@ static const struct { const char *name; enum field_type type; size_t offset, siz
     FIELD(batch, T_INT), FIELD(epochs, T_INT), FIELD(patience, T_INT), FIELD(max_steps, T_INT),
     FIELD(train_limit, T_INT), FIELD(val_size, T_INT), FIELD(augment, T_INT), FIELD(extra, T_INT),
     FIELD(warmup, T_INT), FIELD(data_init, T_INT), FIELD(image_size, T_INT), FIELD(image_channels, T_INT),
-    FIELD(test_split, T_FLOAT), FIELD(skip_bad, T_INT),
+    FIELD(test_split, T_FLOAT), FIELD(skip_bad, T_INT), FIELD(keep_epochs, T_INT),
     FIELD(lr, T_FLOAT), FIELD(min_lr, T_FLOAT), FIELD(momentum, T_FLOAT), FIELD(weight_decay, T_FLOAT),
     FIELD(init_std, T_FLOAT), FIELD(preprocess, T_PREPROCESS), FIELD(seed, T_U64),
 };
@@ -160,34 +162,34 @@ static void remove_stale_temporaries(const char *path)
     globfree(&found);
 }
 
-/* Write the whole buffer to path through a temporary file, fsync it, rename it into place, fsync the dir. */
-static int write_atomically(const char *path, const uint8_t *data, size_t size, char *err, size_t err_size)
+int nin_write_atomically(const char *path, const void *data, size_t size, const char *what, char *err,
+                         size_t err_size)
 {
     char tmp[1100], dir[1100];
     remove_stale_temporaries(path);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
-        return nin_set_error(err, err_size, "cannot write checkpoint %s: %s", tmp, strerror(errno));
+        return nin_set_error(err, err_size, "cannot write %s %s: %s", what, tmp, strerror(errno));
     size_t done = 0;
     while (done < size) {
-        ssize_t n = write(fd, data + done, size - done);
+        ssize_t n = write(fd, (const uint8_t *)data + done, size - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             int e = n < 0 ? errno : ENOSPC;
             close(fd);
             unlink(tmp);
-            return nin_set_error(err, err_size, "cannot write checkpoint %s: %s (the previous checkpoint is kept)", path,
-                        strerror(e));
+            return nin_set_error(err, err_size, "cannot write %s %s: %s (the previous %s is kept)", what, path,
+                                 strerror(e), what);
         }
         done += (size_t)n;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
-        return nin_set_error(err, err_size, "cannot write checkpoint %s: %s (the previous checkpoint is kept)", path,
-                    strerror(e));
+        return nin_set_error(err, err_size, "cannot write %s %s: %s (the previous %s is kept)", what, path,
+                             strerror(e), what);
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
@@ -227,7 +229,8 @@ int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, s
     memcpy(pre.std, ck->pre.std, sizeof pre.std);
     int zca = ck->pre.kind == NIN_PREPROCESS_ZCA;
     size_t dim = (size_t)ck->input.c * ck->input.h * ck->input.w;
-    uint32_t version = VERSION, sections = (zca ? 8 : 6) + (ck->class_names != NULL);
+    int fingerprint = ck->data.dataset[0] != '\0';
+    uint32_t version = VERSION, sections = (zca ? 8 : 6) + (ck->class_names != NULL) + fingerprint;
     char *names = NULL;
     size_t names_bytes = 0;
     if (ck->class_names && !(names = join_names(ck->class_names, ck->classes, &names_bytes)))
@@ -248,13 +251,15 @@ int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, s
     put_section(&s, "momentum", ck->momentum, ck->params * sizeof(float));
     if (names)
         put_section(&s, "classes", names, names_bytes);
+    if (fingerprint)
+        put_section(&s, "data", &ck->data, sizeof ck->data);
     free(names);
     uint32_t crc = s.failed ? 0 : (uint32_t)crc32(0L, s.data, (uInt)s.used);
     put(&s, &crc, 4);
     if (s.failed)
         return nin_set_error(err, err_size, "%s: out of host memory writing a checkpoint of %zu bytes", path,
                              s.capacity);
-    int status = write_atomically(path, s.data, s.used, err, err_size);
+    int status = nin_write_atomically(path, s.data, s.used, "checkpoint", err, err_size);
     free(s.data);
     return status;
 }
@@ -465,6 +470,21 @@ static int read_class_names(const reader *r, nin_checkpoint *ck)
     return 0;
 }
 
+/* The fingerprint of the run's data, when the file has one (written since fingerprints were added). */
+static int read_fingerprint(const reader *r, nin_checkpoint *ck)
+{
+    uint64_t bytes;
+    const uint8_t *p = find_section(r->data, r->size, "data", 0, &bytes);
+    if (!p)
+        return 0;
+    if (bytes != sizeof ck->data || memchr(p, '\0', sizeof ck->data.dataset) == NULL)
+        return nin_set_error(r->err, r->err_size, "%s is corrupt: bad data fingerprint section", r->path);
+    memcpy(&ck->data, p, sizeof ck->data);
+    if (!ck->data.dataset[0])   /* no dataset: no fingerprint, as a save would write it */
+        memset(&ck->data, 0, sizeof ck->data);
+    return 0;
+}
+
 void nin_free_names(char **names, int count)
 {
     for (int c = 0; names && c < count; c++)
@@ -483,7 +503,7 @@ int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t 
     int status = 0;
     if (check_header(&r) != 0 || read_config(&r, &ck->config) != 0 || read_shape(&r, ck) != 0 ||
         read_preprocessing(&r, &ck->pre) != 0 || read_state_and_arrays(&r, ck) != 0 || read_zca(&r, ck) != 0 ||
-        read_class_names(&r, ck) != 0)
+        read_class_names(&r, ck) != 0 || read_fingerprint(&r, ck) != 0)
         status = -1;
     free(data);
     if (status != 0)

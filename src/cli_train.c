@@ -1,9 +1,11 @@
 /* cli_train.c - `nin-cl train`, `nin-cl test` and `nin-cl predict`: their option tables, and each run in
  * phases: the settings of a new or a resumed run, the memory budget of --dry-run, the training itself; a
  * checkpoint's test accuracy; a checkpoint's top classes for image files. */
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <nin/dist.h>
 #include <nin/health.h>
@@ -17,17 +19,19 @@ typedef struct train_args {
     nin_train_config cfg;                 /* the settings most options write; defaults from the library */
     const nin_dataset_spec *dataset;
     const char *data, *out, *resume, *net;
-    int on_stall, head, init, preprocess; /* indices into their choice lists below */
+    int on_stall, head, init, preprocess, data_changed; /* indices into their choice lists below */
     float fc_dropout;
-    int no_dropout, no_final_relu, dry_run;
+    int no_dropout, no_final_relu, dry_run, overwrite, report_memory;
 } train_args;
 
 enum { HEAD_GAP, HEAD_FC };
 enum { INIT_DATA, INIT_GAUSSIAN };
 enum { STALL_WARN, STALL_STOP };
+enum { DATA_CHANGED_STOP, DATA_CHANGED_OK };
 static const char *const head_choices[] = { "gap", "fc", NULL };
 static const char *const init_choices[] = { "data", "gaussian", NULL };
 static const char *const stall_choices[] = { "warn", "stop", NULL };
+static const char *const data_changed_choices[] = { "stop", "ok", NULL };
 static const char *const preprocess_choices[] = { "standardize", "zca", "lcn", NULL };
 
 #define T(member) offsetof(train_args, member)
@@ -38,8 +42,14 @@ static const cli_option train_options[] = {
     { .name = "data", .kind = CLI_STRING, .offset = T(data), .metavar = "DIR", .flags = CLI_KEEPS_RUN,
       .help = "the dataset's files", .shown_default = "$NIN_DATA_DIR/NAME, else ~/.local/share/nin-cl/NAME" },
     { .name = "out", .kind = CLI_STRING, .offset = T(out), .metavar = "DIR", .flags = CLI_KEEPS_RUN,
-      .help = "where last.nin, best.nin and metrics.csv go",
-      .shown_default = "runs/DATASET-DATE-TIME; with --resume, the checkpoint's directory" },
+      .help = "where last.nin, best.nin and metrics.csv go; the run locks it, and a new run refuses a directory "
+              "that holds an earlier run's",
+      .shown_default = "a new runs/DATASET-DATE-TIME[-N]; with --resume, the checkpoint's directory" },
+    { .name = "overwrite", .kind = CLI_FLAG, .offset = T(overwrite), .flags = CLI_KEEPS_RUN,
+      .help = "replace the earlier run in --out DIR: its checkpoints and metrics are removed when this run starts" },
+    { .name = "keep-epochs", .kind = CLI_INT, .offset = T(cfg.keep_epochs), .min = 0, .max = 1000000,
+      .metavar = "N", .flags = CLI_KEEPS_RUN,
+      .help = "also keep the checkpoints of the last N epochs, as DIR/epoch-E.nin (to roll back with --resume)" },
     { .name = "epochs", .kind = CLI_INT, .offset = T(cfg.epochs), .min = 1, .max = 100000, .metavar = "N",
       .flags = CLI_KEEPS_RUN, .help = "stop after this many epochs" },
     { .name = "max-steps", .kind = CLI_INT, .offset = T(cfg.max_steps), .min = 1, .max = 2147483647,
@@ -55,6 +65,12 @@ static const cli_option train_options[] = {
       .help = "steps a symptom must last after the warm-up before the warning" },
     { .name = "resume", .kind = CLI_STRING, .offset = T(resume), .metavar = "FILE", .flags = CLI_KEEPS_RUN,
       .help = "go on with the run a checkpoint (DIR/last.nin) was written by, with its settings" },
+    { .name = "data-changed", .kind = CLI_CHOICE, .offset = T(data_changed), .choices = data_changed_choices,
+      .flags = CLI_KEEPS_RUN,
+      .help = "--resume against data other than the run's (its checkpoint keeps the data's fingerprint): stop "
+              "naming what differs, or go on with the new data" },
+    { .name = "report-memory", .kind = CLI_FLAG, .offset = T(report_memory), .flags = CLI_KEEPS_RUN | CLI_HIDDEN,
+      .help = "print the resident memory after each epoch" },
     { .name = "dry-run", .kind = CLI_FLAG, .offset = T(dry_run), .flags = CLI_KEEPS_RUN,
       .help = "print the device memory the run needs (and the largest batch that fits), then exit" },
     { .name = "net", .kind = CLI_STRING, .offset = T(net), .metavar = "NETDEF|PRESET", .help = "the network",
@@ -170,14 +186,23 @@ static void new_run_settings(const train_args *a, const cli_parsed *parsed, nin_
     cfg->data_init = a->init == INIT_DATA;
     nin_preprocess_parse(preprocess_choices[a->preprocess], &cfg->preprocess);
     network_of_run(a, cfg);
-    if (a->out)
+    if (a->out) {
         copy_arg(cfg->out_dir, sizeof cfg->out_dir, "--out", a->out);
-    else {
+        cfg->out_policy = a->overwrite ? NIN_OUT_OVERWRITE : NIN_OUT_NEW;
+    } else {   /* a new directory: runs/DATASET-DATE-TIME, or with -2, -3... when another run took that name */
         time_t t = time(NULL);
         char stamp[32];
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
         snprintf(cfg->out_dir, sizeof cfg->out_dir, "runs/%s-%s", a->dataset->name, stamp);
+        cfg->out_policy = NIN_OUT_UNIQUE;
     }
+}
+
+/* Whether the paths a and b name one existing directory. */
+static int same_directory(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* --resume: the run goes on as it was configured; only where the data is, where the output goes and when to
@@ -191,16 +216,19 @@ static void resumed_settings(const train_args *a, const cli_parsed *parsed, nin_
     *cfg = ck->config;
     if (cli_given(&cli_train, parsed, "epochs"))
         cfg->epochs = a->cfg.epochs;
-    if (a->out)
-        copy_arg(cfg->out_dir, sizeof cfg->out_dir, "--out", a->out);
-    else {
-        const char *slash = strrchr(a->resume, '/');
-        snprintf(cfg->out_dir, sizeof cfg->out_dir, "%.*s", slash ? (int)(slash - a->resume) : 1,
-                 slash ? a->resume : ".");
-    }
+    if (cli_given(&cli_train, parsed, "keep-epochs"))
+        cfg->keep_epochs = a->cfg.keep_epochs;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", a->resume);
+    const char *own = dirname(path);   /* the checkpoint's directory: the run's own files, which it goes on writing */
+    copy_arg(cfg->out_dir, sizeof cfg->out_dir, "--out", a->out ? a->out : own);
+    cfg->out_policy = !a->out || same_directory(a->out, own) ? NIN_OUT_CONTINUE
+                    : a->overwrite                           ? NIN_OUT_OVERWRITE
+                                                             : NIN_OUT_NEW;
 }
 
-/* What belongs to this invocation, new run or resumed: the data's place, the step limit, the health monitor. */
+/* What belongs to this invocation, new run or resumed: the data's place, the step limit, the health monitor, what
+ * a resume does with data other than the run's. */
 static void invocation_settings(const train_args *a, nin_train_config *cfg)
 {
     if (a->data)
@@ -208,6 +236,8 @@ static void invocation_settings(const train_args *a, nin_train_config *cfg)
     cfg->max_steps = a->cfg.max_steps;   /* a limit is for one invocation, not inherited */
     cfg->stop_on_stall = a->on_stall == STALL_STOP;
     cfg->stall_steps = a->cfg.stall_steps;
+    cfg->data_changed_ok = a->data_changed == DATA_CHANGED_OK;
+    cfg->report_memory = a->report_memory;
 }
 
 /* --- train: the run ---------------------------------------------------------------------------------- */
@@ -292,6 +322,18 @@ static const cli_option predict_options[] = {
     CLI_END,
 };
 
+/* A warning when the test images are those the model was trained on (the checkpoint's fingerprint of its data):
+ * their accuracy says nothing about new images. */
+static void warn_if_trained_on(const char *model, const nin_checkpoint *ck, const nin_dataset *test, const char *dir)
+{
+    size_t dim = (size_t)ck->input.c * ck->input.h * ck->input.w;
+    nin_split_fingerprint f = nin_fingerprint_split(test->images, test->labels, test->count, dim);
+    const char *part = nin_fingerprint_trained_on(&ck->data, &f);
+    if (part)
+        fprintf(stderr, "nin-cl: warning: the test images in %s are the %s images %s was trained on: this accuracy "
+                "says nothing about images it has not seen\n", dir, part, model);
+}
+
 static int cmd_test(const nin_options *opt, int argc, char **argv)
 {
     model_args a = { 0 };
@@ -301,6 +343,7 @@ static int cmd_test(const nin_options *opt, int argc, char **argv)
     char dir[1024];
     nin_dataset test;
     cli_load_model_data(a.model, &m.ck, a.dataset, a.data, NIN_SPLIT_TEST, &test, dir, sizeof dir);
+    warn_if_trained_on(a.model, &m.ck, &test, dir);
     nin_eval e;
     int *predicted = cli_malloc(test.count * sizeof *predicted);
     cli_check(nin_evaluate_predictions(m.net, &m.ck.pre, test.images, test.labels, test.count, &e, predicted));

@@ -2,6 +2,7 @@
  *
  * Nothing here prints or exits: a failure is one line in the last error (and, for work on the device, in
  * the context until its next status check; see runtime_impl.h). */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -628,6 +629,26 @@ static cl_kernel get_kernel(nin_context *ctx, const char *name, cl_uint *args)
     return kernel;
 }
 
+/* --- the fault hook, for the tests only (HACKING.md) ---------------------------------------------------
+ * NIN_FAULT_LAUNCH=N in the environment makes the N-th kernel launch of the process (counted from 1, read at
+ * the first launch) fail with CL_OUT_OF_RESOURCES as if the driver had refused it: what a device that fails
+ * in the middle of a run does, provoked on purpose (tests/rundir.sh). */
+static long fault_launch;
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+
+static void read_fault_hook(void)
+{
+    const char *env = getenv("NIN_FAULT_LAUNCH");
+    fault_launch = env ? strtol(env, NULL, 10) : 0;
+}
+
+static int injected_launch_fault(void)
+{
+    static long launches;
+    pthread_once(&fault_once, read_fault_hook);
+    return fault_launch > 0 && __atomic_add_fetch(&launches, 1, __ATOMIC_RELAXED) == fault_launch;
+}
+
 static void run_kernel(nin_context *ctx, const char *name, cl_uint dims, const size_t *global,
                        const size_t *local, int nargs, const nin_karg *args)
 {
@@ -645,8 +666,12 @@ static void run_kernel(nin_context *ctx, const char *name, cl_uint dims, const s
     for (int i = 0; i < nargs; i++)
         if (CL_CHECK(ctx, clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value)))
             return;
-    CL_CHECK(ctx, clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0, NULL,
-                                         profile_slot(ctx, name)));
+    char call[128];   /* the call as the error names it, with the kernel */
+    snprintf(call, sizeof call, "clEnqueueNDRangeKernel(%s)", name);
+    CL_CHECK_ERR(ctx, injected_launch_fault() ? CL_OUT_OF_RESOURCES
+                                              : clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0,
+                                                                       NULL, profile_slot(ctx, name)),
+                 call);
 }
 
 void nin_run_kernel(nin_context *ctx, const char *name, size_t global, size_t local, int nargs,

@@ -22,6 +22,7 @@
 #include <nin/dist.h>
 #include <nin/health.h>
 #include <nin/train.h>
+#include "rundir.h"
 
 void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
 {
@@ -266,6 +267,9 @@ typedef struct run {
     double load_start;             /* when the split being decoded started */
     const char *loading;           /* "training" or "test": the split being decoded */
     double data_wait;              /* seconds the steps of this epoch waited for their batch */
+    nin_run_dir dir;               /* the output directory, locked by rank 0 for the run's life */
+    char data_dir[1024];           /* where the data was read */
+    nin_data_fingerprint data;     /* what the run trains on, as its checkpoints record it */
 } run;
 
 /* The extra split (SVHN) in front of the training images, so that the validation images stay the last of the
@@ -356,8 +360,8 @@ static int load_images(run *r, const char *dir, nin_split split, nin_dataset *ou
 
 static int load_data(run *r)
 {
-    char dir[1024], err[1024];
-    nin_dataset_dir(r->spec, r->cfg.data_dir, dir, sizeof dir);
+    char *dir = r->data_dir, err[1024];
+    nin_dataset_dir(r->spec, r->cfg.data_dir, dir, sizeof r->data_dir);
     if (strcmp(r->spec->name, "images") == 0) {
         if (load_images(r, dir, NIN_SPLIT_TRAIN, &r->train) != 0 || load_images(r, dir, NIN_SPLIT_TEST, &r->test) != 0)
             return -1;
@@ -416,6 +420,7 @@ static int save(run *r, const char *name)
     ck.input = nin_net_input_shape(r->net);
     ck.classes = nin_net_output_shape(r->net).c;
     ck.class_names = (char **)r->spec->class_names;   /* read, not freed */
+    ck.data = r->data;
     ck.pre = r->pre;
     ck.state = r->st;
     ck.state.step = nin_net_step(r->net);
@@ -457,23 +462,18 @@ static void progress(run *r, int step, int steps, double started)
     fflush(r->log);
 }
 
+/* The epoch's line in metrics.csv, which is rewritten atomically: a crash leaves it whole, with or without
+ * the line; a redone epoch replaces its earlier line. */
 static int append_metrics(run *r, float lr, double train_loss, double train_acc, nin_eval val, nin_eval test)
 {
-    char path[1200];
+    char line[512];
     if (nin_dist_rank() != 0)
         return 0;
-    snprintf(path, sizeof path, "%s/metrics.csv", r->cfg.out_dir);
-    int fresh = access(path, F_OK) != 0;
-    FILE *f = fopen(path, "a");
-    if (!f)
-        return nin_fail("cannot write %s: %s", path, strerror(errno));
-    if (fresh)
-        fprintf(f, "epoch,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds\n");
-    fprintf(f, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f\n", r->st.epoch, lr, train_loss, train_acc, val.loss,
-            val.acc, test.loss, test.acc, nin_now() - r->start);
-    if (fclose(f) != 0)
-        return nin_fail("cannot write %s: %s", path, strerror(errno));
-    return 0;
+    snprintf(line, sizeof line, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f\n", r->st.epoch, lr, train_loss, train_acc,
+             val.loss, val.acc, test.loss, test.acc, nin_now() - r->start);
+    return nin_run_dir_append_epoch(&r->dir, "metrics.csv",
+                                    "epoch,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds\n",
+                                    r->st.epoch, line);
 }
 
 /* The health monitor's verdict on a step: -1 (with the error) when the loss is not finite, else 0 after
@@ -619,6 +619,48 @@ static int check_config(const nin_train_config *c)
     return 0;
 }
 
+/* The fingerprint of the data as this run splits it, with the pixel statistics of its training images; a
+ * warning when its test images are its training images. */
+static int fingerprint_data(run *r)
+{
+    nin_shape input = { r->spec->channels, r->spec->height, r->spec->width };
+    size_t dim = (size_t)input.c * input.h * input.w;
+    nin_data_fingerprint *f = &r->data;
+    nin_preprocess stats;
+    memset(f, 0, sizeof *f);
+    snprintf(f->dataset, sizeof f->dataset, "%s", r->spec->name);
+    f->train = nin_fingerprint_split(r->train.images, r->train.labels, r->n_train, dim);
+    f->val = nin_fingerprint_split(r->train.images + (size_t)r->n_train * dim, r->train.labels + r->n_train, r->n_val,
+                                   dim);
+    f->test = nin_fingerprint_split(r->test.images, r->test.labels, r->test.count, dim);
+    if (nin_preprocess_fit(&stats, NIN_PREPROCESS_STANDARDIZE, input, r->train.images, r->n_train) != 0)
+        return -1;
+    memcpy(f->mean, stats.mean, sizeof f->mean);
+    memcpy(f->std, stats.std, sizeof f->std);
+    nin_preprocess_free(&stats);
+    const char *same = nin_fingerprint_trained_on(f, &f->test);
+    if (same && nin_dist_rank() == 0)
+        fprintf(r->warnings, "nin-cl: warning: the test images in %s are the run's %s images: test_acc will not "
+                "tell how the network does on images it has not seen\n", r->data_dir, same);
+    return 0;
+}
+
+/* --resume: the data must be what the run was trained on, unless --data-changed ok says go on (the checkpoints
+ * then record the new data). A checkpoint written before fingerprints is not checked. */
+static int check_data(run *r, const nin_checkpoint *resume)
+{
+    char what[1024];
+    if (!resume->data.dataset[0] || nin_fingerprint_compare(&resume->data, &r->data, what, sizeof what) == 0)
+        return 0;
+    if (!r->cfg.data_changed_ok)
+        return nin_fail("--resume: the data in %s is not what the run was trained on: %s; --data-changed ok goes on "
+                        "anyway", r->data_dir, what);
+    if (nin_dist_rank() == 0)
+        fprintf(r->log, "note: the data in %s is not what the run was trained on (%s); going on with it, as "
+                "--data-changed ok asks\n", r->data_dir, what);
+    return 0;
+}
+
 /* Continue from a checkpoint: its weights, momentum, step, preprocessing and training state, checked
  * against this run's data and network. */
 static int restore(run *r, nin_checkpoint *resume, nin_shape input)
@@ -632,6 +674,8 @@ static int restore(run *r, nin_checkpoint *resume, nin_shape input)
         if (strcmp(resume->class_names[c], r->spec->class_names[c]) != 0)
             return nin_fail("the checkpoint's class %d is '%s', the data's is '%s': not the classes it was trained on",
                             c, resume->class_names[c], r->spec->class_names[c]);
+    if (check_data(r, resume) != 0)
+        return -1;
     if (st->epoch < 0 || st->step_in_epoch < 0 || st->step_in_epoch > r->n_train / r->cfg.batch ||
         st->epoch_seen < 0 || st->epoch_correct < 0 || !(st->lr > 0.0f && st->lr < 100.0f))
         return nin_fail("the checkpoint's training state is corrupt (epoch %d, step %d, lr %g)", st->epoch,
@@ -668,16 +712,28 @@ static int start_fresh(run *r, nin_shape input)
     return status;
 }
 
-/* The output directory exists and can be written: found now, not after the first epoch. */
+/* The output directory: made, locked and checked before the data is loaded, so that a second run into it, or
+ * a new run into an earlier one's, is refused at once. Rank 0 writes every file. */
 static int prepare_output(run *r)
 {
-    char err[1200];
     if (nin_dist_rank() != 0)
         return 0;
-    if (nin_make_dirs(r->cfg.out_dir, err, sizeof err) != 0)
-        return nin_fail("output directory: %s", err);
-    if (access(r->cfg.out_dir, W_OK) != 0)
-        return nin_fail("output directory %s is not writable: %s", r->cfg.out_dir, strerror(errno));
+    if (nin_run_dir_open(&r->dir, r->cfg.out_dir, r->cfg.out_policy) != 0)
+        return -1;
+    snprintf(r->cfg.out_dir, sizeof r->cfg.out_dir, "%s", r->dir.path);   /* NIN_OUT_UNIQUE: the one made */
+    return 0;
+}
+
+/* --overwrite: the earlier run's checkpoints and metrics go only now, when this run is ready to train. */
+static int replace_earlier_run(run *r)
+{
+    char removed[512];
+    if (nin_dist_rank() != 0 || r->cfg.out_policy != NIN_OUT_OVERWRITE)
+        return 0;
+    if (nin_run_dir_clear(&r->dir, removed, sizeof removed) != 0)
+        return -1;
+    if (removed[0])
+        fprintf(r->log, "note: --overwrite: removed the earlier run's %s from %s\n", removed, r->cfg.out_dir);
     return 0;
 }
 
@@ -719,7 +775,7 @@ static int adapt_classes(run *r)
     return 0;
 }
 
-/* Everything before the first step: data, network, its state, the output directory. */
+/* Everything before the first step: the output directory, data, network, its state. */
 static int prepare_run(run *r, nin_checkpoint *resume)
 {
     if (check_config(&r->cfg) != 0)
@@ -727,15 +783,15 @@ static int prepare_run(run *r, nin_checkpoint *resume)
     r->spec = nin_dataset_find(r->cfg.dataset);
     if (!r->spec)
         return nin_fail("unknown dataset '%s' (known: %s)", r->cfg.dataset, nin_dataset_names());
-    /* the data first: a missing or bad file is reported before any device work */
-    if (load_data(r) != 0)
+    /* the output directory first, then the data: a refused directory or a missing file before any device work */
+    if (prepare_output(r) != 0 || load_data(r) != 0 || fingerprint_data(r) != 0)
         return -1;
     nin_shape input = { r->spec->channels, r->spec->height, r->spec->width };
     if (adapt_classes(r) != 0 || setup_network(r, input) != 0 ||
         !(r->order = nin_malloc(r->n_train * sizeof *r->order)))
         return -1;
     nin_health_init(&r->health, r->spec->classes, (uint64_t)r->cfg.warmup, r->cfg.stall_steps, nin_dist_sum);
-    if ((resume ? restore(r, resume, input) : start_fresh(r, input)) != 0 || prepare_output(r) != 0)
+    if ((resume ? restore(r, resume, input) : start_fresh(r, input)) != 0 || replace_earlier_run(r) != 0)
         return -1;
     report_start(r, resume != NULL);
     return 0;
@@ -769,6 +825,32 @@ static int stop_early(run *r)
             r->st.step_in_epoch, r->st.epoch_loss_sum / (r->st.epoch_seen ? r->st.epoch_seen : 1), val.acc, test.acc,
             test.loss, dir);
     return NIN_TRAIN_DONE;
+}
+
+/* --keep-epochs N: last.nin (just written) is also kept as epoch-E.nin, a hard link where the file system has
+ * them, and the epochs before the last N are removed. */
+static int keep_epoch(run *r)
+{
+    char name[32];
+    if (r->cfg.keep_epochs < 1 || nin_dist_rank() != 0)
+        return 0;
+    snprintf(name, sizeof name, "epoch-%d.nin", r->st.epoch);
+    if (nin_run_dir_link(&r->dir, "last.nin", name) != 0 && save(r, name) != 0)   /* no hard links: a copy */
+        return -1;
+    nin_run_dir_prune_epochs(&r->dir, r->st.epoch - r->cfg.keep_epochs);
+    return 0;
+}
+
+/* The process's resident memory in kB (/proc/self/statm), or -1 where it cannot be read. */
+static long resident_kb(void)
+{
+    long pages = -1, resident = -1;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = -1;
+    if (f)
+        fclose(f);
+    return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 /* The paper's schedule: divide the LR by 10 when the watched accuracy (validation, or training when no
@@ -813,8 +895,10 @@ static int finish_epoch(run *r, double epoch_start)
                         "too high for this network and init (try a lower --lr or a longer --warmup); the checkpoints "
                         "keep the last good epoch", r->st.epoch, (unsigned long long)nin_net_step(r->net), lr_used);
     if (append_metrics(r, lr_used, train_loss, train_acc, val, test) != 0 ||
-        (improved && save(r, "best.nin") != 0) || save(r, "last.nin") != 0)
+        (improved && save(r, "best.nin") != 0) || save(r, "last.nin") != 0 || keep_epoch(r) != 0)
         return -1;
+    if (r->cfg.report_memory)
+        fprintf(r->log, "memory after epoch %d: %ld kB resident\n", r->st.epoch, resident_kb());
     r->stop = nin_dist_max(stop_signal);
     if (r->stop)   /* arrived during the evaluation or the save */
         return NIN_TRAIN_SIGNALLED(r->stop);
@@ -852,6 +936,7 @@ static void free_run(run *r)
 int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *resume, FILE *log, FILE *warnings)
 {
     run r = { 0 };
+    r.dir.lock_fd = -1;
     r.ctx = ctx;
     r.cfg = *cfg;
     r.log = log;
@@ -876,6 +961,7 @@ int nin_train(nin_context *ctx, const nin_train_config *cfg, nin_checkpoint *res
             fprintf(log, "gradient all-reduce: %.1fs on rank 0 (%.1f%% of the run)\n", nin_dist_allreduce_seconds(),
                     100.0 * nin_dist_allreduce_seconds() / (nin_now() - r.start));
     }
+    nin_run_dir_close(&r.dir, status < 0);
     free_run(&r);
     return status;
 }

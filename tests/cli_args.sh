@@ -143,11 +143,11 @@ expect_error "nin-cl: error: unexpected argument 'x' for selftest (see nin-cl se
 expect_error "nin-cl: error: predict needs --model FILE (see nin-cl predict --help)" predict a.png
 
 # --resume goes on with the checkpoint's settings: only the options marked so in the table may go with it.
-resume_rule="--resume goes on with the checkpoint's settings; only --data, --out, --epochs, --max-steps, --on-stall and"
-expect_error "nin-cl: error: --lr: $resume_rule --stall-steps can change" \
+resume_rule="--resume goes on with the checkpoint's settings; only --data, --out, --keep-epochs, --epochs, --max-steps,"
+expect_error "nin-cl: error: --lr: $resume_rule --on-stall, --stall-steps and --data-changed can change" \
     train --resume "$tmp/last.nin" --epochs 5 --lr 0.5
 run train --resume "$tmp/nowhere/last.nin" --data d --out o --epochs 5 --max-steps 9 --on-stall stop --stall-steps 9 \
-    --dry-run
+    --keep-epochs 2 --overwrite --data-changed ok --dry-run
 [ $rc -eq 1 ] && echo "$err" | grep -q 'nowhere/last.nin' \
     && ok "--resume with every option it allows: on to reading the checkpoint" \
     || bad "$shown: rc=$rc $err"

@@ -28,8 +28,8 @@ kills=0 redone_ok=1 loads_ok=1 printed=0
 for delay in $delays; do
     if [ -f "$tmp/k/last.nin" ]; then
         "$NIN_CL" train --resume "$tmp/k/last.nin" --epochs $EPOCHS > "$tmp/k.$kills.log" 2>&1 &
-    else
-        "$NIN_CL" $TRAIN --epochs $EPOCHS --out "$tmp/k" > "$tmp/k.$kills.log" 2>&1 &
+    else   # the killed run may have left metrics.csv before its first last.nin: start it again over them
+        "$NIN_CL" $TRAIN --epochs $EPOCHS --out "$tmp/k" --overwrite > "$tmp/k.$kills.log" 2>&1 &
     fi
     pid=$!
     i=0
@@ -46,6 +46,8 @@ for delay in $delays; do
     printed=$(grep -h '^epoch=' "$tmp"/k.*.log 2>/dev/null | sed 's/ .*//' | sort -u | wc -l)
     echo "kill $kills after ${delay}s: $printed epochs completed so far"
 done
+# metrics.csv (metrics_ok, testlib.sh) holds every epoch once whatever the kills interrupted: an epoch redone
+# after a kill between its metrics line and its last.nin replaces its line
 # a kill -9 inside a checkpoint write leaves NAME.tmp.PID behind: the next write of NAME removes it (the
 # process is gone); one is planted here so that the check below does not depend on where the kills landed
 sh -c true & dead=$!; wait $dead
@@ -56,14 +58,16 @@ resumed=$(sed -n 's/^resuming at epoch \([0-9]*\) step \([0-9]*\).*/\1 \2/p' "$t
 first=${resumed%% *}
 if [ $rc -eq 0 ] && [ $loads_ok -eq 1 ] && [ -n "$first" ] && [ "$first" -ge "$printed" ] \
     && [ "$first" -le $((printed + 1)) ] && grep -q "^epoch=$EPOCHS " "$tmp/k.final.log" \
-    && checkpoint_ok "$tmp/k/last.nin" && ! ls "$tmp/k" | grep -q '\.tmp\.'; then
-    ok "$kills kill -9s: every last.nin loaded, the final --resume went on at epoch $first after $printed completed, to epoch $EPOCHS"
+    && checkpoint_ok "$tmp/k/last.nin" && ! ls "$tmp/k" | grep -q '\.tmp\.' && metrics_ok "$tmp/k/metrics.csv" $EPOCHS; then
+    ok "$kills kill -9s: every last.nin loaded, the final --resume went on at epoch $first after $printed completed, to epoch $EPOCHS; metrics.csv holds each epoch once"
 else
     bad "kill -9 loop: rc=$rc loads_ok=$loads_ok printed=$printed resumed='$resumed'"; cat "$tmp/k.final.log"; ls "$tmp/k"
+    cat "$tmp/k/metrics.csv"
 fi
 
 # 2. the disk fills up: a tmpfs (in a user namespace, no root needed) sized to hold epoch 1's last.nin and
-#    best.nin but not epoch 2's as well. Without user namespaces, a file-size limit (ulimit -f) stands in. The
+#    best.nin (and a page each for the run's lock file and the metrics file's atomic rewrite) but not epoch 2's
+#    checkpoints as well. Without user namespaces, a file-size limit (ulimit -f) stands in. The
 #    write that fails (last.nin or best.nin, as the page rounding falls) is named, the file it would have
 #    replaced still loads, and last.nin resumes at the epoch after the last one it holds.
 "$NIN_CL" $TRAIN --epochs 1 --out "$tmp/probe" > /dev/null 2>&1
@@ -71,13 +75,13 @@ size=$(wc -c < "$tmp/probe/last.nin")
 full=$tmp/full
 mkdir -p "$full"
 cat > "$tmp/full.sh" <<EOF
-mount -t tmpfs -o size=$((2 * size + 16384)) none "$full" || exit 99
+mount -t tmpfs -o size=$((2 * size + 20480)) none "$full" || exit 99
 "$NIN_CL" $TRAIN --epochs 3 --out "$full/run" > "$tmp/full.log" 2>&1
 echo \$? > "$tmp/full.rc"
 cp -r "$full/run" "$tmp/full-run"
 EOF
 if unshare --user --map-root-user --mount sh "$tmp/full.sh" 2>/dev/null; then
-    how="a full $(((2 * size + 16384) / 1024)) KiB tmpfs"
+    how="a full $(((2 * size + 20480) / 1024)) KiB tmpfs"
     want="nin-cl: error: cannot write checkpoint $full/run/\(last\|best\).nin: No space left on device (the previous checkpoint is kept)"
 else
     how="ulimit -f (no user namespaces here)"

@@ -17,14 +17,14 @@ lib=${2:-${NIN_LIBNIN:-.libs/libnin.so}}
 layer_of() {
     case $(basename "$1") in
     error.c|error.h) echo 0 ;;
-    runtime.c|tuning.c|rng.c|runtime.h|runtime_impl.h|netdef.c|netdef.h|dataset.c|dataset_formats.c|\
+    runtime.c|tuning.c|rng.c|runtime.h|runtime_impl.h|netdef.c|netdef.h|dataset.c|dataset_formats.c|fingerprint.c|\
     dataset_images.c|data.h|image.c|image.h|image_impl.h|jpeg.c|preprocess.c|preprocess.h|download.c|download.h|\
     draw.c|draw.h) echo 1 ;;
     conv.c|pool.c|dropout.c|gap.c|softmax.c|sgd.c|layer.h) echo 2 ;;
     net.c|net.h|net_impl.h) echo 3 ;;
     budget.c|budget.h|tune.c|tune.h|health.c|health.h|checkpoint.c|checkpoint.h|dist.c|dist.h|selftest.c|\
     localize.c|localize.h) echo 4 ;;
-    train.c|train.h|nin.h) echo 5 ;;
+    train.c|train.h|nin.h|rundir.c|rundir.h) echo 5 ;;
     nin-cl.c|cli*.c|cli*.h) echo 6 ;;
     esac
 }

@@ -1,5 +1,6 @@
 /* test_checkpoint.c - checkpoint round trip (every field, ZCA included), and rejection of corrupt files:
- * a flipped byte (CRC32), bad magic, another version, truncation, a missing file. */
+ * a flipped byte (CRC32), bad magic, another version, truncation, a missing file; the fingerprint of the
+ * data a run was trained on (what it catches, what it names) and its round trip. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@ static void make_checkpoint(nin_checkpoint *ck, nin_preprocess_kind kind)
     ck->config.augment = 1;
     ck->config.seed = 99;
     ck->config.preprocess = kind;
+    ck->config.keep_epochs = 3;
+    ck->config.out_policy = NIN_OUT_OVERWRITE;
+    ck->config.data_changed_ok = 1;
     ck->input = (nin_shape){ 3, 4, 4 };
     ck->classes = 10;
     ck->pre.kind = kind;
@@ -30,6 +34,10 @@ static void make_checkpoint(nin_checkpoint *ck, nin_preprocess_kind kind)
         random_fill(ck->pre.zca_mean, dim, 5);
         random_fill(ck->pre.zca, dim * dim, 6);
     }
+    snprintf(ck->data.dataset, sizeof ck->data.dataset, "cifar10");
+    ck->data.train = (nin_split_fingerprint){ 45000, 0x1234567890abcdefULL, 42 };
+    ck->data.test = (nin_split_fingerprint){ 10000, 7, 8 };
+    ck->data.mean[1] = 122.9f;
     ck->state = (nin_train_state){ 3, 17, 1234567, 0.001f, 0.875f, 2, 12.5, 77, 96 };
     ck->params = 1000;
     ck->weights = malloc(ck->params * sizeof(float));
@@ -63,6 +71,9 @@ START_TEST(test_round_trip)
     ck_assert(b.input.c == 3 && b.input.h == 4 && b.input.w == 4 && b.classes == 10);
     ck_assert(b.pre.kind == kind && b.pre.mean[2] == 113.87f && b.pre.std[0] == 62.99f);
     ck_assert(memcmp(&a.state, &b.state, sizeof a.state) == 0);
+    ck_assert_int_eq(b.config.keep_epochs, 3);
+    ck_assert(b.config.out_policy == NIN_OUT_NEW && b.config.data_changed_ok == 0);   /* not kept */
+    ck_assert(memcmp(&a.data, &b.data, sizeof a.data) == 0);
     ck_assert_uint_eq(b.params, 1000);
     ck_assert(memcmp(a.weights, b.weights, 1000 * sizeof(float)) == 0);
     ck_assert(memcmp(a.momentum, b.momentum, 1000 * sizeof(float)) == 0);
@@ -102,6 +113,89 @@ START_TEST(test_class_names)
     ck_assert(nin_checkpoint_load(path_in_dir("named.nin"), &b, err, sizeof err) == 0);
     for (int c = 0; c < 10; c++)
         ck_assert_str_eq(b.class_names[c], names[c]);
+    nin_checkpoint_free(&a);
+    nin_checkpoint_free(&b);
+}
+END_TEST
+
+/* 24 tiny 2x2 images with labels, for the fingerprints. */
+static void tiny_images(uint8_t *images, int *labels, int count)
+{
+    for (int i = 0; i < count; i++) {
+        for (int p = 0; p < 4; p++)
+            images[i * 4 + p] = (uint8_t)(i * 7 + p * 31);
+        labels[i] = i % 3;
+    }
+}
+
+/* The fingerprint: the order of the images does not matter, one pixel or one label does; parts join. */
+START_TEST(test_fingerprint_split)
+{
+    uint8_t images[24 * 4], swapped[24 * 4];
+    int labels[24], swapped_labels[24];
+    tiny_images(images, labels, 24);
+    memcpy(swapped, images, sizeof images);
+    memcpy(swapped_labels, labels, sizeof labels);
+    memcpy(swapped, images + 5 * 4, 4), memcpy(swapped + 5 * 4, images, 4);   /* images 0 and 5 traded */
+    swapped_labels[0] = labels[5], swapped_labels[5] = labels[0];
+    nin_split_fingerprint a = nin_fingerprint_split(images, labels, 24, 4);
+    nin_split_fingerprint b = nin_fingerprint_split(swapped, swapped_labels, 24, 4);
+    ck_assert(nin_fingerprint_equal(&a, &b) && a.count == 24);
+    swapped[13] ^= 1;   /* one pixel */
+    b = nin_fingerprint_split(swapped, swapped_labels, 24, 4);
+    ck_assert(b.images != a.images && b.labels != a.labels);
+    swapped[13] ^= 1, swapped_labels[7] = (swapped_labels[7] + 1) % 3;   /* one label */
+    b = nin_fingerprint_split(swapped, swapped_labels, 24, 4);
+    ck_assert(b.images == a.images && b.labels != a.labels);
+    nin_split_fingerprint head = nin_fingerprint_split(images, labels, 20, 4);
+    nin_split_fingerprint tail = nin_fingerprint_split(images + 20 * 4, labels + 20, 4, 4);
+    nin_split_fingerprint both = nin_fingerprint_join(head, tail);
+    ck_assert(nin_fingerprint_equal(&both, &a));
+    nin_data_fingerprint run = { "mnist", head, tail, tail, { 0 }, { 0 } };
+    ck_assert_str_eq(nin_fingerprint_trained_on(&run, &head), "training");
+    ck_assert_str_eq(nin_fingerprint_trained_on(&run, &a), "training and validation");
+    ck_assert(nin_fingerprint_trained_on(&run, &b) == NULL);
+}
+END_TEST
+
+/* What differs is named in one clause, with what is the same. */
+START_TEST(test_fingerprint_compare)
+{
+    uint8_t images[24 * 4];
+    int labels[24];
+    char what[512];
+    tiny_images(images, labels, 24);
+    nin_data_fingerprint was = { "mnist", nin_fingerprint_split(images, labels, 20, 4),
+                                 nin_fingerprint_split(images + 80, labels + 20, 4, 4),
+                                 nin_fingerprint_split(images, labels, 10, 4), { 33.25f }, { 78.5f } };
+    nin_data_fingerprint now = was;
+    ck_assert_int_eq(nin_fingerprint_compare(&was, &now, what, sizeof what), 0);
+    images[63] ^= 0x40;   /* image 15: training only */
+    now.train = nin_fingerprint_split(images, labels, 20, 4);
+    now.mean[0] = 33.5f;
+    ck_assert_int_eq(nin_fingerprint_compare(&was, &now, what, sizeof what), 1);
+    ck_assert_str_eq(what, "the training images differ (pixel mean/std 33.50/78.50, the run's 33.25/78.50); "
+                           "the validation and test splits are the same");
+    now = was;
+    labels[21] = 2 - labels[21];
+    now.val = nin_fingerprint_split(images + 80, labels + 20, 4, 4);
+    now.test.count = 12;
+    ck_assert_int_eq(nin_fingerprint_compare(&was, &now, what, sizeof what), 2);
+    ck_assert_str_eq(what, "the validation labels differ, the test split has 12 images, the run's had 10; the "
+                           "training split is the same");
+}
+END_TEST
+
+/* A checkpoint without the data section (written before fingerprints) reads as one without a fingerprint. */
+START_TEST(test_no_fingerprint)
+{
+    nin_checkpoint a, b;
+    char err[512];
+    make_checkpoint(&a, NIN_PREPROCESS_STANDARDIZE);
+    memset(&a.data, 0, sizeof a.data);
+    ck_assert(nin_checkpoint_save(path_in_dir("old.nin"), &a, err, sizeof err) == 0);
+    ck_assert_msg(nin_checkpoint_load(path_in_dir("old.nin"), &b, err, sizeof err) == 0, "%s", err);
+    ck_assert(b.data.dataset[0] == '\0' && b.data.train.count == 0);
     nin_checkpoint_free(&a);
     nin_checkpoint_free(&b);
 }
@@ -167,6 +261,9 @@ int main(void)
     tcase_add_test(tc, test_rejects_truncated);
     tcase_add_test(tc, test_missing_file_and_unwritable_dir);
     tcase_add_test(tc, test_class_names);
+    tcase_add_test(tc, test_fingerprint_split);
+    tcase_add_test(tc, test_fingerprint_compare);
+    tcase_add_test(tc, test_no_fingerprint);
     suite_add_tcase(s, tc);
     int status = run_suite(s);
     char cmd[96];

@@ -1,4 +1,5 @@
-# testlib.sh - what the shell tests share: the nin-cl binary, ok/bad counters and the closing line.
+# testlib.sh - what the shell tests share: the nin-cl binary, ok/bad counters, a check of a run's metrics.csv and the
+# closing line.
 # Sourced: . "$NIN_TEST_SRCDIR/testlib.sh"
 set -u
 NIN_CL=${NIN_CL:-./nin-cl}
@@ -6,5 +7,10 @@ pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok: $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+# metrics_ok FILE N: FILE is a run's metrics.csv holding epochs 1 to N once each, in order, in whole lines
+metrics_ok() {
+    awk -F, -v last="$2" 'NR == 1 { ok = $1 == "epoch"; next } { ok = ok && NF == 9 && $1 == NR - 1 }
+        END { exit !(ok && NR - 1 == last) }' "$1"
+}
 # finish NAME: print "NAME: N passed, M failed" and exit non-zero when anything failed
 finish() { echo "$1: $pass passed, $fail failed"; [ $fail -eq 0 ]; exit $?; }

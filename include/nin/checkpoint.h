@@ -5,10 +5,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <nin/data.h>
 #include <nin/netdef.h>
 #include <nin/preprocess.h>
 
 /* --- a training run's settings ----------------------------------------------------------------------- */
+
+/* What a run does with its output directory (nin_train_config.out_policy). */
+typedef enum nin_out_policy {
+    NIN_OUT_NEW,          /* refuse a directory that holds another run's checkpoints or metrics */
+    NIN_OUT_UNIQUE,       /* out_dir is a name to start from: a new directory, out_dir-2, -3... when taken */
+    NIN_OUT_OVERWRITE,    /* --overwrite: the earlier run's checkpoints and metrics are removed at the start */
+    NIN_OUT_CONTINUE,     /* --resume into the directory of its checkpoint: the run's own files */
+} nin_out_policy;
 
 typedef struct nin_train_config {
     char dataset[32];
@@ -30,9 +39,14 @@ typedef struct nin_train_config {
     int image_channels;           /* 1 or 3 */
     float test_split;             /* without split folders: the fraction of each class held out for testing */
     int skip_bad;                 /* leave out unreadable files instead of stopping */
+    int keep_epochs;              /* keep the last N epochs' checkpoints as epoch-E.nin (0: none) */
     /* the health monitor (nin/health.h); options of one invocation, not kept in checkpoints */
     int stall_steps;              /* steps a stall symptom must last before the warning */
     int stop_on_stall;            /* --on-stall stop: end the run at the warning, keeping the checkpoints */
+    /* more options of one invocation, not kept in checkpoints */
+    nin_out_policy out_policy;    /* what to do when out_dir holds an earlier run's files */
+    int data_changed_ok;          /* --data-changed ok: resume against data other than the run's */
+    int report_memory;            /* a line with the resident memory after each epoch (tests, measurements) */
     float lr, min_lr, momentum, weight_decay, init_std;
     nin_preprocess_kind preprocess;
     uint64_t seed;
@@ -62,10 +76,16 @@ typedef struct nin_checkpoint {
     float *weights;               /* the parameter buffer */
     float *momentum;              /* the optimizer's velocity, same layout */
     char **class_names;           /* classes names (read: from the file, else the dataset's own), or NULL */
+    nin_data_fingerprint data;    /* the data the run was trained on (data.dataset "": not recorded) */
 } nin_checkpoint;
 
 /* Write atomically (temporary file, fsync, rename) with a CRC32. Returns 0, or -1 with one line in err. */
 int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, size_t err_size);
+/* Write size bytes to path through a temporary file PATH.tmp.PID, fsync'ed and renamed over path (the
+ * directory fsync'ed after): a crash or kill at any moment leaves the old file or the new one. `what` names
+ * the file in errors ("checkpoint"). Returns 0, or -1 with one line in err. */
+int nin_write_atomically(const char *path, const void *data, size_t size, const char *what, char *err,
+                         size_t err_size);
 /* Read and verify magic, version, sizes and CRC32. Returns 0, or -1 with one line in err. */
 int nin_checkpoint_load(const char *path, nin_checkpoint *ck, char *err, size_t err_size);
 void nin_checkpoint_free(nin_checkpoint *ck);

@@ -70,4 +70,35 @@ void nin_images_options_default(nin_images_options *o);
 int nin_images_load(const char *dir, nin_split split, const nin_images_options *o, nin_dataset *out, char *err,
                     size_t err_size);
 
+/* --- fingerprints: what a run was trained on, kept in its checkpoints (fingerprint.c) ------------------
+ * A split's fingerprint does not depend on the order of its images: the same pictures with the same labels,
+ * from whatever files, give the same fingerprint; one changed pixel or label changes it. */
+typedef struct nin_split_fingerprint {
+    int64_t count;                    /* images */
+    uint64_t images;                  /* the sum of a 64-bit hash of each image's bytes */
+    uint64_t labels;                  /* the sum of a hash of each image's bytes with its label */
+} nin_split_fingerprint;
+
+typedef struct nin_data_fingerprint {
+    char dataset[32];                 /* "" : none (a checkpoint written before fingerprints) */
+    nin_split_fingerprint train;      /* the images trained on (after --train-limit) */
+    nin_split_fingerprint val;        /* the validation images held out of the training split */
+    nin_split_fingerprint test;
+    float mean[3], std[3];            /* per-channel pixel statistics of the training images (0-255) */
+} nin_data_fingerprint;
+
+/* The fingerprint of `count` images of `dim` bytes each and their labels. */
+nin_split_fingerprint nin_fingerprint_split(const uint8_t *images, const int *labels, int count, size_t dim);
+/* The fingerprint of a and b together (the images of both). */
+nin_split_fingerprint nin_fingerprint_join(nin_split_fingerprint a, nin_split_fingerprint b);
+int nin_fingerprint_equal(const nin_split_fingerprint *a, const nin_split_fingerprint *b);
+/* Which images of a run `split` is: "training", "validation" or "training and validation", or NULL when it is
+ * none of them (a run fingerprinted as `run`). */
+const char *nin_fingerprint_trained_on(const nin_data_fingerprint *run, const nin_split_fingerprint *split);
+/* What differs between the data a run was trained on (`was`) and `now`, as one clause for an error line
+ * ("the training images differ (pixel mean 33.1, the run's 33.3); the validation and test splits are the
+ * same") into out. Returns how many of dataset, training, validation and test split differ (0: the same). */
+int nin_fingerprint_compare(const nin_data_fingerprint *was, const nin_data_fingerprint *now, char *out,
+                            size_t size);
+
 #endif
