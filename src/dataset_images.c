@@ -365,9 +365,10 @@ static void decode_one(decoder *d, int i)
         d->errors[i] = strdup(err);
         return;
     }
-    if (nin_image_fit(&img, d->channels, d->size, &fitted) != 0)
-        snprintf(err, sizeof err, "%s: %s", d->items[i].path, nin_last_error()), d->errors[i] = strdup(err);
-    else
+    if (nin_image_fit(&img, d->channels, d->size, &fitted) != 0) {
+        snprintf(err, sizeof err, "%s: %s", d->items[i].path, nin_last_error());
+        d->errors[i] = strdup(err);
+    } else
         memcpy(d->images + (size_t)i * dim, fitted.pixels, dim);
     nin_image_free(&img);
     nin_image_free(&fitted);
