@@ -12,5 +12,11 @@ metrics_ok() {
     awk -F, -v last="$2" 'NR == 1 { ok = $1 == "epoch"; next } { ok = ok && NF == 9 && $1 == NR - 1 }
         END { exit !(ok && NR - 1 == last) }' "$1"
 }
+# sanitized: the binary under test is built with AddressSanitizer (whose quarantine keeps freed memory resident)
+sanitized() {
+    real=$(dirname "$NIN_CL")/.libs/$(basename "$NIN_CL")
+    [ -f "$real" ] || real=$NIN_CL
+    grep -q __asan_init "$real" 2>/dev/null
+}
 # finish NAME: print "NAME: N passed, M failed" and exit non-zero when anything failed
 finish() { echo "$1: $pass passed, $fail failed"; [ $fail -eq 0 ]; exit $?; }
