@@ -47,7 +47,9 @@ struct nin_layer {
     int index;
     nin_shape in, out;
     size_t weights, biases;           /* parameter counts */
-    size_t weight_off, bias_off;      /* offsets (in floats) into the parameter buffer */
+    size_t stats;                     /* values kept with the parameters but not trained (batch norm's running
+                                       * mean and variance) */
+    size_t weight_off, bias_off, stats_off;   /* offsets (in floats) into the parameter buffer */
     int fan_in;                       /* inputs per output unit, for the init */
     int kh, kw;                       /* CONV/FC: kernel geometry (FC is a conv whose kernel is the input) */
     int chunk_images;                 /* CONV/FC: images per im2col chunk (the whole batch without im2col) */
@@ -69,7 +71,9 @@ struct nin_net {
     uint64_t seed;
     uint64_t step;                    /* training forwards so far: keys the dropout masks */
     int shard_first, shard_total;     /* this batch is samples [first, first + batch) of shard_total */
-    size_t params, weights;           /* all parameters; the weights among them come first */
+    size_t params, weights;           /* the whole parameter buffer; the weights come first */
+    size_t trainable;                 /* the weights, then the biases: what the optimizer updates (the running
+                                       * statistics follow them) */
     size_t workspace;                 /* floats of the shared workspace */
     size_t bias_partials;             /* floats of d_bias_partial */
     size_t max_activation;            /* floats of the largest activation, for the gradient buffers */
@@ -109,7 +113,7 @@ int nin_pool_output_size(int in, int size, int stride);
  * batch's summed loss and correct count in net->d_metrics / net->h_metrics. */
 void nin_softmax_loss(nin_net *net, int classes, cl_mem logits, cl_mem dlogits);
 void nin_softmax_loss_ref(nin_net *net, int classes, const float *logits, float *dlogits);
-/* SGD with momentum and weight decay (on the weights, not the biases) over the whole parameter buffer, in
+/* SGD with momentum and weight decay (on the weights, not the biases) over the trainable parameters, in
  * sgd.c. */
 typedef struct nin_sgd_step { float lr, momentum, weight_decay; } nin_sgd_step;
 void nin_sgd_update(nin_net *net, nin_sgd_step sgd);

@@ -91,7 +91,8 @@ int nin_net_layout(nin_net *net, const nin_netdef *def, char *err, size_t err_si
     if (net->max_activation > INT_MAX || net->workspace > INT_MAX)
         return nin_set_error(err, err_size, "batch %d is too large for this network: a buffer would exceed 2^31 floats",
                              net->batch);
-    /* weights of every layer first, then every bias: weight decay applies to a prefix of the buffer */
+    /* weights of every layer first, then every bias, then the running statistics: weight decay applies to a
+     * prefix of the buffer, the optimizer to a longer one */
     for (int i = 0; i < net->count; i++) {
         net->layers[i].weight_off = net->weights;
         net->weights += net->layers[i].weights;
@@ -100,6 +101,11 @@ int nin_net_layout(nin_net *net, const nin_netdef *def, char *err, size_t err_si
     for (int i = 0; i < net->count; i++) {
         net->layers[i].bias_off = net->params;
         net->params += net->layers[i].biases;
+    }
+    net->trainable = net->params;
+    for (int i = 0; i < net->count; i++) {
+        net->layers[i].stats_off = net->params;
+        net->params += net->layers[i].stats;
     }
     if (net->params > INT_MAX)
         return nin_set_error(err, err_size, "the network has %zu parameters, more than 2^31", net->params);

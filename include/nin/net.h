@@ -45,8 +45,9 @@ int nin_net_layer_count(const nin_net *net);
 /* Print one line per layer: kind, output shape, parameter count. */
 void nin_net_describe(const nin_net *net, FILE *out);
 
-/* All parameters live in one buffer: every layer's weights (in layer order), then every bias. The
- * gradients and the momentum use the same layout. */
+/* All parameters live in one buffer: every layer's weights (in layer order), then every bias, then the
+ * running statistics of the batch-norm layers (kept and loaded with the weights; the optimizer leaves them
+ * alone, and their gradient and momentum stay 0). The gradients and the momentum use the same layout. */
 size_t nin_net_param_count(const nin_net *net);
 size_t nin_net_weight_count(const nin_net *net);
 int nin_net_get_params(nin_net *net, float *params);
