@@ -1,6 +1,11 @@
 /* common.cl - helpers shared by every kernel file (built first, in the same program).
  * Activations are CNHW: plane (c * N + n) holds map c of sample n. Indices fit in int (checked on the host). */
 
+/* The sum of a float16's lanes, halving: (lo + hi) twice, then the four left. A macro: a function taking a
+ * float16 changes its ABI on CPUs without AVX-512, which the compiler warns about at every build. */
+inline float nin_sum4(float4 v) { return v.x + v.y + v.z + v.w; }
+#define NIN_SUM16(v) nin_sum4(((v).lo + (v).hi).lo + ((v).lo + (v).hi).hi)
+
 /* Counter-based random numbers: a SplitMix64 finaliser of (key, counter). nin_random_u32 in src/rng.c is
  * the same function, so the host reference and the device draw identical dropout masks. */
 inline uint nin_random_u32(ulong key, ulong counter)

@@ -103,9 +103,7 @@ __kernel void bias_relu_backward(__global float *dy, __global const float *y, __
         }
         acc += d;
     }
-    float8 h8 = acc.lo + acc.hi;
-    float4 h4 = h8.lo + h8.hi;
-    float sum = h4.x + h4.y + h4.z + h4.w;
+    float sum = NIN_SUM16(acc);
     for (; p < p1; p++) {
         float d = (relu && yrow[p] <= 0.0f) ? 0.0f : row[p];
         row[p] = d;

@@ -141,10 +141,7 @@ __kernel void gemm_nt_chunk(int M, int N, int K, int chunk, __global const float
     float16 s[4][4] = { { s00, s01, s02, s03 }, { s10, s11, s12, s13 }, { s20, s21, s22, s23 }, { s30, s31, s32, s33 } };
     for (int r = 0; r < 4 && i0 + r < M; r++)
         for (int c = 0; c < 4 && j0 + c < N; c++) {
-            float16 v = s[r][c];
-            float8 h8 = v.lo + v.hi;
-            float4 h4 = h8.lo + h8.hi;
-            float sum = h4.x + h4.y + h4.z + h4.w;
+            float sum = NIN_SUM16(s[r][c]);
             for (int kk = k; kk < k1; kk++)   /* the chunk's last k % 16 */
                 sum += a[r][kk] * b[c][kk];
             partial[((size_t)part * M + i0 + r) * N + j0 + c] = sum;

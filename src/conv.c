@@ -218,6 +218,6 @@ static int conv_gemm_shapes(const nin_layer *l, int first, nin_gemm_shape *out)
 }
 
 const nin_layer_ops nin_conv_ops = { conv_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref,
-                                     conv_gemm_shapes };
+                                     conv_gemm_shapes, NULL };
 const nin_layer_ops nin_fc_ops = { fc_setup, conv_forward, conv_backward, conv_forward_ref, conv_backward_ref,
-                                   conv_gemm_shapes };
+                                   conv_gemm_shapes, NULL };

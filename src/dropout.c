@@ -87,4 +87,4 @@ static void dropout_backward_ref(nin_net *net, nin_layer *l, const float *x, con
 }
 
 const nin_layer_ops nin_dropout_ops = { dropout_setup, dropout_forward, dropout_backward, dropout_forward_ref,
-                                        dropout_backward_ref, NULL };
+                                        dropout_backward_ref, NULL, NULL };

@@ -42,4 +42,5 @@ static void gap_backward_ref(nin_net *net, nin_layer *l, const float *x, const f
             dx[i] = dy[i / area] / (float)area;
 }
 
-const nin_layer_ops nin_gap_ops = { gap_setup, gap_forward, gap_backward, gap_forward_ref, gap_backward_ref, NULL };
+const nin_layer_ops nin_gap_ops = { gap_setup, gap_forward, gap_backward, gap_forward_ref, gap_backward_ref, NULL,
+                                    NULL };

@@ -39,6 +39,10 @@ typedef struct nin_layer_ops {
     /* Optional (NULL: none): the GEMMs of one training step, per im2col chunk, into out[0..3) (2 for the first
      * layer, which needs no input gradient); returns their count. */
     int (*gemm_shapes)(const nin_layer *l, int first, nin_gemm_shape *out);
+    /* Optional (NULL: zero-mean Gaussian weights of std init_std or sqrt(2 / fan_in), zero biases): the layer's
+     * own initial values, written into the whole parameter buffer `params`. A layer with its own init is also
+     * left as it is by the data-dependent init. */
+    void (*init)(const nin_layer *l, float *params);
 } nin_layer_ops;
 
 struct nin_layer {
@@ -54,8 +58,9 @@ struct nin_layer {
     int kh, kw;                       /* CONV/FC: kernel geometry (FC is a conv whose kernel is the input) */
     int chunk_images;                 /* CONV/FC: images per im2col chunk (the whole batch without im2col) */
     size_t workspace;                 /* floats of shared scratch needed (im2col) */
-    size_t bias_partials;             /* CONV/FC: floats of partial bias-gradient sums */
-    size_t aux_bytes;                 /* bytes of layer-private device state (max-pool arg-max) */
+    size_t bias_partials;             /* CONV/FC/BATCHNORM: floats of partial sums over chunks of each map */
+    size_t aux_bytes;                 /* bytes of layer-private device state (max-pool arg-max, batch-norm batch
+                                       * statistics) */
     uint64_t dropout_key;             /* DROPOUT: key of the current step's mask */
     cl_mem y, aux;                    /* device output, private state */
     float *h_y;                       /* reference output */
@@ -92,7 +97,7 @@ struct nin_net {
 };
 
 extern const nin_layer_ops nin_conv_ops, nin_fc_ops, nin_maxpool_ops, nin_avgpool_ops, nin_dropout_ops,
-    nin_gap_ops;
+    nin_gap_ops, nin_batchnorm_ops;
 
 /* Zeroed double sums for a reference layer; NULL (and net->host_failed) when out of host memory. */
 static inline double *nin_ref_sums(nin_net *net, size_t count)

@@ -19,6 +19,7 @@ static const nin_layer_ops *ops_of(nin_layer_kind kind)
     case NIN_AVGPOOL: return &nin_avgpool_ops;
     case NIN_DROPOUT: return &nin_dropout_ops;
     case NIN_GAP: return &nin_gap_ops;
+    case NIN_BATCHNORM: return &nin_batchnorm_ops;
     }
     return NULL;
 }
@@ -180,13 +181,15 @@ static int alloc_device_extras(nin_net *net)
         !(net->d_metrics = nin_buffer(ctx, 2 * sizeof(float))) ||
         !(net->d_bias_partial = nin_buffer(ctx, max_size(net->bias_partials, 1) * sizeof(float))))
         return -1;
-    if (!net->inference)
+    if (!net->inference) {   /* nothing ever writes the running statistics' part of these */
         nin_fill_zero(ctx, net->d_momentum, net->params * sizeof(float));
+        nin_fill_zero(ctx, net->d_grads, net->params * sizeof(float));
+    }
     nin_fill_zero(ctx, net->d_labels, net->batch * sizeof(int));
     return nin_context_status(ctx);
 }
 
-/* The paper's (AlexNet-style) init: zero-mean Gaussian weights, zero biases. */
+/* The paper's (AlexNet-style) init: zero-mean Gaussian weights, zero biases; or the layer's own. */
 static int init_params(nin_net *net, float init_std)
 {
     float *params = nin_calloc(max_size(net->params, 1), sizeof *params);
@@ -194,6 +197,10 @@ static int init_params(nin_net *net, float init_std)
         return -1;
     for (int i = 0; i < net->count; i++) {
         nin_layer *l = &net->layers[i];
+        if (l->ops->init) {
+            l->ops->init(l, params);
+            continue;
+        }
         float std = init_std > 0.0f ? init_std : sqrtf(2.0f / (float)l->fan_in);
         uint64_t key = nin_random_key(net->seed, (uint64_t)i, 0);
         for (size_t j = 0; j < l->weights; j++)
@@ -268,6 +275,7 @@ nin_shape nin_net_output_shape(const nin_net *net) { return net->layers[net->cou
 int nin_net_layer_count(const nin_net *net) { return net->count; }
 size_t nin_net_param_count(const nin_net *net) { return net->params; }
 size_t nin_net_weight_count(const nin_net *net) { return net->weights; }
+size_t nin_net_trainable_count(const nin_net *net) { return net->trainable; }
 uint64_t nin_net_step(const nin_net *net) { return net->step; }
 void nin_net_set_step(nin_net *net, uint64_t step) { net->step = step; }
 
@@ -302,7 +310,8 @@ void nin_net_describe(const nin_net *net, FILE *out)
         fprintf(out, "%-5d %-12s %4d x %4d x %4d %10zu\n", i + 1, token, l->out.c, l->out.h, l->out.w,
                 l->weights + l->biases);
     }
-    fprintf(out, "total parameters: %zu (batch %d)\n", net->params, net->batch);
+    fprintf(out, "total parameters: %zu (batch %d)", net->trainable, net->batch);
+    fprintf(out, net->params > net->trainable ? ", and %zu running statistics\n" : "\n", net->params - net->trainable);
 }
 
 /* Copy a whole parameter-sized buffer between the caller and the device or reference network. */
@@ -471,7 +480,7 @@ int nin_net_init_from_data(nin_net *net, const float *images, nin_sum_fn *sum)
         status = nin_net_get_params(net, params) || nin_net_set_input(net, images, NULL) ? -1 : 0;
     for (int i = 0; i < net->count && status == 0; i++) {
         nin_layer *l = &net->layers[i];
-        if (l->weights == 0)
+        if (l->weights == 0 || l->ops->init)
             continue;
         const float *y = pre_activation(net, l);
         status = y && normalize_maps(net, l, y, params, sum) == 0 ? nin_net_set_params(net, params) : -1;

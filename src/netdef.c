@@ -3,7 +3,10 @@
  * Tokens, separated by '-':
  *   192c5p2s1   convolution: 192 maps, 5x5 kernel, pad 2, stride 1 (p, s optional), + bias + ReLU
  *   10c1l       the same with no ReLU ("l": linear)
- *   256fc       fully connected, + bias + ReLU ("256fcl": no ReLU)
+ *   192c5p2b    convolution, then batch normalisation, then the ReLU ("b": two layers, the convolution linear and
+ *               a batch-norm layer "bn" with the ReLU; "192c5p2bl": no ReLU after the batch norm)
+ *   256fc       fully connected, + bias + ReLU ("256fcl": no ReLU, "256fcb": batch norm, then the ReLU)
+ *   bn          batch normalisation + ReLU after any layer ("bnl": no ReLU); "c"/"fc" + "bn" is written "b"
  *   mp3s2       3x3 max-pool, stride 2 (stride defaults to the size); ap3s2: average pool
  *   d0.5        dropout, drop rate 0.5
  *   gap         global average pooling
@@ -35,6 +38,10 @@ static const struct { const char *name, *netdef; } presets[] = {
     { "images", "192c5p2-160c1-96c1-mp3s2-d0.5-192c5p2-192c1-192c1-mp3s2-d0.5-192c3p1-192c1-10c1l-gap" },
     /* 48x48 canvases: lighter blocks (3x3 in the second) so that an image costs about what a 28x28 one does */
     { "mnist-clutter", "64c5p2-48c1-48c1-mp3s2-d0.25-96c3p1-64c1-64c1-mp3s2-d0.25-96c3p1-64c1-10c1l-gap" },
+    /* beyond the paper: batch normalisation between every convolution and its ReLU (the class layer stays
+     * linear), which trains the same networks to higher accuracy in far fewer epochs */
+    { "cifar10-bn", "192c5p2b-160c1b-96c1b-mp3s2-d0.5-192c5p2b-192c1b-192c1b-mp3s2-d0.5-192c3p1b-192c1b-10c1l-gap" },
+    { "mnist-bn", "96c5p2b-64c1b-48c1b-mp3s2-d0.25-128c5p2b-96c1b-96c1b-mp3s2-d0.25-128c3p1b-96c1b-10c1l-gap" },
 };
 
 const char *nin_preset_netdef(const char *name)
@@ -56,6 +63,10 @@ static int read_int(const char **s)
     return v > 0 && v < 1000000 ? (int)v : 0;
 }
 
+/* The batch-norm layer a "b" suffix or a "bn" token stands for; `relu` when no "l" follows. */
+static nin_layer_def batchnorm_def(int relu) { return (nin_layer_def){ .kind = NIN_BATCHNORM, .stride = 1, .relu = relu }; }
+
+/* Parse one token into l[0] (and l[1] for a "b" suffix). Returns the number of layers, or -1. */
 static int parse_token(const char *tok, nin_layer_def *l)
 {
     const char *s = tok;
@@ -63,13 +74,17 @@ static int parse_token(const char *tok, nin_layer_def *l)
     l->stride = 1;
     if (strcmp(tok, "gap") == 0) {
         l->kind = NIN_GAP;
-        return 0;
+        return 1;
+    }
+    if (strcmp(tok, "bn") == 0 || strcmp(tok, "bnl") == 0) {
+        *l = batchnorm_def(tok[2] == '\0');
+        return 1;
     }
     if (tok[0] == 'd') {
         char *end;
         l->kind = NIN_DROPOUT;
         l->rate = strtof(tok + 1, &end);
-        return (end != tok + 1 && *end == '\0' && l->rate >= 0.0f && l->rate < 1.0f) ? 0 : -1;
+        return (end != tok + 1 && *end == '\0' && l->rate >= 0.0f && l->rate < 1.0f) ? 1 : -1;
     }
     if ((tok[0] == 'm' || tok[0] == 'a') && tok[1] == 'p') {
         l->kind = tok[0] == 'm' ? NIN_MAXPOOL : NIN_AVGPOOL;
@@ -79,7 +94,7 @@ static int parse_token(const char *tok, nin_layer_def *l)
         l->stride = l->size;
         if (*s == 's' && (s++, !(l->stride = read_int(&s))))
             return -1;
-        return *s ? -1 : 0;
+        return *s ? -1 : 1;
     }
     if (!(l->outputs = read_int(&s)))
         return -1;
@@ -102,11 +117,17 @@ static int parse_token(const char *tok, nin_layer_def *l)
     } else {
         return -1;
     }
+    int bn = *s == 'b';
+    s += bn;
     if (*s == 'l') {
         l->relu = 0;
         s++;
     }
-    return *s ? -1 : 0;
+    if (bn) {   /* the ReLU moves behind the batch norm */
+        l[1] = batchnorm_def(l->relu);
+        l->relu = 0;
+    }
+    return *s ? -1 : 1 + bn;
 }
 
 int nin_netdef_parse(const char *text, nin_netdef *def, char *err, size_t err_size)
@@ -122,18 +143,21 @@ int nin_netdef_parse(const char *text, nin_netdef *def, char *err, size_t err_si
         return nin_set_error(err, err_size, "out of memory");
     int status = 0;
     for (char *tok = strsep(&rest, "-"); tok; tok = strsep(&rest, "-")) {   /* "a--b" has an empty token */
-        if (def->count == NIN_MAX_LAYERS) {
-            status = nin_set_error(err, err_size, "network definition has more than %d layers", NIN_MAX_LAYERS);
-            break;
-        }
-        if (parse_token(tok, &def->layers[def->count]) != 0) {
+        nin_layer_def layers[2];
+        int n = parse_token(tok, layers);
+        if (n < 0) {
             status = nin_set_error(err, err_size,
                           "bad layer '%s' in network definition (layer %d): expected e.g. 192c5p2, 10c1l, "
-                          "256fc, mp3s2, ap3s2, d0.5 or gap",
+                          "192c5p2b, 256fc, mp3s2, ap3s2, d0.5, bn or gap",
                           tok, def->count + 1);
             break;
         }
-        def->count++;
+        if (def->count + n > NIN_MAX_LAYERS) {
+            status = nin_set_error(err, err_size, "network definition has more than %d layers", NIN_MAX_LAYERS);
+            break;
+        }
+        memcpy(def->layers + def->count, layers, n * sizeof layers[0]);
+        def->count += n;
     }
     free(copy);
     return status;
@@ -155,6 +179,14 @@ static void format_rate(float rate, char *tok, size_t size)
         tok[--n] = '\0';
 }
 
+/* A linear convolution or fully connected layer followed by batch norm: written as one token with "b". */
+static int takes_bn_suffix(const nin_netdef *def, int i)
+{
+    const nin_layer_def *l = &def->layers[i];
+    return (l->kind == NIN_CONV || l->kind == NIN_FC) && !l->relu && i + 1 < def->count &&
+           def->layers[i + 1].kind == NIN_BATCHNORM;
+}
+
 void nin_netdef_format(const nin_netdef *def, char *buf, size_t size)
 {
     size_t used = 0;
@@ -162,6 +194,7 @@ void nin_netdef_format(const nin_netdef *def, char *buf, size_t size)
     for (int i = 0; i < def->count && used < size; i++) {
         const nin_layer_def *l = &def->layers[i];
         char tok[64];
+        int bn = takes_bn_suffix(def, i), relu = bn ? def->layers[i + 1].relu : l->relu;
         switch (l->kind) {
         case NIN_CONV:
             snprintf(tok, sizeof tok, "%dc%d", l->outputs, l->size);
@@ -169,16 +202,17 @@ void nin_netdef_format(const nin_netdef *def, char *buf, size_t size)
                 snprintf(tok + strlen(tok), sizeof tok - strlen(tok), "p%d", l->pad);
             if (l->stride != 1)
                 snprintf(tok + strlen(tok), sizeof tok - strlen(tok), "s%d", l->stride);
-            if (!l->relu)
-                strcat(tok, "l");
+            snprintf(tok + strlen(tok), sizeof tok - strlen(tok), "%s%s", bn ? "b" : "", relu ? "" : "l");
             break;
-        case NIN_FC: snprintf(tok, sizeof tok, "%dfc%s", l->outputs, l->relu ? "" : "l"); break;
+        case NIN_FC: snprintf(tok, sizeof tok, "%dfc%s%s", l->outputs, bn ? "b" : "", relu ? "" : "l"); break;
         case NIN_MAXPOOL: snprintf(tok, sizeof tok, "mp%ds%d", l->size, l->stride); break;
         case NIN_AVGPOOL: snprintf(tok, sizeof tok, "ap%ds%d", l->size, l->stride); break;
         case NIN_DROPOUT: format_rate(l->rate, tok, sizeof tok); break;
         case NIN_GAP: snprintf(tok, sizeof tok, "gap"); break;
+        case NIN_BATCHNORM: snprintf(tok, sizeof tok, "bn%s", l->relu ? "" : "l"); break;
         }
         used += snprintf(buf + used, size - used, "%s%s", i ? "-" : "", tok);
+        i += bn;   /* the batch norm was written as the "b" */
     }
 }
 

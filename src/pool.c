@@ -123,6 +123,6 @@ static void avgpool_backward_ref(nin_net *net, nin_layer *l, const float *x, con
 }
 
 const nin_layer_ops nin_maxpool_ops = { pool_setup, maxpool_forward, maxpool_backward, maxpool_forward_ref,
-                                        maxpool_backward_ref, NULL };
+                                        maxpool_backward_ref, NULL, NULL };
 const nin_layer_ops nin_avgpool_ops = { pool_setup, avgpool_forward, avgpool_backward, avgpool_forward_ref,
-                                        avgpool_backward_ref, NULL };
+                                        avgpool_backward_ref, NULL, NULL };

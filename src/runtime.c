@@ -17,7 +17,7 @@
 
 /* The kernel sources, one file per layer kind; common.cl comes first because the others use it. */
 static const char *const kernel_files[] = {
-    "common.cl", "conv.cl", "pool.cl", "dropout.cl", "gap.cl", "softmax.cl", "sgd.cl", "gemm.cl",
+    "common.cl", "conv.cl", "pool.cl", "dropout.cl", "gap.cl", "batchnorm.cl", "softmax.cl", "sgd.cl", "gemm.cl",
 };
 #define KERNEL_FILE_COUNT (sizeof kernel_files / sizeof kernel_files[0])
 

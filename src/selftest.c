@@ -6,7 +6,7 @@
 #include <nin/net.h>
 #include "layer.h"
 
-#define SELFTEST_NETDEF "8c3p1-6c1-mp3s2-d0.3-8c3p1s2-ap2s2-12fc-d0.2-7c1l-gap"
+#define SELFTEST_NETDEF "8c3p1-6c1b-mp3s2-d0.3-8c3p1s2-ap2s2-12fc-d0.2-7c1l-gap"
 #define SELFTEST_TOLERANCE 1e-4
 
 double nin_rel_error(const float *a, const float *b, size_t n)

@@ -20,7 +20,7 @@ layer_of() {
     runtime.c|tuning.c|rng.c|runtime.h|runtime_impl.h|netdef.c|netdef.h|dataset.c|dataset_formats.c|fingerprint.c|\
     dataset_images.c|data.h|image.c|image.h|image_impl.h|jpeg.c|preprocess.c|preprocess.h|download.c|download.h|\
     draw.c|draw.h) echo 1 ;;
-    conv.c|pool.c|dropout.c|gap.c|softmax.c|sgd.c|layer.h) echo 2 ;;
+    conv.c|pool.c|dropout.c|gap.c|batchnorm.c|softmax.c|sgd.c|layer.h) echo 2 ;;
     net.c|net.h|net_impl.h) echo 3 ;;
     budget.c|budget.h|tune.c|tune.h|health.c|health.h|checkpoint.c|checkpoint.h|dist.c|dist.h|selftest.c|\
     localize.c|localize.h) echo 4 ;;

@@ -23,8 +23,11 @@ static const struct {
     { "ap3s2", { 2, 6, 6 }, 0 },
     { "d0.4", { 2, 4, 4 }, 0 },
     { "gap", { 3, 3, 3 }, 0 },
+    { "4c3p1b", { 2, 5, 5 }, 0 },   /* convolution, batch norm (the batch's statistics), ReLU */
+    { "bnl", { 3, 4, 4 }, 0 },
     { "6c3p1-5c1-4c1-mp3s2-d0.3-6c3p1-5c1-4c1-gap", { 2, 8, 8 }, 1 },   /* a small NIN */
     { "5c3p1-mp2s2-8fc-d0.2-4fcl", { 2, 6, 6 }, 1 },                     /* an FC head */
+    { "6c3p1b-5c1b-mp3s2-d0.3-6c3p1b-4c1l-gap", { 2, 8, 8 }, 1 },         /* a small NIN with batch norm */
 };
 
 /* The loss in double precision: sum(y * r), or the mean softmax cross-entropy of the logits y. */

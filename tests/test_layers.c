@@ -25,6 +25,10 @@ static const struct {
     { "7fc", { 3, 4, 5 } },        /* fully connected over a non-square input */
     { "7fcl", { 6, 1, 1 } },
     { "6c3p1-mp3s2-d0.3-4c1-gap", { 3, 9, 9 } },
+    { "5c3p1b", { 3, 7, 7 } },     /* convolution, batch norm, ReLU */
+    { "6c1bl", { 4, 5, 5 } },      /* batch norm without ReLU */
+    { "bn", { 2, 40, 40 } },       /* 4800 values a map: two chunks of the row sums */
+    { "7fcb", { 3, 4, 5 } },       /* after a fully connected layer: one value a sample */
 };
 
 /* Forward (training mode) and backward of one netdef on the device and on the reference, from the same
@@ -164,6 +168,73 @@ START_TEST(test_data_init)
 }
 END_TEST
 
+/* Batch norm's running statistics: two training forwards move them (momentum 0.1, unbiased variance) alike
+ * on the device and in the reference, and as the formula says; an evaluation forward then normalises with
+ * them on both. */
+START_TEST(test_batchnorm_running_statistics)
+{
+    const int batch = 5, C = 3;
+    const nin_shape in = { C, 6, 7 };
+    nin_net *dev = test_net(test_context(), "bn", in, batch), *ref = test_net(NULL, "bn", in, batch);
+    size_t n = nin_volume(in, batch), P = n / C;
+    float *x = malloc(n * sizeof *x), *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), p[4 * C], q[4 * C];
+    for (int c = 0; c < C; c++)   /* gamma, beta, running mean, running variance */
+        p[c] = 0.5f + c, p[C + c] = 0.1f * c, p[2 * C + c] = 1.0f - c, p[3 * C + c] = 2.0f + c;
+    nin_net_set_params(dev, p);
+    nin_net_set_params(ref, p);
+    double want_mean[C], want_var[C];
+    for (int c = 0; c < C; c++)
+        want_mean[c] = p[2 * C + c], want_var[c] = p[3 * C + c];
+    size_t area = (size_t)in.h * in.w;
+    for (int step = 0; step < 2; step++) {
+        double sum[C], sq[C];
+        for (size_t i = 0; i < n; i++)   /* NCHW; a large offset: the variance must not cancel */
+            x[i] = 100.0f + (float)(i / area % C) + 0.5f * nin_random_normal(41 + step, i);
+        for (int pass = 0; pass < 2; pass++)   /* per map: the sum, then the squares about the mean */
+            for (int c = 0; c < C; c++) {
+                double *acc = pass ? &sq[c] : &sum[c];
+                *acc = 0.0;
+                for (size_t i = c * area; i < n; i += (size_t)C * area)
+                    for (size_t j = i; j < i + area; j++)
+                        *acc += pass ? (x[j] - sum[c] / P) * (x[j] - sum[c] / P) : x[j];
+            }
+        for (int c = 0; c < C; c++) {
+            want_mean[c] = 0.9 * want_mean[c] + 0.1 * sum[c] / P;
+            want_var[c] = 0.9 * want_var[c] + 0.1 * sq[c] / (P - 1);
+        }
+        nin_net *nets[2] = { dev, ref };
+        for (int k = 0; k < 2; k++) {
+            nin_net_set_input(nets[k], x, NULL);
+            nin_net_forward(nets[k], 1);
+        }
+    }
+    nin_net_get_params(dev, p);
+    nin_net_get_params(ref, q);
+    assert_close("running statistics, device against reference", p, q, 4 * C, 1e-5);
+    for (int c = 0; c < C; c++) {
+        ck_assert_msg(fabs(q[2 * C + c] - want_mean[c]) < 1e-4 * fabs(want_mean[c]), "map %d mean %g, want %g", c,
+                      q[2 * C + c], want_mean[c]);
+        ck_assert_msg(fabs(q[3 * C + c] - want_var[c]) < 1e-4 * want_var[c], "map %d variance %g, want %g", c,
+                      q[3 * C + c], want_var[c]);
+    }
+    nin_net_forward(dev, 0);
+    nin_net_forward(ref, 0);
+    nin_net_get_output(dev, a);
+    nin_net_get_output(ref, b);
+    assert_close("evaluation with the running statistics", a, b, n, 1e-5);
+    for (size_t i = 0; i < n; i += 7) {   /* y = gamma (x - running mean) / sqrt(running var + eps) + beta */
+        int c = (int)(i / area % C);
+        double want = q[c] * (x[i] - q[2 * C + c]) / sqrt(q[3 * C + c] + 1e-5) + q[C + c];
+        ck_assert_msg(fabs(b[i] - (want > 0 ? want : 0)) < 1e-3, "output %zu: %g, want %g", i, b[i], want);
+    }
+    free(x);
+    free(a);
+    free(b);
+    nin_net_free(dev);
+    nin_net_free(ref);
+}
+END_TEST
+
 /* GEMM shapes: partial tiles; whole 8 x 16 tiles; a C too large for the tiled GEMM's split-K A * B^T */
 static const size_t gemm_shapes[][3] = { { 13, 17, 9 }, { 24, 48, 33 }, { 17, 3900, 300 } };
 
@@ -220,7 +291,7 @@ START_TEST(test_inference_network)
     nin_context *ctx = test_context();
     nin_gemm_backend saved = ctx->tuning.backend;
     ctx->tuning.backend = _i ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
-    const char *netdef = "6c3p1-mp3s2-d0.3-5c1-ap2s1-4c1l-gap";
+    const char *netdef = "6c3p1b-mp3s2-d0.3-5c1-ap2s1-4c1l-gap";
     const nin_shape input = { 3, 9, 9 };
     const int batch = 3;
     nin_netdef def;
@@ -231,8 +302,9 @@ START_TEST(test_inference_network)
     float *x = malloc(n_in * sizeof *x), *params = malloc(n_params * sizeof *params);
     float want[3 * 4], got[3 * 4];
     random_fill(x, n_in, 21);
-    nin_net_get_params(train, params);
     nin_net_set_input(train, x, NULL);
+    nin_net_forward(train, 1);   /* moves the batch norm's running statistics, which evaluation uses */
+    nin_net_get_params(train, params);
     nin_net_forward(train, 0);
     nin_net_get_output(train, want);
     for (int on_device = 0; on_device < 2; on_device++) {
@@ -287,6 +359,7 @@ int main(void)
     tcase_add_loop_test(tc, test_layer_against_reference, 0, 3 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
     tcase_add_test(tc, test_data_init);
+    tcase_add_test(tc, test_batchnorm_running_statistics);
     tcase_add_loop_test(tc, test_inference_network, 0, 2);
     tcase_add_loop_test(tc, test_gemm_against_reference, 0, 36);
     tcase_add_test(tc, test_first_gemm_tiled);

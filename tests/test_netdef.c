@@ -30,6 +30,36 @@ START_TEST(test_parse_and_format_round_trip)
 }
 END_TEST
 
+/* "b": the convolution (or fc) loses its ReLU, a batch-norm layer carrying it follows; formatting writes the
+ * pair back as one token, and a separate "bn" after a linear layer reads as the same network. */
+START_TEST(test_batchnorm_suffix)
+{
+    const char *text = "16c3p1b-8c1bl-mp2s2-bn-12fcb-4fcl";
+    nin_netdef def, again;
+    char err[256], out[256];
+    ck_assert_msg(nin_netdef_parse(text, &def, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(def.count, 9);
+    const int kinds[] = { NIN_CONV, NIN_BATCHNORM, NIN_CONV, NIN_BATCHNORM, NIN_MAXPOOL, NIN_BATCHNORM, NIN_FC,
+                          NIN_BATCHNORM, NIN_FC };
+    const int relus[] = { 0, 1, 0, 0, 0, 1, 0, 1, 0 };
+    for (int i = 0; i < def.count; i++) {
+        ck_assert_int_eq(def.layers[i].kind, kinds[i]);
+        ck_assert_int_eq(def.layers[i].relu, relus[i]);
+    }
+    nin_netdef_format(&def, out, sizeof out);
+    ck_assert_str_eq(out, text);
+    ck_assert_msg(nin_netdef_parse("16c3p1l-bn-8c1-bnl", &again, err, sizeof err) == 0, "%s", err);
+    nin_netdef_format(&again, out, sizeof out);
+    ck_assert_str_eq(out, "16c3p1b-8c1-bnl");   /* a conv with its own ReLU keeps it: "bnl" stays apart */
+    ck_assert_msg(nin_netdef_parse("cifar10-bn", &def, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(def.count, 22);
+    ck_assert_int_eq(nin_netdef_set_classes(&def, 7), 10);   /* the class layer is the linear 1x1 before gap */
+    nin_net *net = test_net(NULL, "mnist-bn", (nin_shape){ 1, 28, 28 }, 2);
+    ck_assert_int_eq(nin_net_output_shape(net).c, 10);
+    nin_net_free(net);
+}
+END_TEST
+
 /* Dropout rates print in fixed notation: "%g" gave "d2e-07", whose '-' splits the token (found by fuzz_netdef;
  * the checkpoint stores the formatted netdef, so such a run could not have been resumed). */
 START_TEST(test_dropout_rate_round_trip)
@@ -50,7 +80,7 @@ END_TEST
 START_TEST(test_rejects_bad_tokens)
 {
     const char *bad[] = { "", "c5", "192c", "192x5", "mp", "mp3s0", "d1.5", "d", "10fcx", "192c5p2q", "gap2",
-                          "192c5-", "--", "0c3" };
+                          "192c5-", "--", "0c3", "16c3lb", "16c3bb", "bnb", "b", "mp2b" };
     nin_netdef def;
     char err[256];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -107,6 +137,7 @@ START_TEST(test_parameter_layout_and_init)
     ck_assert(memcmp(pa, pb, n * sizeof *pa) == 0);
     for (size_t i = w; i < n; i++)
         ck_assert(pa[i] == 0.0f);
+    ck_assert_uint_eq(nin_net_trainable_count(a), n);
     double sum2 = 0.0;   /* first layer: std sqrt(2 / 27) */
     for (size_t i = 0; i < 64 * 27; i++)
         sum2 += (double)pa[i] * pa[i];
@@ -116,6 +147,27 @@ START_TEST(test_parameter_layout_and_init)
     free(pb);
     nin_net_free(a);
     nin_net_free(b);
+}
+END_TEST
+
+/* Batch norm: gamma among the weights, beta among the biases, the running statistics after every bias; gamma
+ * 1, beta 0, running mean 0, running variance 1, and the data-dependent init leaves them so. */
+START_TEST(test_batchnorm_layout_and_init)
+{
+    nin_net *net = test_net(NULL, "6c3p1b-5c1-gap", (nin_shape){ 2, 6, 6 }, 4);
+    size_t w = 6 * 18 + 6 + 5 * 6, trainable = w + 6 + 6 + 5, n = trainable + 12;
+    ck_assert_uint_eq(nin_net_weight_count(net), w);
+    ck_assert_uint_eq(nin_net_trainable_count(net), trainable);
+    ck_assert_uint_eq(nin_net_param_count(net), n);
+    float images[4 * 2 * 6 * 6], p[256];
+    random_fill(images, sizeof images / sizeof images[0], 5);
+    ck_assert_int_eq(nin_net_init_from_data(net, images, NULL), 0);
+    nin_net_get_params(net, p);
+    for (int c = 0; c < 6; c++) {
+        ck_assert(p[6 * 18 + c] == 1.0f && p[w + 6 + c] == 0.0f);
+        ck_assert(p[trainable + c] == 0.0f && p[trainable + 6 + c] == 1.0f);
+    }
+    nin_net_free(net);
 }
 END_TEST
 
@@ -129,6 +181,8 @@ int main(void)
     tcase_add_test(tc, test_cifar10_preset_shapes);
     tcase_add_test(tc, test_pool_output_size_is_caffe_ceil_mode);
     tcase_add_test(tc, test_parameter_layout_and_init);
+    tcase_add_test(tc, test_batchnorm_suffix);
+    tcase_add_test(tc, test_batchnorm_layout_and_init);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

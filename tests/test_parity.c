@@ -1,7 +1,9 @@
 /* test_parity.c - PyTorch parity: a small NIN (two mlpconv blocks, ceil-mode max-pool, GAP, softmax) with
- * the fixed weights and input of tests/ref/nin_fixture.bin (written by tests/ref/make_fixture.py with
- * PyTorch in float64). The device must reproduce the logits, the loss, every gradient, and the weights after
- * two SGD-momentum steps with weight decay, each within a relative error of 1e-4; so must the C reference. */
+ * the fixed weights and input of tests/ref/nin_fixture.bin, and the same with batch norm in
+ * tests/ref/nin_fixture_bn.bin (written by tests/ref/make_fixture.py with PyTorch in float64). The device
+ * must reproduce the logits, the loss, every gradient, and the weights (with the running statistics) after
+ * two SGD-momentum steps with weight decay, and then the evaluation-mode logits, each within a relative error
+ * of 1e-4; so must the C reference. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +17,14 @@ typedef struct fixture {
     struct { char name[33]; uint32_t n; float *v; } rec[MAX_RECORDS];
 } fixture;
 
+static const char *const fixture_files[] = { "nin_fixture.bin", "nin_fixture_bn.bin" };
 static fixture fx;
 
-static void load_fixture(void)
+static void load_fixture(const char *name)
 {
-    if (fx.count)
-        return;
     char path[1024];
     const char *dir = getenv("NIN_FIXTURE_DIR");
-    snprintf(path, sizeof path, "%s/nin_fixture.bin", dir ? dir : "tests/ref");
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "tests/ref", name);
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     char magic[8];
@@ -40,7 +41,8 @@ static void load_fixture(void)
     fclose(f);
 }
 
-static const float *record(const char *name, size_t expect)
+/* The fixture's record `name` of `expect` values (0: any); NULL when it has none. */
+static const float *find_record(const char *name, size_t expect)
 {
     for (int i = 0; i < fx.count; i++)
         if (strcmp(fx.rec[i].name, name) == 0) {
@@ -48,14 +50,20 @@ static const float *record(const char *name, size_t expect)
                           fx.rec[i].n, expect);
             return fx.rec[i].v;
         }
-    ck_abort_msg("fixture has no record %s", name);
     return NULL;
 }
 
-/* Run the fixture's two training steps on `ctx` (NULL: the C reference) and compare every tensor. */
-static void check_parity(nin_context *ctx)
+static const float *record(const char *name, size_t expect)
 {
-    load_fixture();
+    const float *v = find_record(name, expect);
+    ck_assert_msg(v != NULL, "fixture has no record %s", name);
+    return v;
+}
+
+/* Run fixture `name`'s two training steps on `ctx` (NULL: the C reference) and compare every tensor. */
+static void check_parity(nin_context *ctx, const char *name)
+{
+    load_fixture(name);
     const float *meta = record("meta", 8);
     int batch = (int)meta[0], classes = (int)meta[4];
     nin_shape input = { (int)meta[1], (int)meta[2], (int)meta[3] };
@@ -86,14 +94,23 @@ static void check_parity(nin_context *ctx)
     ck_assert_int_eq(nin_net_train_step(net, &sgd, &m), 0);
     nin_net_get_params(net, got);
     assert_close("parameters after step 2", got, record("params2", n), n, 1e-4);
+    const float *eval_logits = find_record("eval_logits", (size_t)batch * classes);
+    if (eval_logits) {
+        nin_net_forward(net, 0);
+        nin_net_get_output(net, got);
+        assert_close("evaluation-mode logits", got, eval_logits, (size_t)batch * classes, 1e-4);
+    }
     free(got);
     nin_net_free(net);
+    for (int i = 0; i < fx.count; i++)
+        free(fx.rec[i].v);
+    fx.count = 0;
 }
 
-START_TEST(test_device_matches_pytorch) { check_parity(test_context()); }
+START_TEST(test_device_matches_pytorch) { check_parity(test_context(), fixture_files[_i]); }
 END_TEST
 
-START_TEST(test_reference_matches_pytorch) { check_parity(NULL); }
+START_TEST(test_reference_matches_pytorch) { check_parity(NULL, fixture_files[_i]); }
 END_TEST
 
 int main(void)
@@ -101,8 +118,9 @@ int main(void)
     Suite *s = suite_create("pytorch-parity");
     TCase *tc = tcase_create("parity");
     tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_reference_matches_pytorch);
-    tcase_add_test(tc, test_device_matches_pytorch);
+    const int fixtures = (int)(sizeof fixture_files / sizeof fixture_files[0]);
+    tcase_add_loop_test(tc, test_reference_matches_pytorch, 0, fixtures);
+    tcase_add_loop_test(tc, test_device_matches_pytorch, 0, fixtures);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

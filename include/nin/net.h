@@ -50,6 +50,7 @@ void nin_net_describe(const nin_net *net, FILE *out);
  * alone, and their gradient and momentum stay 0). The gradients and the momentum use the same layout. */
 size_t nin_net_param_count(const nin_net *net);
 size_t nin_net_weight_count(const nin_net *net);
+size_t nin_net_trainable_count(const nin_net *net);   /* the weights and the biases */
 int nin_net_get_params(nin_net *net, float *params);
 int nin_net_set_params(nin_net *net, const float *params);
 int nin_net_get_grads(nin_net *net, float *grads);

@@ -9,12 +9,15 @@
 typedef struct nin_shape { int c, h, w; } nin_shape;   /* one sample: channels x height x width */
 
 typedef enum nin_layer_kind {
-    NIN_CONV,      /* "192c5p2s1": 192 maps, 5x5 kernel, pad 2, stride 1, + bias + ReLU ("l" suffix: no ReLU) */
+    NIN_CONV,      /* "192c5p2s1": 192 maps, 5x5 kernel, pad 2, stride 1, + bias + ReLU ("l" suffix: no ReLU; "b"
+                    * suffix: no ReLU of its own, a batch-norm layer with the ReLU follows) */
     NIN_FC,        /* "256fc": fully connected over the whole input, + bias + ReLU ("l" suffix: no ReLU) */
     NIN_MAXPOOL,   /* "mp3s2": 3x3 max-pool, stride 2, Caffe's ceil-mode output size */
     NIN_AVGPOOL,   /* "ap3s2": 3x3 average pool, stride 2, ceil mode */
     NIN_DROPOUT,   /* "d0.5": inverted dropout with drop rate 0.5 */
-    NIN_GAP        /* "gap": global average pooling, one value per map */
+    NIN_GAP,       /* "gap": global average pooling, one value per map */
+    NIN_BATCHNORM  /* "bn": batch normalisation of each map, then the ReLU ("bnl": none); written as the "b" suffix
+                    * of the convolution or fully connected layer before it */
 } nin_layer_kind;
 
 /* One layer of a network definition (what a netdef token says). */
@@ -24,7 +27,7 @@ typedef struct nin_layer_def {
     int size;           /* CONV, pools: kernel size */
     int stride;         /* CONV, pools */
     int pad;            /* CONV */
-    int relu;           /* CONV, FC: ReLU after the bias */
+    int relu;           /* CONV, FC, BATCHNORM: ReLU at the end */
     float rate;         /* DROPOUT: probability of dropping a unit */
 } nin_layer_def;
 
@@ -35,7 +38,8 @@ typedef struct nin_netdef {
     nin_layer_def layers[NIN_MAX_LAYERS];
 } nin_netdef;
 
-/* The netdef of a preset ("cifar10", "cifar100", "svhn", "mnist", "fashion-mnist"), or NULL. */
+/* The netdef of a preset ("cifar10", "cifar100", "svhn", "mnist", "fashion-mnist", "images", "mnist-clutter",
+ * "cifar10-bn", "mnist-bn"), or NULL. */
 const char *nin_preset_netdef(const char *name);
 /* Parse a compact netdef such as "192c5p2-160c1-96c1-mp3s2-d0.5-...-gap", or a preset name.
  * Returns 0, or -1 with a one-line reason in err. */
