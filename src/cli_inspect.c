@@ -42,7 +42,7 @@ static void print_layers(nin_net *net, const float *params, const float *grads)
         nin_layer_norms n;
         cli_check(nin_net_layer_stats(net, i, &s));
         nin_net_layer_norms(net, i, params, grads, &n);
-        int has = def->kind == NIN_CONV || def->kind == NIN_FC;
+        int has = def->kind == NIN_CONV || def->kind == NIN_FC || def->kind == NIN_BATCHNORM;
         snprintf(shape, sizeof shape, "%dx%dx%d", s.shape.c, s.shape.h, s.shape.w);
         snprintf(dead, sizeof dead, def->relu ? "%d/%d" : "-", s.dead_maps, s.maps);
         printf("%-5d %-12s %-12s", i + 1, token, shape);

@@ -141,7 +141,7 @@ size_t nin_count_nonfinite(const float *x, size_t n)
 int nin_netdef_no_final_relu(nin_netdef *def)
 {
     for (int i = def->count - 1; i >= 0; i--)
-        if (def->layers[i].kind == NIN_CONV || def->layers[i].kind == NIN_FC) {
+        if (def->layers[i].kind == NIN_CONV || def->layers[i].kind == NIN_FC || def->layers[i].kind == NIN_BATCHNORM) {
             def->layers[i].relu = 0;
             return 0;
         }

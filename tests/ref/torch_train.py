@@ -206,8 +206,14 @@ def load_images(items, size, channels, workers):
 
 # --- network, preprocessing, evaluation -----------------------------------------------------------------
 
-CONV = r"(\d+)c(\d+)(?:p(\d+))?(?:s(\d+))?(l?)"
-FC = r"(\d+)fc(l?)"
+CONV = r"(\d+)c(\d+)(?:p(\d+))?(?:s(\d+))?(b?)(l?)"
+FC = r"(\d+)fc(b?)(l?)"
+
+
+def norm_relu(maps, flat, bn, relu):
+    """What follows a convolution or fc: batch norm ("b"), then the ReLU unless "l"."""
+    layers = [nn.BatchNorm1d(maps) if flat else nn.BatchNorm2d(maps)] if bn else []
+    return layers + ([nn.ReLU()] if relu else [])
 
 
 def set_classes(netdef, classes):
@@ -229,17 +235,15 @@ def build(netdef, channels, size, last_std=0.0, bias=0.0):
     for tok in netdef.split("-"):
         if m := re.fullmatch(CONV, tok):
             out, k, p, s = int(m[1]), int(m[2]), int(m[3] or 0), int(m[4] or 1)
-            layers.append(nn.Conv2d(c, out, k, s, p))
-            if not m[5]:
-                layers.append(nn.ReLU())
+            layers += [nn.Conv2d(c, out, k, s, p)] + norm_relu(out, False, m[5], not m[6])
             c, h = out, (h + 2 * p - k) // s + 1
         elif m := re.fullmatch(FC, tok):
             if not flat:
                 layers.append(nn.Flatten())
-            layers.append(nn.Linear(c * h * h, int(m[1])))
-            if not m[2]:
-                layers.append(nn.ReLU())
+            layers += [nn.Linear(c * h * h, int(m[1]))] + norm_relu(int(m[1]), True, m[2], not m[3])
             c, h, flat = int(m[1]), 1, True
+        elif m := re.fullmatch(r"bn(l?)", tok):
+            layers += norm_relu(c, flat, True, not m[1])
         elif m := re.fullmatch(r"mp(\d+)(?:s(\d+))?", tok):
             k = int(m[1]); s = int(m[2] or k)
             layers.append(nn.MaxPool2d(k, s, ceil_mode=True))
