@@ -2,7 +2,8 @@
  *
  * Layout (little-endian): "NINCKPT\0", uint32 version, uint32 section count, then per section an 8-byte tag,
  * a uint64 byte count and the payload; last a uint32 CRC32 (zlib) of every byte before it. Sections:
- *   config    the run's settings as "key=value" lines (nin_train_config)
+ *   config    the run's settings as "key=value" lines (nin_train_config; a key a file lacks takes the value
+ *             that runs had before it existed: schedule plateau, lr multipliers 1)
  *   shape     int32 c, h, w, classes
  *   preproc   int32 kind, float mean[3], float std[3]; with zca also "zcamean" and "zca" (float arrays)
  *   state     the loop's position: epoch, step in epoch, step, lr, best val_acc, patience count, epoch sums
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,7 +39,7 @@
 
 /* --- the config as key=value text: one table drives writing and reading ----------------------------- */
 
-enum field_type { T_STR, T_INT, T_FLOAT, T_U64, T_PREPROCESS };
+enum field_type { T_STR, T_INT, T_FLOAT, T_U64, T_PREPROCESS, T_SCHEDULE, T_STEPS };
 #define FIELD(name, type) { #name, type, offsetof(nin_train_config, name), sizeof(((nin_train_config *)0)->name) }
 static const struct { const char *name; enum field_type type; size_t offset, size; } fields[] = {
     FIELD(dataset, T_STR), FIELD(data_dir, T_STR), FIELD(netdef, T_STR), FIELD(out_dir, T_STR),
@@ -47,8 +49,48 @@ static const struct { const char *name; enum field_type type; size_t offset, siz
     FIELD(test_split, T_FLOAT), FIELD(skip_bad, T_INT), FIELD(keep_epochs, T_INT),
     FIELD(lr, T_FLOAT), FIELD(min_lr, T_FLOAT), FIELD(momentum, T_FLOAT), FIELD(weight_decay, T_FLOAT),
     FIELD(init_std, T_FLOAT), FIELD(preprocess, T_PREPROCESS), FIELD(seed, T_U64),
+    FIELD(schedule, T_SCHEDULE), FIELD(lr_steps, T_STEPS), FIELD(bias_lr_mult, T_FLOAT), FIELD(class_lr_mult, T_FLOAT),
 };
 #define FIELD_COUNT (sizeof fields / sizeof fields[0])
+
+static const char *const schedule_names[] = { "plateau", "step", "cosine" };
+
+const char *nin_schedule_name(nin_schedule schedule) { return schedule_names[schedule]; }
+
+int nin_schedule_parse(const char *name, nin_schedule *schedule)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, schedule_names[i]) == 0) {
+            *schedule = (nin_schedule)i;
+            return 0;
+        }
+    return -1;
+}
+
+void nin_lr_steps_format(const int *steps, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < NIN_MAX_LR_STEPS && steps[i] > 0 && used < size; i++)
+        used += snprintf(buf + used, size - used, "%s%d", i ? "," : "", steps[i]);
+}
+
+int nin_lr_steps_parse(const char *text, int *steps)
+{
+    int parsed[NIN_MAX_LR_STEPS] = { 0 }, n = 0;
+    for (const char *p = text; *p; n++) {
+        char *end;
+        errno = 0;
+        long epoch = *p >= '0' && *p <= '9' ? strtol(p, &end, 10) : 0;
+        if (n == NIN_MAX_LR_STEPS || epoch < 1 || epoch > INT_MAX || errno || (n > 0 && epoch <= parsed[n - 1]) ||
+            (*end && (*end != ',' || !end[1])))
+            return -1;
+        parsed[n] = (int)epoch;
+        p = *end ? end + 1 : end;
+    }
+    memcpy(steps, parsed, sizeof parsed);
+    return 0;
+}
 
 static size_t format_config(const nin_train_config *cfg, char *buf, size_t size)
 {
@@ -66,15 +108,27 @@ static size_t format_config(const nin_train_config *cfg, char *buf, size_t size)
             used += snprintf(buf + used, size - used, "%s=%s\n", fields[i].name,
                              nin_preprocess_name(*(const nin_preprocess_kind *)v));
             break;
+        case T_SCHEDULE:
+            used += snprintf(buf + used, size - used, "%s=%s\n", fields[i].name,
+                             nin_schedule_name(*(const nin_schedule *)v));
+            break;
+        case T_STEPS: {
+            char steps[NIN_MAX_LR_STEPS * 12];
+            nin_lr_steps_format(v, steps, sizeof steps);
+            used += snprintf(buf + used, size - used, "%s=%s\n", fields[i].name, steps);
+            break;
+        }
         }
     }
     return used;
 }
 
-/* Parse "key=value" lines (text is NUL-terminated); -1 on an unknown key or a bad value. */
+/* Parse "key=value" lines (text is NUL-terminated); -1 on an unknown key or a bad value. A setting the file
+ * lacks (written before it existed) is what the run did then: 0, plateau, multipliers of 1. */
 static int parse_config(char *text, nin_train_config *cfg, char *bad, size_t bad_size)
 {
     memset(cfg, 0, sizeof *cfg);
+    cfg->bias_lr_mult = cfg->class_lr_mult = 1.0f;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         char *eq = strchr(line, '='), *end = NULL;
         size_t i = 0;
@@ -101,6 +155,14 @@ static int parse_config(char *text, nin_train_config *cfg, char *bad, size_t bad
         case T_U64: *(uint64_t *)v = strtoull(value, &end, 10); break;
         case T_PREPROCESS:
             end = nin_preprocess_parse(value, v) == 0 ? (char *)value + strlen(value) : (char *)value;
+            break;
+        case T_SCHEDULE:
+            end = nin_schedule_parse(value, v) == 0 ? (char *)value + strlen(value) : (char *)value;
+            break;
+        case T_STEPS:   /* "" is a list too (none), so it is checked here, not below */
+            if (nin_lr_steps_parse(value, v) == 0)
+                continue;
+            end = (char *)value;
             break;
         }
         if (errno || end == value || *end) {

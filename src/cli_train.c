@@ -18,8 +18,8 @@
 typedef struct train_args {
     nin_train_config cfg;                 /* the settings most options write; defaults from the library */
     const nin_dataset_spec *dataset;
-    const char *data, *out, *resume, *net;
-    int on_stall, head, init, preprocess, data_changed; /* indices into their choice lists below */
+    const char *data, *out, *resume, *net, *lr_steps;
+    int on_stall, head, init, preprocess, data_changed, schedule; /* indices into their choice lists below */
     float fc_dropout;
     int no_dropout, no_final_relu, dry_run, overwrite, report_memory;
 } train_args;
@@ -33,6 +33,7 @@ static const char *const init_choices[] = { "data", "gaussian", NULL };
 static const char *const stall_choices[] = { "warn", "stop", NULL };
 static const char *const data_changed_choices[] = { "stop", "ok", NULL };
 static const char *const preprocess_choices[] = { "standardize", "zca", "lcn", NULL };
+static const char *const schedule_choices[] = { "plateau", "step", "cosine", NULL };
 
 #define T(member) offsetof(train_args, member)
 /* CLI_KEEPS_RUN: what --resume may change; the run goes on with the checkpoint's settings otherwise */
@@ -97,14 +98,29 @@ static const cli_option train_options[] = {
       .help = "images per step (under mpirun, of all ranks together)" },
     { .name = "lr", .kind = CLI_FLOAT, .offset = T(cfg.lr), .min = 1e-9, .max = 100.0, .metavar = "F",
       .help = "the learning rate; the default is for batch 128 and scales linearly with --batch" },
+    { .name = "schedule", .kind = CLI_CHOICE, .offset = T(schedule), .choices = schedule_choices,
+      .help = "how the learning rate falls after the warm-up: divided by 10 after --patience epochs without a "
+              "better validation accuracy, the run ending below --min-lr (plateau, the paper's); divided by 10 "
+              "after each epoch of --lr-steps (step, Caffe's multistep); or at every step along a half cosine "
+              "that reaches 0 at the end of --epochs (cosine; --epochs given with --resume moves that end)" },
+    { .name = "lr-steps", .kind = CLI_STRING, .offset = T(lr_steps), .metavar = "E1,E2,...",
+      .help = "--schedule step: the epochs after which the learning rate is divided by 10, increasing (30,60: "
+              "epochs 31 to 60 at lr/10, from 61 on lr/100)" },
     { .name = "min-lr", .kind = CLI_FLOAT, .offset = T(cfg.min_lr), .min = 0.0, .max = 100.0, .metavar = "F",
-      .help = "stop when the learning rate falls below this", .shown_default = "lr/200" },
+      .help = "--schedule plateau: stop when the learning rate falls below this", .shown_default = "lr/200" },
     { .name = "momentum", .kind = CLI_FLOAT, .offset = T(cfg.momentum), .min = 0.0, .max = 0.9999, .metavar = "F",
       .help = "SGD momentum" },
     { .name = "weight-decay", .kind = CLI_FLOAT, .offset = T(cfg.weight_decay), .min = 0.0, .max = 1.0,
       .metavar = "F", .help = "L2 weight decay" },
+    { .name = "bias-lr-mult", .kind = CLI_FLOAT, .offset = T(cfg.bias_lr_mult), .min = 0.0, .max = NIN_MAX_LR_MULT,
+      .metavar = "F", .help = "every bias learns at F times the learning rate (Caffe's NIN: 2)" },
+    { .name = "class-lr-mult", .kind = CLI_FLOAT, .offset = T(cfg.class_lr_mult), .min = 0.0,
+      .max = NIN_MAX_LR_MULT, .metavar = "F",
+      .help = "the class layer's weights and biases learn at F times the learning rate, its biases at "
+              "--bias-lr-mult times that (Caffe's NIN: 0.1)" },
     { .name = "patience", .kind = CLI_INT, .offset = T(cfg.patience), .min = 1, .max = 1000, .metavar = "N",
-      .help = "divide the learning rate by 10 after N epochs without a better validation accuracy" },
+      .help = "--schedule plateau: divide the learning rate by 10 after N epochs without a better validation "
+              "accuracy" },
     { .name = "val-size", .kind = CLI_INT, .offset = T(cfg.val_size), .min = 0, .max = 10000000, .metavar = "N",
       .help = "training images held out for validation" },
     { .name = "warmup", .kind = CLI_INT, .offset = T(cfg.warmup), .min = 0, .max = 10000000, .metavar = "N",
@@ -174,6 +190,25 @@ static void check_image_options(const train_args *a, const cli_parsed *parsed)
         cli_usage_error("--channels 2: pictures are converted to gray (1) or RGB (3)");
 }
 
+/* --schedule, and what belongs to it: --lr-steps to step (which needs them), --patience and --min-lr to plateau. */
+static void schedule_of_run(const train_args *a, const cli_parsed *parsed, nin_train_config *cfg)
+{
+    static const char *const plateau_options[] = { "patience", "min-lr" };
+    const char *name = schedule_choices[a->schedule];
+    nin_schedule_parse(name, &cfg->schedule);
+    if (a->lr_steps && cfg->schedule != NIN_SCHEDULE_STEP)
+        cli_usage_error("--lr-steps is for --schedule step, not %s", name);
+    if (cfg->schedule == NIN_SCHEDULE_STEP && !a->lr_steps)
+        cli_usage_error("--schedule step needs --lr-steps E1,E2,...: the epochs after which the learning rate is "
+                        "divided by 10");
+    if (a->lr_steps && (!*a->lr_steps || nin_lr_steps_parse(a->lr_steps, cfg->lr_steps) != 0))
+        cli_usage_error("--lr-steps takes up to %d epochs, increasing whole numbers from 1 such as 30,60, not '%s'",
+                        NIN_MAX_LR_STEPS, a->lr_steps);
+    for (size_t i = 0; i < sizeof plateau_options / sizeof plateau_options[0]; i++)
+        if (cfg->schedule != NIN_SCHEDULE_PLATEAU && cli_given(&cli_train, parsed, plateau_options[i]))
+            cli_usage_error("--%s is for --schedule plateau, not %s", plateau_options[i], name);
+}
+
 static void new_run_settings(const train_args *a, const cli_parsed *parsed, nin_train_config *cfg)
 {
     check_image_options(a, parsed);
@@ -185,6 +220,7 @@ static void new_run_settings(const train_args *a, const cli_parsed *parsed, nin_
         cfg->min_lr = cfg->lr / 200.0f;
     cfg->data_init = a->init == INIT_DATA;
     nin_preprocess_parse(preprocess_choices[a->preprocess], &cfg->preprocess);
+    schedule_of_run(a, parsed, cfg);
     network_of_run(a, cfg);
     if (a->out) {
         copy_arg(cfg->out_dir, sizeof cfg->out_dir, "--out", a->out);

@@ -79,6 +79,9 @@ struct nin_net {
     size_t params, weights;           /* the whole parameter buffer; the weights come first */
     size_t trainable;                 /* the weights, then the biases: what the optimizer updates (the running
                                        * statistics follow them) */
+    float bias_lr_mult, class_lr_mult;  /* the learning-rate multipliers of every bias and of the class layer's
+                                       * parameters (nin_net_set_lr_mult; 1 and 1 unless set) */
+    int class_layer;                  /* the layer class_lr_mult applies to (nin_netdef_class_layer), -1: none */
     size_t workspace;                 /* floats of the shared workspace */
     size_t bias_partials;             /* floats of d_bias_partial */
     size_t max_activation;            /* floats of the largest activation, for the gradient buffers */
@@ -118,8 +121,8 @@ int nin_pool_output_size(int in, int size, int stride);
  * batch's summed loss and correct count in net->d_metrics / net->h_metrics. */
 void nin_softmax_loss(nin_net *net, int classes, cl_mem logits, cl_mem dlogits);
 void nin_softmax_loss_ref(nin_net *net, int classes, const float *logits, float *dlogits);
-/* SGD with momentum and weight decay (on the weights, not the biases) over the trainable parameters, in
- * sgd.c. */
+/* SGD with momentum and weight decay (on the weights, not the biases) over the trainable parameters, each at
+ * sgd.lr times its multiplier (bias_lr_mult, class_lr_mult), in sgd.c. */
 typedef struct nin_sgd_step { float lr, momentum, weight_decay; } nin_sgd_step;
 void nin_sgd_update(nin_net *net, nin_sgd_step sgd);
 void nin_sgd_update_ref(nin_net *net, nin_sgd_step sgd);

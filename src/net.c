@@ -224,6 +224,8 @@ static nin_net *create_net(nin_context *ctx, const nin_netdef *def, nin_shape in
     net->seed = seed;
     net->inference = inference;
     net->shard_total = batch;
+    net->bias_lr_mult = net->class_lr_mult = 1.0f;
+    net->class_layer = nin_netdef_class_layer(def);
     if (alloc_net_buffers(net) == 0 && alloc_layer_buffers(net) == 0 && (!ctx || alloc_device_extras(net) == 0) &&
         init_params(net, init_std) == 0)
         return net;
@@ -557,6 +559,19 @@ int nin_net_update(nin_net *net, const nin_sgd *sgd)
     else
         nin_sgd_update_ref(net, step);
     return net_status(net);
+}
+
+int nin_net_set_lr_mult(nin_net *net, float bias_mult, float class_mult)
+{
+    if (!(bias_mult >= 0.0f && bias_mult <= NIN_MAX_LR_MULT) || !(class_mult >= 0.0f && class_mult <= NIN_MAX_LR_MULT))
+        return nin_fail("the learning-rate multipliers %g (biases) and %g (class layer) must be in [0, %g]", bias_mult,
+                        class_mult, NIN_MAX_LR_MULT);
+    if (class_mult != 1.0f && net->class_layer < 0)
+        return nin_fail("the network has no class layer (a last fc, or the convolution before gap) for the class "
+                        "layer's learning-rate multiplier %g", class_mult);
+    net->bias_lr_mult = bias_mult;
+    net->class_lr_mult = class_mult;
+    return 0;
 }
 
 int nin_net_train_step(nin_net *net, const nin_sgd *sgd, nin_metrics *m)

@@ -227,16 +227,24 @@ void nin_netdef_remove_dropout(nin_netdef *def)
 
 int nin_netdef_set_classes(nin_netdef *def, int classes)
 {
+    int i = nin_netdef_class_layer(def);
+    if (i < 0)
+        return -1;
+    int old = def->layers[i].outputs;
+    def->layers[i].outputs = classes;
+    return old;
+}
+
+int nin_netdef_class_layer(const nin_netdef *def)
+{
     int gap = 0;
     for (int i = def->count - 1; i >= 0; i--) {
-        nin_layer_def *l = &def->layers[i];
+        const nin_layer_def *l = &def->layers[i];
         if (l->kind == NIN_GAP)
             gap = 1;
-        else if (l->kind == NIN_FC || (l->kind == NIN_CONV && gap)) {
-            int old = l->outputs;
-            l->outputs = classes;
-            return old;
-        } else if (l->kind != NIN_DROPOUT)
+        else if (l->kind == NIN_FC || (l->kind == NIN_CONV && gap))
+            return i;
+        else if (l->kind != NIN_DROPOUT)
             return -1;
     }
     return -1;

@@ -1,6 +1,7 @@
 /* train.c - the paper's training recipe: SGD with momentum and weight decay on batches of 128, a validation
  * split held out from training, the learning rate divided by 10 whenever validation accuracy stops
- * improving, checkpoints every epoch and on SIGINT/SIGTERM, exact resume.
+ * improving (or, by --schedule, at given epochs or along a cosine: schedule.c), checkpoints every epoch and
+ * on SIGINT/SIGTERM, exact resume.
  *
  * The next batch is gathered, preprocessed and augmented on a host thread while the device computes the
  * current one; the only device read per step is the loss and accuracy count.
@@ -36,6 +37,8 @@ void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
     cfg->val_size = 5000;
     cfg->lr = 0.07f;
     cfg->min_lr = cfg->lr / 200.0f;   /* stop at the third division by 10: two LR drops trained */
+    cfg->schedule = NIN_SCHEDULE_PLATEAU;
+    cfg->bias_lr_mult = cfg->class_lr_mult = 1.0f;
     cfg->warmup = 300;
     cfg->data_init = 1;
     cfg->stall_steps = NIN_HEALTH_STALL_STEPS;
@@ -374,6 +377,8 @@ static int load_data(run *r)
     return split_train(r);
 }
 
+static int steps_per_epoch(const run *r) { return r->n_train / r->cfg.batch; }
+
 /* Epoch e's order of the training images: a Fisher-Yates shuffle keyed by (seed, epoch). */
 static void shuffle(run *r, int epoch)
 {
@@ -521,8 +526,7 @@ static int train_step(run *r, batch_job *jobs, int step, int steps)
         return -1;
     if (step + 2 < steps && queue_batch(r, job, step + 2, steps) != 0)   /* while the device works */
         return -1;
-    uint64_t done = nin_net_step(r->net);
-    sgd.lr = done < (uint64_t)r->cfg.warmup ? r->st.lr * (float)(done + 1) / r->cfg.warmup : r->st.lr;
+    sgd.lr = nin_train_lr(&r->cfg, r->st.lr, (uint64_t)r->st.epoch * steps + step, steps);
     nin_metrics m;
     if (nin_dist_train_step(r->net, &sgd, &m) != 0 || watch_health(r, &m, sgd.lr) != 0)
         return -1;
@@ -536,7 +540,7 @@ static int train_step(run *r, batch_job *jobs, int step, int steps)
  * stopped early (signal, --max-steps or a stall), -1 with the error. */
 static int run_steps(run *r, batch_job *jobs)
 {
-    int steps = r->n_train / r->cfg.batch, report = steps / 10 > 0 ? steps / 10 : 1, status = 0;
+    int steps = steps_per_epoch(r), report = steps / 10 > 0 ? steps / 10 : 1, status = 0;
     double started = nin_now(), last_report = started;
     int step = r->st.step_in_epoch;
     for (int k = 0; k < 2 && step + k < steps && status == 0; k++)
@@ -599,12 +603,27 @@ static int setup_network(run *r, nin_shape input)
     /* the budget first: a network that cannot fit is one clear line */
     if (nin_budget_check(r->ctx, &def, input, r->share) != 0 ||
         !(r->net = nin_net_create(r->ctx, &def, input, r->share, r->cfg.seed, r->cfg.init_std)) ||
-        nin_net_set_shard(r->net, nin_dist_rank() * r->share, r->cfg.batch) != 0)
+        nin_net_set_shard(r->net, nin_dist_rank() * r->share, r->cfg.batch) != 0 ||
+        nin_net_set_lr_mult(r->net, r->cfg.bias_lr_mult, r->cfg.class_lr_mult) != 0)
         return -1;
     nin_shape out = nin_net_output_shape(r->net);
     if (out.c != r->spec->classes || out.h != 1 || out.w != 1)
         return nin_fail("the network gives %dx%dx%d outputs; %s needs %d class scores (end it in %dc1-gap or %dfcl)",
                         out.c, out.h, out.w, r->spec->name, r->spec->classes, r->spec->classes, r->spec->classes);
+    return 0;
+}
+
+/* The schedule: known, and the step schedule's epochs increasing from 1. */
+static int check_schedule(const nin_train_config *c)
+{
+    if (c->schedule != NIN_SCHEDULE_PLATEAU && c->schedule != NIN_SCHEDULE_STEP && c->schedule != NIN_SCHEDULE_COSINE)
+        return nin_fail("unknown learning-rate schedule %d", (int)c->schedule);
+    if (c->schedule == NIN_SCHEDULE_STEP && c->lr_steps[0] < 1)
+        return nin_fail("the step schedule needs the epochs after which to divide the learning rate (--lr-steps)");
+    for (int i = 1; i < NIN_MAX_LR_STEPS && c->lr_steps[i] > 0; i++)
+        if (c->lr_steps[i] <= c->lr_steps[i - 1])
+            return nin_fail("the step schedule's epochs must increase, not %d after %d", c->lr_steps[i],
+                            c->lr_steps[i - 1]);
     return 0;
 }
 
@@ -616,7 +635,7 @@ static int check_config(const nin_train_config *c)
         !(c->init_std >= 0.0f) || c->stall_steps < 1)
         return nin_fail("the run's settings are out of range (batch %d, epochs %d, lr %g, val-size %d, warmup %d)",
                         c->batch, c->epochs, c->lr, c->val_size, c->warmup);
-    return 0;
+    return check_schedule(c);
 }
 
 /* The fingerprint of the data as this run splits it, with the pixel statistics of its training images; a
@@ -676,7 +695,7 @@ static int restore(run *r, nin_checkpoint *resume, nin_shape input)
                             c, resume->class_names[c], r->spec->class_names[c]);
     if (check_data(r, resume) != 0)
         return -1;
-    if (st->epoch < 0 || st->step_in_epoch < 0 || st->step_in_epoch > r->n_train / r->cfg.batch ||
+    if (st->epoch < 0 || st->step_in_epoch < 0 || st->step_in_epoch > steps_per_epoch(r) ||
         st->epoch_seen < 0 || st->epoch_correct < 0 || !(st->lr > 0.0f && st->lr < 100.0f))
         return nin_fail("the checkpoint's training state is corrupt (epoch %d, step %d, lr %g)", st->epoch,
                         st->step_in_epoch, st->lr);
@@ -737,12 +756,31 @@ static int replace_earlier_run(run *r)
     return 0;
 }
 
+/* "lr 0.07", with the schedule when it is not the plateau and the multipliers that are not 1. */
+static void describe_lr(const run *r, char *buf, size_t size)
+{
+    const nin_train_config *c = &r->cfg;
+    char steps[NIN_MAX_LR_STEPS * 12];
+    int used = snprintf(buf, size, "lr %g", r->st.lr);
+    nin_lr_steps_format(c->lr_steps, steps, sizeof steps);
+    if (c->schedule == NIN_SCHEDULE_STEP)
+        used += snprintf(buf + used, size - used, " (divided by 10 after epochs %s)", steps);
+    else if (c->schedule == NIN_SCHEDULE_COSINE)
+        used += snprintf(buf + used, size - used, " (cosine to 0 at the end of epoch %d)", c->epochs);
+    if (c->bias_lr_mult != 1.0f)
+        used += snprintf(buf + used, size - used, ", bias lr x%g", c->bias_lr_mult);
+    if (c->class_lr_mult != 1.0f)
+        snprintf(buf + used, size - used, ", class layer lr x%g", c->class_lr_mult);
+}
+
 static void report_start(run *r, int resumed)
 {
+    char lr[256];
+    describe_lr(r, lr, sizeof lr);
     fprintf(r->log, "nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, "
-            "lr %g, preprocess %s%s, init %s, output %s%s\n",
+            "%s, preprocess %s%s, init %s, output %s%s\n",
             r->spec->name, nin_context_device(r->ctx)->name, r->n_train, r->n_val, r->test.count, r->cfg.netdef,
-            nin_net_param_count(r->net), r->cfg.batch, r->st.lr, nin_preprocess_name(r->pre.kind),
+            nin_net_param_count(r->net), r->cfg.batch, lr, nin_preprocess_name(r->pre.kind),
             r->cfg.augment ? " + augmentation" : "", r->cfg.data_init ? "data" : r->cfg.init_std > 0.0f ? "gaussian" : "he",
             r->cfg.out_dir, resumed ? " (resumed)" : "");
     if (nin_dist_size() > 1)
@@ -853,8 +891,9 @@ static long resident_kb(void)
     return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-/* The paper's schedule: divide the LR by 10 when the watched accuracy (validation, or training when no
- * images are held out) has not improved for --patience epochs. Returns 1 when this epoch improved it. */
+/* Keep the best watched accuracy (validation, or training when no images are held out), and, for the paper's
+ * plateau schedule, divide the LR by 10 when it has not improved for --patience epochs. Returns 1 when this
+ * epoch improved it (best.nin). */
 static int schedule_lr(run *r, float watched)
 {
     if (watched > r->st.best_val_acc) {
@@ -862,7 +901,7 @@ static int schedule_lr(run *r, float watched)
         r->st.bad_epochs = 0;
         return 1;
     }
-    if (++r->st.bad_epochs >= r->cfg.patience) {
+    if (r->cfg.schedule == NIN_SCHEDULE_PLATEAU && ++r->st.bad_epochs >= r->cfg.patience) {
         r->st.lr /= 10.0f;
         r->st.bad_epochs = 0;
     }
@@ -882,7 +921,9 @@ static int finish_epoch(run *r, double epoch_start)
     r->st.step_in_epoch = 0;
     r->st.epoch_loss_sum = 0.0;
     r->st.epoch_correct = r->st.epoch_seen = 0;
-    float lr_used = r->st.lr;
+    /* the rate of the epoch's last step, warm-up aside (plateau: the epoch's rate) */
+    int steps = steps_per_epoch(r);
+    float lr_used = nin_schedule_lr(&r->cfg, r->st.lr, (uint64_t)r->st.epoch * steps - 1, steps);
     int improved = schedule_lr(r, (float)(r->n_val ? val.acc : train_acc));
     double seconds = nin_now() - epoch_start;
     fprintf(r->log, "epoch=%d train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f test_loss=%.4f "
@@ -902,7 +943,7 @@ static int finish_epoch(run *r, double epoch_start)
     r->stop = nin_dist_max(stop_signal);
     if (r->stop)   /* arrived during the evaluation or the save */
         return NIN_TRAIN_SIGNALLED(r->stop);
-    if (r->st.lr < r->cfg.min_lr) {
+    if (r->cfg.schedule == NIN_SCHEDULE_PLATEAU && r->st.lr < r->cfg.min_lr) {
         fprintf(r->log, "learning rate %g is below --min-lr %g: done\n", r->st.lr, r->cfg.min_lr);
         return 1;
     }

@@ -63,7 +63,7 @@ at() { awk -v v="$1" -v d="$2" -v k="$3" 'BEGIN { printf(k == "float" ? "%.17g" 
 
 list=$("$NIN_CL" --list-options); rc=$?
 count=$(echo "$list" | grep -c .)
-# train alone has 15: a table that stopped being read would show here
+# train alone has 17: a table that stopped being read would show here
 [ $rc -eq 0 ] && [ "$count" -ge 30 ] && ok "--list-options: $count numeric options and arguments" \
     || bad "--list-options gave rc=$rc, $count lines: $list"
 
@@ -99,6 +99,23 @@ expect_error "nin-cl: error: --threshold takes a fraction in [0, 1), not '1'" ma
 expect_error "nin-cl: error: --device must be a device index (see nin-cl --devices), not 'x'" --device x selftest
 expect_error "nin-cl: error: --on-stall takes warn or stop, not 'later'" train mnist --on-stall later
 expect_error "nin-cl: error: --preprocess takes standardize, zca or lcn, not 'pca'" train mnist --preprocess pca
+# The learning-rate schedule and what belongs to it (train checks them before it opens a device or reads data).
+expect_error "nin-cl: error: --schedule takes plateau, step or cosine, not 'linear'" train mnist --schedule linear
+expect_error "nin-cl: error: --schedule step needs --lr-steps E1,E2,...: the epochs after which the learning rate is \
+divided by 10" train mnist --schedule step
+for steps in 60,30 5,5 0 -3 3, ,3 3,,4 x 2.5 "" 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17; do
+    expect_error "nin-cl: error: --lr-steps takes up to 16 epochs, increasing whole numbers from 1 such as 30,60, not \
+'$steps'" train mnist --schedule step --lr-steps="$steps"
+done
+expect_error "nin-cl: error: --lr-steps is for --schedule step, not plateau" train mnist --lr-steps 30
+expect_error "nin-cl: error: --lr-steps is for --schedule step, not cosine" train mnist --schedule cosine --lr-steps 30
+expect_error "nin-cl: error: --patience is for --schedule plateau, not cosine" train mnist --schedule cosine --patience 2
+expect_error "nin-cl: error: --min-lr is for --schedule plateau, not step" train mnist --schedule step --lr-steps 3 \
+    --min-lr 0.1
+run --parse-only train mnist --schedule cosine --bias-lr-mult 2
+echo "$out" | grep -qx -- '--schedule=cosine' && echo "$out" | grep -qx -- '--bias-lr-mult=2' \
+    && echo "$out" | grep -qx -- '--class-lr-mult=1' && echo "$out" | grep -qx -- '--lr-steps=' \
+    && ok "train: --schedule, --bias-lr-mult and the defaults of the others" || bad "train parse: $out"
 run --device 7 --parse-only selftest
 [ $rc -eq 0 ] && ok "--device 7 is parsed; only opening it can fail" || bad "$shown: rc=$rc $err"
 
@@ -146,6 +163,8 @@ expect_error "nin-cl: error: predict needs --model FILE (see nin-cl predict --he
 resume_rule="--resume goes on with the checkpoint's settings; only --data, --out, --keep-epochs, --epochs, --max-steps,"
 expect_error "nin-cl: error: --lr: $resume_rule --on-stall, --stall-steps and --data-changed can change" \
     train --resume "$tmp/last.nin" --epochs 5 --lr 0.5
+expect_error "nin-cl: error: --schedule: $resume_rule --on-stall, --stall-steps and --data-changed can change" \
+    train --resume "$tmp/last.nin" --schedule cosine
 run train --resume "$tmp/nowhere/last.nin" --data d --out o --epochs 5 --max-steps 9 --on-stall stop --stall-steps 9 \
     --keep-epochs 2 --overwrite --data-changed ok --dry-run
 [ $rc -eq 1 ] && echo "$err" | grep -q 'nowhere/last.nin' \

@@ -24,7 +24,7 @@ layer_of() {
     net.c|net.h|net_impl.h) echo 3 ;;
     budget.c|budget.h|tune.c|tune.h|health.c|health.h|checkpoint.c|checkpoint.h|dist.c|dist.h|selftest.c|\
     localize.c|localize.h) echo 4 ;;
-    train.c|train.h|nin.h|rundir.c|rundir.h) echo 5 ;;
+    train.c|train.h|nin.h|rundir.c|rundir.h|schedule.c) echo 5 ;;
     nin-cl.c|cli*.c|cli*.h) echo 6 ;;
     esac
 }

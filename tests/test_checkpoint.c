@@ -1,10 +1,12 @@
 /* test_checkpoint.c - checkpoint round trip (every field, ZCA included), and rejection of corrupt files:
  * a flipped byte (CRC32), bad magic, another version, truncation, a missing file; the fingerprint of the
- * data a run was trained on (what it catches, what it names) and its round trip. */
+ * data a run was trained on (what it catches, what it names) and its round trip; a file written before the
+ * learning-rate schedules and multipliers; the step schedule's list of epochs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <nin/train.h>
 #include "harness.h"
 
@@ -21,6 +23,9 @@ static void make_checkpoint(nin_checkpoint *ck, nin_preprocess_kind kind)
     ck->config.keep_epochs = 3;
     ck->config.out_policy = NIN_OUT_OVERWRITE;
     ck->config.data_changed_ok = 1;
+    ck->config.schedule = NIN_SCHEDULE_STEP;
+    ck->config.lr_steps[0] = 30, ck->config.lr_steps[1] = 60;
+    ck->config.bias_lr_mult = 2.0f, ck->config.class_lr_mult = 0.1f;
     ck->input = (nin_shape){ 3, 4, 4 };
     ck->classes = 10;
     ck->pre.kind = kind;
@@ -68,6 +73,9 @@ START_TEST(test_round_trip)
     ck_assert_int_eq(b.config.augment, 1);
     ck_assert(b.config.lr == a.config.lr && b.config.min_lr == a.config.min_lr);
     ck_assert(b.config.seed == 99 && b.config.preprocess == kind);
+    ck_assert(b.config.schedule == NIN_SCHEDULE_STEP && b.config.lr_steps[0] == 30 && b.config.lr_steps[1] == 60 &&
+              b.config.lr_steps[2] == 0);
+    ck_assert(b.config.bias_lr_mult == 2.0f && b.config.class_lr_mult == 0.1f);
     ck_assert(b.input.c == 3 && b.input.h == 4 && b.input.w == 4 && b.classes == 10);
     ck_assert(b.pre.kind == kind && b.pre.mean[2] == 113.87f && b.pre.std[0] == 62.99f);
     ck_assert(memcmp(&a.state, &b.state, sizeof a.state) == 0);
@@ -201,6 +209,67 @@ START_TEST(test_no_fingerprint)
 }
 END_TEST
 
+/* The file at path with the last `lines` lines of its config section (the first section) removed, its size
+ * and CRC32 made right: a checkpoint as a version of nin-cl without those settings wrote it. */
+static void drop_config_lines(const char *path, int lines)
+{
+    FILE *f = fopen(path, "rb");
+    static unsigned char data[1 << 16];
+    size_t size = fread(data, 1, sizeof data, f);
+    fclose(f);
+    ck_assert(size < sizeof data && memcmp(data + 16, "config", 7) == 0);
+    uint64_t bytes, end;
+    memcpy(&bytes, data + 24, 8);
+    for (end = bytes - 1; lines > 0; lines -= data[32 + --end] == '\n')
+        ;
+    end++;   /* just after the newline of the last line kept */
+    memmove(data + 32 + end, data + 32 + bytes, size - 32 - bytes);
+    size -= bytes - end;
+    memcpy(data + 24, &end, 8);
+    uint32_t crc = (uint32_t)crc32(0L, data, (uInt)(size - 4));
+    memcpy(data + size - 4, &crc, 4);
+    f = fopen(path, "wb");
+    ck_assert(fwrite(data, 1, size, f) == size);
+    fclose(f);
+}
+
+/* A checkpoint written before schedules and learning-rate multipliers ran the plateau schedule at 1 and 1. */
+START_TEST(test_before_schedules)
+{
+    nin_checkpoint a, b;
+    char err[512];
+    make_checkpoint(&a, NIN_PREPROCESS_STANDARDIZE);
+    ck_assert(nin_checkpoint_save(path_in_dir("older.nin"), &a, err, sizeof err) == 0);
+    drop_config_lines(path_in_dir("older.nin"), 4);   /* schedule, lr_steps, bias_lr_mult, class_lr_mult */
+    ck_assert_msg(nin_checkpoint_load(path_in_dir("older.nin"), &b, err, sizeof err) == 0, "%s", err);
+    ck_assert(b.config.schedule == NIN_SCHEDULE_PLATEAU && b.config.lr_steps[0] == 0);
+    ck_assert(b.config.bias_lr_mult == 1.0f && b.config.class_lr_mult == 1.0f);
+    ck_assert(b.config.seed == 99 && b.config.lr == a.config.lr);   /* the lines before them are all there */
+    nin_checkpoint_free(&a);
+    nin_checkpoint_free(&b);
+}
+END_TEST
+
+/* The step schedule's epochs: increasing whole numbers from 1, written back as they were read. */
+START_TEST(test_lr_steps_text)
+{
+    static const char *const good[] = { "30,60", "1", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", "" };
+    static const char *const bad[] = { "60,30", "5,5", "0", "-3", "3,", ",3", "3,,4", "x", "3.5", " 3", "+3",
+                                       "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", "99999999999" };
+    int steps[NIN_MAX_LR_STEPS];
+    char text[256];
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        ck_assert_msg(nin_lr_steps_parse(good[i], steps) == 0, "'%s' refused", good[i]);
+        nin_lr_steps_format(steps, text, sizeof text);
+        ck_assert_str_eq(text, good[i]);
+    }
+    ck_assert(nin_lr_steps_parse("30,60", steps) == 0 && steps[0] == 30 && steps[1] == 60 && steps[2] == 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(nin_lr_steps_parse(bad[i], steps) == -1, "'%s' taken", bad[i]);
+    ck_assert(steps[0] == 30 && steps[1] == 60);   /* a refused list leaves steps as they were */
+}
+END_TEST
+
 /* Save a good checkpoint, damage it with `damage`, and check the load fails naming `problem`. */
 static void expect_rejected(void (*damage)(FILE *f, long size), const char *problem)
 {
@@ -264,6 +333,8 @@ int main(void)
     tcase_add_test(tc, test_fingerprint_split);
     tcase_add_test(tc, test_fingerprint_compare);
     tcase_add_test(tc, test_no_fingerprint);
+    tcase_add_test(tc, test_before_schedules);
+    tcase_add_test(tc, test_lr_steps_text);
     suite_add_tcase(s, tc);
     int status = run_suite(s);
     char cmd[96];

@@ -111,14 +111,15 @@ START_TEST(test_kernel_argument_count)
     nin_context *ctx = test_context();
     cl_mem buf = nin_buffer(ctx, 16 * sizeof(float));
     ck_assert_ptr_nonnull(buf);
-    int weights = 0;
+    int first = 0, weights = 0;
     float lr = 0.1f, momentum = 0.9f, decay = 0.0f;
-    NIN_RUN(ctx, "sgd_update", 16, 0, KARG(buf), KARG(buf), KARG(buf), KARG(weights), KARG(lr), KARG(momentum));
+    NIN_RUN(ctx, "sgd_update", 16, 0, KARG(buf), KARG(buf), KARG(buf), KARG(first), KARG(weights), KARG(lr),
+            KARG(momentum));
     ck_assert_int_eq(nin_context_finish(ctx), -1);
-    assert_error_contains("kernel sgd_update takes 7 arguments, but 6 were given");
+    assert_error_contains("kernel sgd_update takes 8 arguments, but 7 were given");
     ck_assert_int_eq(nin_context_status(ctx), 0);   /* reported once */
-    NIN_RUN(ctx, "sgd_update", 16, 0, KARG(buf), KARG(buf), KARG(buf), KARG(weights), KARG(lr), KARG(momentum),
-            KARG(decay));
+    NIN_RUN(ctx, "sgd_update", 16, 0, KARG(buf), KARG(buf), KARG(buf), KARG(first), KARG(weights), KARG(lr),
+            KARG(momentum), KARG(decay));
     ck_assert_int_eq(nin_context_finish(ctx), 0);
     clReleaseMemObject(buf);
     assert_context_usable(ctx);

@@ -351,6 +351,92 @@ START_TEST(test_first_gemm_tiled)
 }
 END_TEST
 
+/* The per-parameter learning-rate multipliers (bias, class layer) on the device against the reference: the
+ * same parameters, gradients and momentum, two updates, the same parameters and momentum after them. */
+START_TEST(test_lr_mult_against_reference)
+{
+    static const float mults[][2] = { { 2.0f, 0.1f }, { 1.0f, 0.1f }, { 2.0f, 1.0f }, { 0.0f, 3.0f } };
+    const nin_shape input = { 3, 7, 7 };
+    nin_net *dev = test_net(test_context(), "6c3p1-mp3s2-5c1-4c1-gap", input, 2);
+    nin_net *ref = test_net(NULL, "6c3p1-mp3s2-5c1-4c1-gap", input, 2);
+    size_t n = nin_net_param_count(dev);
+    float *p = malloc(n * sizeof *p), *g = malloc(n * sizeof *g), *v = malloc(n * sizeof *v);
+    float *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
+    random_fill(p, n, 31);
+    random_fill(g, n, 32);
+    random_fill(v, n, 33);
+    nin_sgd sgd = { 0.05f, 0.9f, 0.01f };
+    nin_net *nets[2] = { dev, ref };
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(nin_net_set_lr_mult(nets[k], mults[_i][0], mults[_i][1]), 0);
+        nin_net_set_params(nets[k], p);
+        nin_net_set_momentum(nets[k], v);
+        nin_net_set_grads(nets[k], g);
+        ck_assert_int_eq(nin_net_update(nets[k], &sgd), 0);
+        ck_assert_int_eq(nin_net_update(nets[k], &sgd), 0);
+    }
+    nin_net_get_params(dev, got);
+    nin_net_get_params(ref, want);
+    assert_close("parameters after two updates with multipliers", got, want, n, 1e-6);
+    nin_net_get_momentum(dev, got);
+    nin_net_get_momentum(ref, want);
+    assert_close("momentum after two updates with multipliers", got, want, n, 1e-6);
+    free(p);
+    free(g);
+    free(v);
+    free(got);
+    free(want);
+    nin_net_free(dev);
+    nin_net_free(ref);
+}
+END_TEST
+
+/* The reference update against the formula, index by index, on 3c1-2c1-gap over 2 channels: weights [0, 6) at
+ * lr, the class layer's weights [6, 12) at lr * class, biases [12, 15) at lr * bias, the class layer's [15, 17)
+ * at lr * bias * class; decay on the weights only. Three values after the biases stand for running statistics
+ * (the buffer's third region): the update leaves them alone. */
+START_TEST(test_lr_mult_formula)
+{
+    enum { N = 17, STATS = 3 };
+    const float lr = 0.1f, bias = 2.0f, cls = 0.25f, momentum = 0.9f, decay = 0.01f;
+    nin_net *net = test_net(NULL, "3c1-2c1-gap", (nin_shape){ 2, 2, 2 }, 1);
+    ck_assert_uint_eq(nin_net_param_count(net), N);
+    ck_assert_uint_eq(nin_net_weight_count(net), 12);
+    ck_assert_int_eq(nin_net_set_lr_mult(net, bias, cls), 0);
+    /* a stand-in for running statistics: the buffers made longer by three values the optimizer must not touch */
+    net->h_params = realloc(net->h_params, (N + STATS) * sizeof(float));
+    net->h_grads = realloc(net->h_grads, (N + STATS) * sizeof(float));
+    net->h_momentum = realloc(net->h_momentum, (N + STATS) * sizeof(float));
+    net->params = N + STATS;
+    float p[N + STATS], g[N + STATS], v[N + STATS], after[N + STATS];
+    random_fill(p, N + STATS, 41);
+    random_fill(g, N + STATS, 42);
+    random_fill(v, N + STATS, 43);
+    nin_net_set_params(net, p);
+    nin_net_set_grads(net, g);
+    nin_net_set_momentum(net, v);
+    ck_assert_int_eq(nin_net_update(net, &(nin_sgd){ lr, momentum, decay }), 0);
+    nin_net_get_params(net, after);
+    for (int i = 0; i < N; i++) {
+        float mult = i < 6 ? 1.0f : i < 12 ? cls : i < 15 ? bias : bias * cls;
+        double step = (double)momentum * v[i] + g[i] + (i < 12 ? (double)decay * p[i] : 0.0);
+        double want = p[i] - (double)lr * mult * step;
+        ck_assert_msg(fabs(after[i] - want) <= 1e-6 * (1.0 + fabs(want)), "parameter %d: %.9g, not %.9g (rate %g)", i,
+                      after[i], want, lr * mult);
+    }
+    nin_net_get_momentum(net, v);
+    for (int i = N; i < N + STATS; i++)
+        ck_assert_msg(after[i] == p[i] && v[i] == nin_random_normal(43, (uint64_t)i), "statistic %d was updated", i);
+    ck_assert_int_eq(nin_net_set_lr_mult(net, -1.0f, 1.0f), -1);
+    nin_net_free(net);
+    /* a network without a class layer takes a bias multiplier but no class multiplier */
+    net = test_net(NULL, "3c1-mp2", (nin_shape){ 2, 2, 2 }, 1);
+    ck_assert_int_eq(nin_net_set_lr_mult(net, 2.0f, 1.0f), 0);
+    ck_assert_int_eq(nin_net_set_lr_mult(net, 1.0f, 0.5f), -1);
+    nin_net_free(net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
@@ -363,6 +449,8 @@ int main(void)
     tcase_add_loop_test(tc, test_inference_network, 0, 2);
     tcase_add_loop_test(tc, test_gemm_against_reference, 0, 36);
     tcase_add_test(tc, test_first_gemm_tiled);
+    tcase_add_loop_test(tc, test_lr_mult_against_reference, 0, 4);
+    tcase_add_test(tc, test_lr_mult_formula);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -171,6 +171,25 @@ START_TEST(test_batchnorm_layout_and_init)
 }
 END_TEST
 
+/* The class layer: the last fc, or the convolution gap follows (dropout may sit between); none otherwise. */
+START_TEST(test_class_layer)
+{
+    static const struct { const char *netdef; int index; } cases[] = {
+        { "8c3p1-mp2-10c1-gap", 2 }, { "8c3p1-10c1-d0.5-gap", 1 }, { "8c3p1-32fc-d0.5-10fcl", 3 },
+        { "8c3p1-10c1-mp2-gap", -1 }, { "8c3p1-mp2", -1 }, { "gap", -1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nin_netdef def;
+        char err[256];
+        ck_assert_msg(nin_netdef_parse(cases[i].netdef, &def, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(nin_netdef_class_layer(&def) == cases[i].index, "%s: class layer %d, not %d", cases[i].netdef,
+                      nin_netdef_class_layer(&def), cases[i].index);
+        int had = cases[i].index < 0 ? -1 : def.layers[cases[i].index].outputs;
+        ck_assert_int_eq(nin_netdef_set_classes(&def, 7), had);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("netdef");
@@ -183,6 +202,7 @@ int main(void)
     tcase_add_test(tc, test_parameter_layout_and_init);
     tcase_add_test(tc, test_batchnorm_suffix);
     tcase_add_test(tc, test_batchnorm_layout_and_init);
+    tcase_add_test(tc, test_class_layer);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # train.sh - end-to-end training on a small learnable dataset in MNIST's format: accuracy, the epoch lines,
 # metrics.csv, checkpoints, test (its per-class report, confusion matrix and --confusion picture) and predict,
-# kill -9 + --resume, SIGTERM mid-epoch + exact resume.
+# kill -9 + --resume, SIGTERM mid-epoch + exact resume, the same with --max-steps for the step and cosine schedules.
 . "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 SRC=${NIN_TEST_SRCDIR:-$(dirname "$0")}
 tmp=$(mktemp -d)
@@ -113,6 +113,28 @@ if [ $rc -eq 143 ] && grep -q 'resuming at epoch 2 step [1-9]' "$tmp/t2.log" && 
 else
     bad "SIGTERM resume: rc=$rc"; echo "want: $want"; echo "got:  $got"; cat "$tmp/t.log" "$tmp/t2.log"
 fi
+
+# 4b. the step and cosine schedules, one with the learning-rate multipliers, survive a stop inside an epoch:
+# --max-steps 13 (epoch 2, step 3 of 10), then --resume, gives the uninterrupted run's metrics.csv, lr column
+# included (the rate of each epoch's last step: step lr/10 in epoch 2; cosine lr*(1+cos(pi*t/15))/2, t=4 and 14)
+no_time() { cut -d, -f1-8 "$1/metrics.csv"; }
+for schedule in "step --lr-steps 1" "cosine --warmup 5 --bias-lr-mult 2 --class-lr-mult 0.1"; do
+    name=${schedule%% *} lrs=0.05,0.005
+    [ "$name" = cosine ] && lrs=0.0417283,0.00054631
+    # shellcheck disable=SC2086
+    train --train-limit 320 --epochs 2 --schedule $schedule --out "$tmp/$name" > "$tmp/$name.log" 2>&1
+    # shellcheck disable=SC2086
+    train --train-limit 320 --epochs 2 --schedule $schedule --max-steps 13 --out "$tmp/$name-cut" > "$tmp/$name-cut.log" 2>&1
+    "$NIN_CL" train --resume "$tmp/$name-cut/last.nin" > "$tmp/$name-resumed.log" 2>&1; rc=$?
+    want=$(no_time "$tmp/$name") got=$(no_time "$tmp/$name-cut")
+    if [ $rc -eq 0 ] && grep -q '^resuming at epoch 2 step 3 ' "$tmp/$name-resumed.log" \
+        && [ "$(echo "$want" | cut -d, -f2 | tail -n +2 | paste -sd,)" = "$lrs" ] && [ "$want" = "$got" ]; then
+        ok "--schedule $schedule: --max-steps + --resume = the uninterrupted run, lr $lrs"
+    else
+        bad "--schedule $schedule resume: rc=$rc"; echo "want: $want"; echo "got:  $got"
+        cat "$tmp/$name.log" "$tmp/$name-cut.log" "$tmp/$name-resumed.log"
+    fi
+done
 
 # 5. --max-steps stops inside an epoch and keeps it open: --resume finishes that epoch
 train --train-limit 640 --epochs 1 --max-steps 5 --out "$tmp/m" > "$tmp/m.log" 2>&1; rc=$?

@@ -19,6 +19,17 @@ typedef enum nin_out_policy {
     NIN_OUT_CONTINUE,     /* --resume into the directory of its checkpoint: the run's own files */
 } nin_out_policy;
 
+/* How the learning rate falls over a run (nin_train_config.schedule; nin_train_lr in nin/train.h gives its
+ * value at each step). Every schedule starts with the linear warm-up. */
+typedef enum nin_schedule {
+    NIN_SCHEDULE_PLATEAU,     /* divided by 10 after `patience` epochs without a better validation accuracy; the
+                               * run stops when it falls below min_lr (the paper's) */
+    NIN_SCHEDULE_STEP,        /* divided by 10 after each epoch of lr_steps (Caffe's multistep) */
+    NIN_SCHEDULE_COSINE,      /* lr * (1 + cos(pi * t / T)) / 2 at step t after the warm-up, T its steps to the end
+                               * of `epochs` */
+} nin_schedule;
+#define NIN_MAX_LR_STEPS 16
+
 typedef struct nin_train_config {
     char dataset[32];
     char data_dir[1024];          /* "" = the default directory of the dataset */
@@ -48,9 +59,22 @@ typedef struct nin_train_config {
     int data_changed_ok;          /* --data-changed ok: resume against data other than the run's */
     int report_memory;            /* a line with the resident memory after each epoch (tests, measurements) */
     float lr, min_lr, momentum, weight_decay, init_std;
+    nin_schedule schedule;        /* a file written before schedules has none: plateau */
+    int lr_steps[NIN_MAX_LR_STEPS];   /* the step schedule's epochs, increasing from 1; 0 ends the list */
+    float bias_lr_mult;           /* every bias learns at lr * bias_lr_mult (nin_net_set_lr_mult; older files: 1) */
+    float class_lr_mult;          /* the class layer's weights and biases at lr * class_lr_mult (older files: 1) */
     nin_preprocess_kind preprocess;
     uint64_t seed;
 } nin_train_config;
+
+
+/* The schedule's name (plateau, step, cosine), and the schedule of a name: 0, or -1 for none. */
+const char *nin_schedule_name(nin_schedule schedule);
+int nin_schedule_parse(const char *name, nin_schedule *schedule);
+/* The step schedule's epochs as "E1,E2,..." ("" for none), and back: whole numbers, increasing from 1, at most
+ * NIN_MAX_LR_STEPS, into steps (0 after the last; "" is none). 0, or -1 when text is not such a list. */
+void nin_lr_steps_format(const int *steps, char *buf, size_t size);
+int nin_lr_steps_parse(const char *text, int *steps);
 
 
 /* --- checkpoints ------------------------------------------------------------------------------------- */

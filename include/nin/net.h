@@ -84,6 +84,13 @@ int nin_net_loss(nin_net *net, nin_metrics *m);
 int nin_net_set_output_grad(nin_net *net, const float *grad);
 int nin_net_backward(nin_net *net);
 int nin_net_update(nin_net *net, const nin_sgd *sgd);
+/* Caffe's per-parameter learning-rate multipliers, which nin_net_update applies: every bias is updated at
+ * lr * bias_mult, the class layer's weights (nin_netdef_class_layer) at lr * class_mult and its biases at
+ * lr * bias_mult * class_mult; weight decay stays on the weights, as it is. 1 and 1 until set (Caffe's NIN
+ * used 2 and, for its last convolution, 0.1). -1 with the error for a multiplier outside
+ * [0, NIN_MAX_LR_MULT], or a class_mult other than 1 on a network without a class layer. */
+#define NIN_MAX_LR_MULT 100.0f
+int nin_net_set_lr_mult(nin_net *net, float bias_mult, float class_mult);
 /* Training forwards so far: they key the dropout masks, so a resumed run must restore it. */
 uint64_t nin_net_step(const nin_net *net);
 void nin_net_set_step(nin_net *net, uint64_t step);

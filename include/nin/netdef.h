@@ -56,6 +56,9 @@ int nin_netdef_fc_head(nin_netdef *def, float dropout);
  * follows, with only dropout between) `classes` outputs. Returns the count it had, or -1 when the network
  * ends in no such layer. */
 int nin_netdef_set_classes(nin_netdef *def, int classes);
+/* The index of that class layer (the one nin_netdef_set_classes changes; only gap and dropout follow it), or -1
+ * when the network ends in no such layer. */
+int nin_netdef_class_layer(const nin_netdef *def);
 
 /* Counter-based random numbers, identical on the host and in cl/common.cl (rng.c). */
 uint32_t nin_random_u32(uint64_t key, uint64_t counter);

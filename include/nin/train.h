@@ -13,6 +13,18 @@ void nin_train_config_defaults(nin_train_config *cfg, const char *dataset);
 /* How the run's settings read an image folder (the images dataset). */
 void nin_train_images_options(const nin_train_config *cfg, nin_images_options *o);
 
+/* --- the learning rate ------------------------------------------------------------------------------ */
+
+/* The learning rate that training step `step` (counted from 0 over the whole run, steps_per_epoch steps an
+ * epoch) runs at under cfg's schedule, the linear warm-up of cfg->warmup steps included (schedule.c has the
+ * formulas). plateau_lr is the plateau schedule's current rate, which the training loop lowers from cfg->lr by
+ * the validation accuracy; step and cosine ignore it and depend on cfg and the step alone. The cosine reaches 0
+ * at the end of cfg->epochs: a run resumed with another --epochs follows the curve of the new horizon from
+ * there on. */
+float nin_train_lr(const nin_train_config *cfg, float plateau_lr, uint64_t step, int steps_per_epoch);
+/* The same without the warm-up: the schedule's own rate at that step (what the epoch line reports). */
+float nin_schedule_lr(const nin_train_config *cfg, float plateau_lr, uint64_t step, int steps_per_epoch);
+
 /* --- training and evaluation ------------------------------------------------------------------------- */
 
 /* How a run ended (nin_train's return value, which nin-cl uses as its exit status). */

@@ -29,9 +29,17 @@ nin-cl's defaults: batch 128, SGD momentum 0.9, weight decay on weights only, He
 biases, per-channel standardisation (population std, at least 1e-3) with the training images' statistics, the
 last --val-size training images held out for validation (a tenth of them when --val-size is more than half),
 --train-limit keeps the first N training images. A progress line every --progress steps.
+
+The learning rate follows nin-cl's src/schedule.c: step s (from 0) runs at rate(s) * (s + 1) / W during the
+--warmup of W steps, then at rate(s), where rate is --schedule's: plateau, the current rate, divided by 10 after
+--patience epochs without a better validation accuracy (the run stops below --min-lr); step, --lr divided by 10
+once for each epoch of --lr-steps already completed; cosine, --lr * (1 + cos(pi * t / T)) / 2 with t = s - W and
+T = epochs * steps - W (0 at the end of --epochs). --bias-lr-mult and --class-lr-mult multiply the rate of every
+bias and of the class layer's parameters (the last convolution or fc), as param groups.
 """
 import argparse
 import gzip
+import math
 import os
 import re
 import struct
@@ -303,6 +311,53 @@ class Standardize:
         return (images.float() - self.mean) / self.std
 
 
+def scheduled_lr(a, plateau_lr, step, steps):
+    """The schedule's rate at step `step` (from 0; `steps` an epoch), warm-up aside: nin_schedule_lr."""
+    if a.schedule == "step":
+        rate = a.lr
+        for epoch in a.lr_steps:
+            if epoch <= step // steps:
+                rate /= 10.0
+        return rate
+    if a.schedule == "cosine":
+        horizon = a.epochs * steps - a.warmup
+        if step < a.warmup:
+            return a.lr
+        t = step - a.warmup
+        return 0.0 if t >= horizon else a.lr * 0.5 * (1.0 + math.cos(math.pi * t / horizon))
+    return plateau_lr
+
+
+def train_lr(a, plateau_lr, step, steps):
+    """The rate step `step` runs at, the linear warm-up included: nin_train_lr."""
+    rate = scheduled_lr(a, plateau_lr, step, steps)
+    return rate * (step + 1) / a.warmup if step < a.warmup else rate
+
+
+def param_groups(net, a):
+    """SGD's groups: weight decay on the weights only; every bias at --bias-lr-mult times the rate, the class
+    layer's (the last convolution or fc) parameters at --class-lr-mult times that."""
+    layers = [m for m in net if isinstance(m, (nn.Conv2d, nn.Linear))]
+    groups = []
+    for weights, decay, mult in ((True, a.weight_decay, 1.0), (False, 0.0, a.bias_lr_mult)):
+        for cls in (False, True):
+            params = [m.weight if weights else m.bias for m in layers if (m is layers[-1]) == cls]
+            if params:
+                groups.append({"params": params, "weight_decay": decay, "mult": mult * (a.class_lr_mult if cls else 1.0)})
+    return groups
+
+
+def lr_steps(text):
+    """--lr-steps E1,E2,...: increasing whole numbers from 1."""
+    try:
+        steps = [int(e) for e in text.split(",")]
+    except ValueError:
+        steps = []
+    if not steps or steps[0] < 1 or any(b <= e for e, b in zip(steps, steps[1:])):
+        raise argparse.ArgumentTypeError(f"increasing whole numbers of epochs from 1 such as 30,60, not '{text}'")
+    return steps
+
+
 def evaluate(net, pre, x, y, batch=500):
     net.eval()
     loss, correct = 0.0, 0
@@ -355,6 +410,14 @@ def main():
     ap.add_argument("--init", choices=["data", "gaussian", "lsuv"], default="data",
                     help="data (nin-cl's default): per-channel zero-mean unit-variance pre-activations on the first batch")
     ap.add_argument("--warmup", type=int, default=300, help="steps of linear learning-rate warm-up")
+    ap.add_argument("--schedule", choices=["plateau", "step", "cosine"], default="plateau",
+                    help="plateau (the paper's, nin-cl's default), step at --lr-steps, or cosine to 0 at --epochs")
+    ap.add_argument("--lr-steps", type=lr_steps, default=None, help="--schedule step: the epochs after which the "
+                    "learning rate is divided by 10 (30,60)")
+    ap.add_argument("--patience", type=int, default=3, help="--schedule plateau: epochs without a better val_acc")
+    ap.add_argument("--min-lr", type=float, default=None, help="--schedule plateau: stop below this (default lr/200)")
+    ap.add_argument("--bias-lr-mult", type=float, default=1.0, help="the learning rate of every bias, times F")
+    ap.add_argument("--class-lr-mult", type=float, default=1.0, help="the class layer's learning rate, times F")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="PyTorch threads, and image decoding processes")
     ap.add_argument("--progress", type=int, default=50, help="a progress line every N steps (0: none)")
@@ -362,6 +425,10 @@ def main():
     a = ap.parse_args()
     if a.size < 1 or not 0.0 <= a.test_split < 1.0 or a.val_size < 0 or a.train_limit < 0:
         raise SystemExit("--size, --test-split, --val-size or --train-limit out of range")
+    if (a.schedule == "step") != (a.lr_steps is not None):
+        raise SystemExit("--lr-steps goes with --schedule step, and --schedule step needs it")
+    if a.min_lr is None:
+        a.min_lr = a.lr / 200.0
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     xtr, ytr, xte, yte, classes, netdef = load(a)
@@ -390,20 +457,19 @@ def main():
           flush=True)
     if a.init != "gaussian":
         lsuv(net, pre(xtr[:a.batch]), center=a.init == "data")
-    weights = [p for n, p in net.named_parameters() if n.endswith("weight")]
-    biases = [p for n, p in net.named_parameters() if n.endswith("bias")]
-    opt = torch.optim.SGD([{"params": weights, "weight_decay": a.weight_decay},
-                           {"params": biases, "weight_decay": 0.0}], lr=a.lr, momentum=a.momentum)
+    opt = torch.optim.SGD(param_groups(net, a), lr=a.lr, momentum=a.momentum)
     start, step, steps = time.time(), 0, len(xtr) // a.batch
+    plateau_lr, best, bad_epochs = a.lr, -1.0, 0
     for epoch in range(1, a.epochs + 1):
         perm = torch.randperm(len(xtr))
         total, correct, seen = 0.0, 0, 0
         epoch_start = time.time()
         for k, i in enumerate(range(0, len(xtr) - a.batch + 1, a.batch), 1):
             idx = perm[i:i + a.batch]
+            rate = train_lr(a, plateau_lr, step, steps)
             step += 1
             for group in opt.param_groups:
-                group["lr"] = a.lr * min(1.0, step / a.warmup) if a.warmup else a.lr
+                group["lr"] = rate * group["mult"]
             out = net(pre(xtr[idx]))
             loss = nn.functional.cross_entropy(out, ytr[idx])
             opt.zero_grad()
@@ -420,8 +486,19 @@ def main():
                       f"{rate:.1f} img/s ETA {eta // 60}m{eta % 60:02d}s", flush=True)
         vl, va = evaluate(net, pre, xva, yva)
         tl, ta = evaluate(net, pre, xte, yte)
+        lr_used = scheduled_lr(a, plateau_lr, epoch * steps - 1, steps)   # the epoch's last step, as nin-cl shows it
+        watched = va if len(xva) else correct / seen
+        if watched > best:
+            best, bad_epochs = watched, 0
+        elif a.schedule == "plateau":
+            bad_epochs += 1
+            if bad_epochs >= a.patience:
+                plateau_lr, bad_epochs = plateau_lr / 10.0, 0
         print(f"epoch={epoch} train_loss={total / seen:.4f} train_acc={correct / seen:.4f} val_acc={va:.4f} "
-              f"test_acc={ta:.4f} test_loss={tl:.4f} seconds={time.time() - start:.0f}", flush=True)
+              f"test_acc={ta:.4f} test_loss={tl:.4f} lr={lr_used:g} seconds={time.time() - start:.0f}", flush=True)
+        if a.schedule == "plateau" and plateau_lr < a.min_lr:
+            print(f"learning rate {plateau_lr:g} is below --min-lr {a.min_lr:g}: done", flush=True)
+            break
 
 
 if __name__ == "__main__":
