@@ -102,7 +102,9 @@ train --train-limit 1600 --epochs 2 --out "$tmp/full" > "$tmp/full.log" 2>&1
 "$NIN_CL" $TRAIN --train-limit 1600 --epochs 2 --out "$tmp/t" > "$tmp/t.log" 2>&1 &
 pid=$!
 i=0
-while ! grep -q '^epoch 2 step' "$tmp/t.log" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+while ! grep -q '^epoch 2 step' "$tmp/t.log" 2>/dev/null && kill -0 $pid 2>/dev/null && [ $i -lt 6000 ]; do   # a loaded machine: minutes
+    sleep 0.05; i=$((i + 1))
+done
 kill -TERM $pid
 wait $pid; rc=$?
 "$NIN_CL" train --resume "$tmp/t/last.nin" > "$tmp/t2.log" 2>&1
