@@ -26,14 +26,16 @@ echo "kill -9 delays from seed $seed (NIN_FAULT_SEED=$seed repeats them)"
 delays=$(awk -v seed="$seed" 'BEGIN { srand(seed); for (i = 0; i < 5; i++) printf "%.2f ", 1.2 * rand() }')
 kills=0 redone_ok=1 loads_ok=1 printed=0
 for delay in $delays; do
+    started='^epoch [0-9]* step'   # training has begun
     if [ -f "$tmp/k/last.nin" ]; then
         "$NIN_CL" train --resume "$tmp/k/last.nin" --epochs $EPOCHS > "$tmp/k.$kills.log" 2>&1 &
     else   # the killed run may have left metrics.csv before its first last.nin: start it again over them
         "$NIN_CL" $TRAIN --epochs $EPOCHS --out "$tmp/k" --overwrite > "$tmp/k.$kills.log" 2>&1 &
+        started='^epoch='   # and wait for its first epoch, however slow a loaded machine makes it
     fi
     pid=$!
     i=0
-    while ! grep -qs '^epoch [0-9]* step' "$tmp/k.$kills.log" && kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do
+    while ! grep -qs "$started" "$tmp/k.$kills.log" && kill -0 $pid 2>/dev/null && [ $i -lt 3000 ]; do
         sleep 0.1
         i=$((i + 1))
     done
@@ -149,7 +151,7 @@ expect 2 "nin-cl: error: --epochs takes a whole number from 1 to 100000, not '99
 expect 2 "nin-cl: error: --lr takes a number from 1e-09 to 100, not 'nan'" train mnist --lr nan
 expect 2 "nin-cl: error: --momentum takes a number from 0 to 0.9999, not '1'" train mnist --momentum 1
 expect 2 "nin-cl: error: --preprocess takes standardize, zca or lcn, not 'pca'" train mnist --preprocess pca
-expect 2 "nin-cl: error: --net: bad layer '16q3' in network definition (layer 1): expected e.g. 192c5p2, 10c1l, 256fc, mp3s2, ap3s2, d0.5 or gap" train mnist --net 16q3-gap
+expect 2 "nin-cl: error: --net: bad layer '16q3' in network definition (layer 1): expected e.g. 192c5p2, 10c1l, 192c5p2b, 256fc, mp3s2, ap3s2, d0.5, bn or gap" train mnist --net 16q3-gap
 expect 2 "nin-cl: error: --steps takes a whole number from 1 to 100000, not '-5'" bench --steps -5
 expect 2 "nin-cl: error: HEIGHT takes a whole number from 1 to 65536, not 'x'" info cifar10 3 x 32
 expect 2 "nin-cl: error: --device must be a device index (see nin-cl --devices), not '-1'" --device -1 selftest

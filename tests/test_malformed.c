@@ -456,11 +456,11 @@ START_TEST(test_netdef)
     const nin_shape cifar = { 3, 32, 32 };
     expect_netdef_error("", cifar, 1, "empty network definition");
     expect_netdef_error("16c3-x-gap", cifar, 1, "bad layer 'x' in network definition (layer 2): expected e.g. "
-                        "192c5p2, 10c1l, 256fc, mp3s2, ap3s2, d0.5 or gap");
+                        "192c5p2, 10c1l, 192c5p2b, 256fc, mp3s2, ap3s2, d0.5, bn or gap");
     expect_netdef_error("16c3--gap", cifar, 1, "bad layer '' in network definition (layer 2): expected e.g. "
-                        "192c5p2, 10c1l, 256fc, mp3s2, ap3s2, d0.5 or gap");
+                        "192c5p2, 10c1l, 192c5p2b, 256fc, mp3s2, ap3s2, d0.5, bn or gap");
     expect_netdef_error("d1.0", cifar, 1, "bad layer 'd1.0' in network definition (layer 1): expected e.g. "
-                        "192c5p2, 10c1l, 256fc, mp3s2, ap3s2, d0.5 or gap");
+                        "192c5p2, 10c1l, 192c5p2b, 256fc, mp3s2, ap3s2, d0.5, bn or gap");
     char many[400] = "gap";
     for (int i = 0; i < 64; i++)
         strcat(many, "-gap");
