@@ -244,7 +244,7 @@ int nin_netdef_class_layer(const nin_netdef *def)
             gap = 1;
         else if (l->kind == NIN_FC || (l->kind == NIN_CONV && gap))
             return i;
-        else if (l->kind != NIN_DROPOUT)
+        else if (l->kind != NIN_DROPOUT && l->kind != NIN_BATCHNORM)
             return -1;
     }
     return -1;

@@ -171,11 +171,13 @@ START_TEST(test_batchnorm_layout_and_init)
 }
 END_TEST
 
-/* The class layer: the last fc, or the convolution gap follows (dropout may sit between); none otherwise. */
+/* The class layer: the last fc, or the convolution gap follows (dropout or batch norm may sit between); none
+ * otherwise. */
 START_TEST(test_class_layer)
 {
     static const struct { const char *netdef; int index; } cases[] = {
         { "8c3p1-mp2-10c1-gap", 2 }, { "8c3p1-10c1-d0.5-gap", 1 }, { "8c3p1-32fc-d0.5-10fcl", 3 },
+        { "8c3p1-10c1b-gap", 1 }, { "8c3p1-32fcb-d0.5-10fcb", 4 },
         { "8c3p1-10c1-mp2-gap", -1 }, { "8c3p1-mp2", -1 }, { "gap", -1 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -53,7 +53,7 @@ void nin_netdef_remove_dropout(nin_netdef *def);
  * end in "<classes>c1-gap". */
 int nin_netdef_fc_head(nin_netdef *def, float dropout);
 /* Give the class layer (the last fully connected layer, or the convolution that global average pooling
- * follows, with only dropout between) `classes` outputs. Returns the count it had, or -1 when the network
+ * follows, with only dropout or batch norm between) `classes` outputs. Returns the count it had, or -1 when the network
  * ends in no such layer. */
 int nin_netdef_set_classes(nin_netdef *def, int classes);
 /* The index of that class layer (the one nin_netdef_set_classes changes; only gap and dropout follow it), or -1
