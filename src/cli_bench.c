@@ -75,7 +75,7 @@ static void bench_setup(bench_run *r, const nin_options *opt, const net_args *a,
     for (int i = 0; i < a->batch; i++)
         r->labels[i] = i % classes;
     printf("bench %s: input %dx%dx%d, batch %d, %zu parameters, on %s (%s), gemm %s\n", a->netdef, a->input.c,
-           a->input.h, a->input.w, a->batch, nin_net_param_count(r->net), nin_context_device(r->ctx)->name,
+           a->input.h, a->input.w, a->batch, nin_net_trainable_count(r->net), nin_context_device(r->ctx)->name,
            nin_context_device(r->ctx)->platform_name, nin_gemm_backend_name(nin_context_tuning(r->ctx).backend));
 }
 

@@ -780,7 +780,7 @@ static void report_start(run *r, int resumed)
     fprintf(r->log, "nin-cl train %s on %s: %d train / %d val / %d test images, net %s, %zu parameters, batch %d, "
             "%s, preprocess %s%s, init %s, output %s%s\n",
             r->spec->name, nin_context_device(r->ctx)->name, r->n_train, r->n_val, r->test.count, r->cfg.netdef,
-            nin_net_param_count(r->net), r->cfg.batch, lr, nin_preprocess_name(r->pre.kind),
+            nin_net_trainable_count(r->net), r->cfg.batch, lr, nin_preprocess_name(r->pre.kind),
             r->cfg.augment ? " + augmentation" : "", r->cfg.data_init ? "data" : r->cfg.init_std > 0.0f ? "gaussian" : "he",
             r->cfg.out_dir, resumed ? " (resumed)" : "");
     if (nin_dist_size() > 1)
