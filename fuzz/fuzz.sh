@@ -18,7 +18,7 @@ shift 2
 seconds=${FUZZ_SECONDS:-30}
 cc=${FUZZ_CC:-clang}
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-cflags="-g -O1 -fno-omit-frame-pointer $sanitize -I$build -I$src -I$src/include -I$src/src -DHAVE_CONFIG_H
+cflags="-g -O1 -fno-omit-frame-pointer $sanitize -I$build -I$src -I$src/include -I$src/src -I$builddir/src -DHAVE_CONFIG_H
         -DNIN_SOURCE_KERNEL_DIR=\"$src/cl\" -DNIN_INSTALL_KERNEL_DIR=\"$src/cl\" ${FUZZ_DEP_CFLAGS:-}"
 mkdir -p "$build/lib" "$build/crashes"
 cp "$builddir/config.h" "$build/config.h"
@@ -27,9 +27,11 @@ objects=
 for s in ${FUZZ_LIB_SOURCES:?}; do
     case $s in *.c) ;; *) continue ;; esac
     o=$build/lib/$(basename "$s" .c).o
-    if [ ! -f "$o" ] || [ "$src/$s" -nt "$o" ]; then
+    file=$src/$s
+    [ -f "$file" ] || file=$builddir/$s   # generated at build time (the ONNX schema)
+    if [ ! -f "$o" ] || [ "$file" -nt "$o" ]; then
         echo "  CC (fuzz)  $s"
-        $cc $cflags -fsanitize=fuzzer-no-link -c "$src/$s" -o "$o"
+        $cc $cflags -fsanitize=fuzzer-no-link -c "$file" -o "$o"
     fi
     objects="$objects $o"
 done

@@ -1,6 +1,7 @@
 /* cli_train.c - `nin-cl train`, `nin-cl test` and `nin-cl predict`: their option tables, and each run in
  * phases: the settings of a new or a resumed run, the memory budget of --dry-run, the training itself; a
  * checkpoint's test accuracy; a checkpoint's top classes for image files. */
+#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,7 +337,8 @@ static int cmd_train(const nin_options *opt, int argc, char **argv)
 /* --- test and predict -------------------------------------------------------------------------------- */
 
 typedef struct model_args {
-    const char *model, *data, *confusion;
+    const char *model, *data, *confusion, *logits;
+    int limit;
     const nin_dataset_spec *dataset;
     cli_list images;
 } model_args;
@@ -348,6 +350,11 @@ static const cli_option test_options[] = {
     CLI_DATA_OPTION(model_args, "the dataset's files"),
     { .name = "confusion", .kind = CLI_STRING, .offset = offsetof(model_args, confusion), .metavar = "OUT.png",
       .help = "also draw the confusion matrix as a PNG" },
+    { .name = "logits", .kind = CLI_STRING, .offset = offsetof(model_args, logits), .metavar = "OUT.npy",
+      .help = "also write every test image's logits (the network's outputs before softmax) as a NumPy array of "
+              "float32, images x classes, in the test split's order" },
+    { .name = "limit", .kind = CLI_INT, .offset = offsetof(model_args, limit), .min = 1, .max = 2147483647,
+      .metavar = "N", .shown_default = "every test image", .help = "evaluate the first N test images only" },
     CLI_END,
 };
 
@@ -370,6 +377,29 @@ static void warn_if_trained_on(const char *model, const nin_checkpoint *ck, cons
                 "says nothing about images it has not seen\n", dir, part, model);
 }
 
+/* rows x cols float32 as a NumPy .npy file (format 1.0: magic, header length, a dict padded to 64 bytes, the
+ * data in C order, little-endian). */
+static void write_npy(const char *path, const float *data, int rows, int cols)
+{
+    char header[128];
+    int n = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows,
+                     cols);
+    int total = (10 + n + 1 + 63) / 64 * 64;   /* magic 6 + version 2 + length 2, the dict, '\n' */
+    memset(header + n, ' ', (size_t)(total - 10 - n - 1));
+    header[total - 10 - 1] = '\n';
+    unsigned char prefix[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)((total - 10) & 0xff),
+                                 (unsigned char)((total - 10) >> 8) };
+    FILE *f = fopen(path, "wb");
+    size_t count = (size_t)rows * cols;
+    int ok = f && fwrite(prefix, 1, sizeof prefix, f) == sizeof prefix &&
+             fwrite(header, 1, (size_t)(total - 10), f) == (size_t)(total - 10) &&
+             fwrite(data, sizeof *data, count, f) == count;   /* the hosts nin-cl runs on are little-endian */
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        cli_fatal("%s: cannot write the logits: %s", path, strerror(errno));
+}
+
 static int cmd_test(const nin_options *opt, int argc, char **argv)
 {
     model_args a = { 0 };
@@ -380,9 +410,15 @@ static int cmd_test(const nin_options *opt, int argc, char **argv)
     nin_dataset test;
     cli_load_model_data(a.model, &m.ck, a.dataset, a.data, NIN_SPLIT_TEST, &test, dir, sizeof dir);
     warn_if_trained_on(a.model, &m.ck, &test, dir);
+    if (a.limit > 0 && a.limit < test.count)
+        test.count = a.limit;
     nin_eval e;
     int *predicted = cli_malloc(test.count * sizeof *predicted);
-    cli_check(nin_evaluate_predictions(m.net, &m.ck.pre, test.images, test.labels, test.count, &e, predicted));
+    float *logits = a.logits ? cli_malloc((size_t)test.count * m.ck.classes * sizeof *logits) : NULL;
+    cli_check(nin_evaluate_outputs(m.net, &m.ck.pre, test.images, test.labels, test.count, &e, predicted, logits));
+    if (logits)
+        write_npy(a.logits, logits, test.count, m.ck.classes);
+    free(logits);
     printf("test_acc=%.4f test_loss=%.4f n=%d\n", e.acc, e.loss, e.count);
     const char *const *names = (const char *const *)m.ck.class_names;   /* the model's, or NULL */
     int64_t *matrix = cli_confusion(test.labels, predicted, test.count, m.ck.classes);
@@ -399,7 +435,7 @@ static int cmd_test(const nin_options *opt, int argc, char **argv)
 const cli_command cli_test = {
     .name = "test",
     .summary = "evaluate a checkpoint on a dataset's test split: accuracy, per class too, and the confusion matrix",
-    .synopsis = "--model FILE DATASET [--data DIR] [--confusion OUT.png]",
+    .synopsis = "--model FILE DATASET [--data DIR] [--confusion OUT.png] [--logits OUT.npy] [--limit N]",
     .options = test_options,
     .run = cmd_test,
 };

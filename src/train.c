@@ -178,11 +178,17 @@ static void score_batch(const float *logits, int classes, const int *labels, int
 int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count,
                  nin_eval *e)
 {
-    return nin_evaluate_predictions(net, p, images, labels, count, e, NULL);
+    return nin_evaluate_outputs(net, p, images, labels, count, e, NULL, NULL);
 }
 
 int nin_evaluate_predictions(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels,
                              int count, nin_eval *e, int *predicted)
+{
+    return nin_evaluate_outputs(net, p, images, labels, count, e, predicted, NULL);
+}
+
+int nin_evaluate_outputs(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count,
+                         nin_eval *e, int *predicted, float *outputs)
 {
     int batch = nin_net_batch(net), classes = nin_net_output_shape(net).c, status = 0;
     size_t dim = (size_t)p->shape.c * p->shape.h * p->shape.w;
@@ -200,6 +206,8 @@ int nin_evaluate_predictions(nin_net *net, const nin_preprocess *p, const uint8_
                  nin_net_forward(net, 0) || nin_net_get_output(net, logits);
         if (status == 0)
             score_batch(logits, classes, labels + start, n, e, predicted ? predicted + start : NULL);
+        if (status == 0 && outputs)
+            memcpy(outputs + (size_t)start * classes, logits, (size_t)n * classes * sizeof *logits);
     }
     if (count > 0) {
         e->loss /= count;

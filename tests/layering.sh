@@ -3,7 +3,7 @@
 #
 #   0 error -> 1 runtime (devices, kernels, GEMM, tuning file; the data a network reads: netdef, datasets,
 #   images, preprocessing) -> 2 layers -> 3 net -> 4 {budget, tune, health, checkpoint, dist, selftest,
-#   localize} -> 5 train -> 6 command line
+#   localize, onnx} -> 5 {train, model} -> 6 command line
 #
 # and may include headers of, and call functions defined in, its own layer or those below it; nothing includes
 # or calls upward. Also: the installed library imports no exit(), abort() or the standard streams, so it
@@ -19,12 +19,12 @@ layer_of() {
     error.c|error.h) echo 0 ;;
     runtime.c|tuning.c|rng.c|runtime.h|runtime_impl.h|netdef.c|netdef.h|dataset.c|dataset_formats.c|fingerprint.c|\
     dataset_images.c|data.h|image.c|image.h|image_impl.h|jpeg.c|preprocess.c|preprocess.h|download.c|download.h|\
-    draw.c|draw.h) echo 1 ;;
+    draw.c|draw.h|onnx.pb-c.c|onnx.pb-c.h) echo 1 ;;
     conv.c|pool.c|dropout.c|gap.c|batchnorm.c|softmax.c|sgd.c|layer.h) echo 2 ;;
     net.c|net.h|net_impl.h) echo 3 ;;
     budget.c|budget.h|tune.c|tune.h|health.c|health.h|checkpoint.c|checkpoint.h|dist.c|dist.h|selftest.c|\
-    localize.c|localize.h) echo 4 ;;
-    train.c|train.h|nin.h|rundir.c|rundir.h|schedule.c) echo 5 ;;
+    localize.c|localize.h|onnx.h|onnx_*.c|onnx_*.h) echo 4 ;;
+    train.c|train.h|nin.h|rundir.c|rundir.h|schedule.c|model.c|model.h) echo 5 ;;
     nin-cl.c|cli*.c|cli*.h) echo 6 ;;
     esac
 }

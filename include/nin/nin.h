@@ -15,4 +15,6 @@
 #include <nin/health.h>
 #include <nin/train.h>
 #include <nin/dist.h>
+#include <nin/onnx.h>
+#include <nin/model.h>
 #endif

@@ -47,6 +47,10 @@ int nin_evaluate(nin_net *net, const nin_preprocess *p, const uint8_t *images, c
 /* nin_evaluate, and each image's arg-max class into predicted (count entries) when it is not NULL. */
 int nin_evaluate_predictions(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels,
                              int count, nin_eval *e, int *predicted);
+/* nin_evaluate_predictions, and each image's logits (the network's outputs) into outputs (count x classes floats)
+ * when it is not NULL. */
+int nin_evaluate_outputs(nin_net *net, const nin_preprocess *p, const uint8_t *images, const int *labels, int count,
+                         nin_eval *e, int *predicted, float *outputs);
 /* The confusion matrix of `count` predictions: matrix (classes x classes, row = true class, column = predicted
  * class) counts the images of each pair. Returns 0, or -1 with one line in nin_last_error() (a label or a
  * prediction outside [0, classes), classes below 1), matrix then untouched. */
