@@ -42,7 +42,7 @@
 enum field_type { T_STR, T_INT, T_FLOAT, T_U64, T_PREPROCESS, T_SCHEDULE, T_STEPS };
 #define FIELD(name, type) { #name, type, offsetof(nin_train_config, name), sizeof(((nin_train_config *)0)->name) }
 static const struct { const char *name; enum field_type type; size_t offset, size; } fields[] = {
-    FIELD(dataset, T_STR), FIELD(data_dir, T_STR), FIELD(netdef, T_STR), FIELD(out_dir, T_STR),
+    FIELD(dataset, T_STR), FIELD(data_dir, T_STR), FIELD(netdef, T_STR), FIELD(out_dir, T_STR), FIELD(init_from, T_STR),
     FIELD(batch, T_INT), FIELD(epochs, T_INT), FIELD(patience, T_INT), FIELD(max_steps, T_INT),
     FIELD(train_limit, T_INT), FIELD(val_size, T_INT), FIELD(augment, T_INT), FIELD(extra, T_INT),
     FIELD(warmup, T_INT), FIELD(data_init, T_INT), FIELD(image_size, T_INT), FIELD(image_channels, T_INT),

@@ -19,7 +19,7 @@
 typedef struct train_args {
     nin_train_config cfg;                 /* the settings most options write; defaults from the library */
     const nin_dataset_spec *dataset;
-    const char *data, *out, *resume, *net, *lr_steps;
+    const char *data, *out, *resume, *net, *lr_steps, *init_from;
     int on_stall, head, init, preprocess, data_changed, schedule; /* indices into their choice lists below */
     float fc_dropout;
     int no_dropout, no_final_relu, dry_run, overwrite, report_memory;
@@ -77,6 +77,10 @@ static const cli_option train_options[] = {
       .help = "print the device memory the run needs (and the largest batch that fits), then exit" },
     { .name = "net", .kind = CLI_STRING, .offset = T(net), .metavar = "NETDEF|PRESET", .help = "the network",
       .shown_default = "the dataset's preset" },
+    { .name = "init-from", .kind = CLI_STRING, .offset = T(init_from), .metavar = "MODEL",
+      .help = "fine-tune: start from the weights and preprocessing of a trained model (a checkpoint or ONNX file); "
+              "its class layer starts anew when its classes are not the dataset's. The network is the model's "
+              "unless --net says otherwise (the same layers, up to the class count)" },
     { .name = "head", .kind = CLI_CHOICE, .offset = T(head), .choices = head_choices,
       .help = "global average pooling, or a fully connected head (the paper's ablation)" },
     { .name = "fc-dropout", .kind = CLI_FLOAT, .offset = T(fc_dropout), .min = 0.0, .max = 0.95, .metavar = "R",
@@ -167,10 +171,23 @@ static void copy_arg(char *dst, size_t size, const char *option, const char *tex
 }
 
 /* The network of a new run: --net or the preset, changed by --no-dropout, --head fc and --no-final-relu. */
+/* The network a run starts from: --net, else the --init-from model's, else the dataset's preset. */
+static void base_network(const train_args *a, nin_netdef *def)
+{
+    if (a->net || !a->init_from) {
+        cli_parse_netdef("--net: ", a->net ? a->net : a->dataset->name, def);
+        return;
+    }
+    nin_checkpoint model;
+    cli_read_checkpoint(a->init_from, &model);
+    cli_parse_netdef("--init-from: ", model.config.netdef, def);
+    nin_checkpoint_free(&model);
+}
+
 static void network_of_run(const train_args *a, nin_train_config *cfg)
 {
     nin_netdef def;
-    cli_parse_netdef("--net: ", a->net ? a->net : a->dataset->name, &def);
+    base_network(a, &def);
     if (a->no_dropout)
         nin_netdef_remove_dropout(&def);
     if (a->head == HEAD_FC && nin_netdef_fc_head(&def, a->fc_dropout) != 0)
@@ -219,8 +236,14 @@ static void new_run_settings(const train_args *a, const cli_parsed *parsed, nin_
         cfg->lr = cfg->lr * (float)cfg->batch / 128.0f;
     if (!cli_given(&cli_train, parsed, "min-lr"))
         cfg->min_lr = cfg->lr / 200.0f;
-    cfg->data_init = a->init == INIT_DATA;
+    cfg->data_init = a->init == INIT_DATA && !a->init_from;
     nin_preprocess_parse(preprocess_choices[a->preprocess], &cfg->preprocess);
+    if (a->init_from) {
+        if (cli_given(&cli_train, parsed, "preprocess") || cli_given(&cli_train, parsed, "init"))
+            cli_usage_error("--init-from: the run takes the model's weights and preprocessing, not --%s",
+                            cli_given(&cli_train, parsed, "init") ? "init" : "preprocess");
+        copy_arg(cfg->init_from, sizeof cfg->init_from, "--init-from", a->init_from);
+    }
     schedule_of_run(a, parsed, cfg);
     network_of_run(a, cfg);
     if (a->out) {

@@ -22,7 +22,9 @@
 #include <nin/budget.h>
 #include <nin/dist.h>
 #include <nin/health.h>
+#include <nin/onnx.h>
 #include <nin/train.h>
+#include "net_impl.h"
 #include "rundir.h"
 
 void nin_train_config_defaults(nin_train_config *cfg, const char *dataset)
@@ -719,13 +721,102 @@ static int restore(run *r, nin_checkpoint *resume, nin_shape input)
     return 0;
 }
 
-/* A new run: preprocessing fitted on the training images, the data-dependent init on the first batch. */
+/* Whether layers a and b hold parameters of the same shapes. */
+static int same_parameters(const nin_layer *a, const nin_layer *b)
+{
+    return a->def.kind == b->def.kind && a->weights == b->weights && a->biases == b->biases && a->stats == b->stats;
+}
+
+/* Copy layer `from`'s weights, biases and running statistics in the parameter buffer src into layer `to`'s in
+ * dst (the two networks' layouts differ when their class layers do). */
+static void copy_layer_params(const nin_layer *from, const float *src, const nin_layer *to, float *dst)
+{
+    memcpy(dst + to->weight_off, src + from->weight_off, from->weights * sizeof *dst);
+    memcpy(dst + to->bias_off, src + from->bias_off, from->biases * sizeof *dst);
+    memcpy(dst + to->stats_off, src + from->stats_off, from->stats * sizeof *dst);
+}
+
+/* Whether the model's class layer serves this run's classes as it is: the same count, and the same names where
+ * both have names. */
+static int same_classes(const nin_checkpoint *m, const nin_dataset_spec *spec)
+{
+    if (m->classes != spec->classes)
+        return 0;
+    for (int c = 0; m->class_names && spec->class_names && c < m->classes; c++)
+        if (strcmp(m->class_names[c], spec->class_names[c]) != 0)
+            return 0;
+    return 1;
+}
+
+/* Layer by layer, the model's parameters into the run's network `to` (its own init in params): all of them, or
+ * all but the class layer's when the classes differ. That layer then starts at zero: every class score 0, the
+ * loss ln(C), where a random layer on the model's large trained features would start far above it. Both networks
+ * must have the same layers apart from the class layer's outputs. */
+static int copy_model_params(run *r, const nin_checkpoint *m, const nin_net *from, const nin_net *to, float *params)
+{
+    const char *path = r->cfg.init_from;
+    int fresh = same_classes(m, r->spec) ? -1 : to->class_layer;
+    if (from->count != to->count)
+        return nin_fail("--init-from %s: its network has %d layers, the run's %s has %d", path, from->count,
+                        r->cfg.netdef, to->count);
+    for (int i = 0; i < to->count; i++) {
+        if (i == fresh) {
+            memset(params + to->layers[i].weight_off, 0, to->layers[i].weights * sizeof *params);
+            memset(params + to->layers[i].bias_off, 0, to->layers[i].biases * sizeof *params);
+            continue;
+        }
+        if (!same_parameters(&from->layers[i], &to->layers[i]))
+            return nin_fail("--init-from %s: layer %d of its network %s differs from the run's %s", path, i + 1,
+                            m->config.netdef, r->cfg.netdef);
+        copy_layer_params(&from->layers[i], m->weights, &to->layers[i], params);
+    }
+    if (fresh >= 0 && nin_dist_rank() == 0)
+        fprintf(r->log, "note: --init-from %s: its class layer (layer %d, %d classes) starts anew, at zero, for %s's "
+                "%d classes\n", path, fresh + 1, m->classes, r->spec->name, r->spec->classes);
+    return 0;
+}
+
+/* --init-from: a new run that starts from a trained model's weights and preprocessing (fine-tuning). */
+static int init_from_model(run *r, nin_shape input)
+{
+    nin_checkpoint m;
+    char err[1024];
+    if (nin_checkpoint_load(r->cfg.init_from, &m, err, sizeof err) != 0)
+        return nin_fail("--init-from: %s", err);
+    nin_netdef mdef;
+    nin_net *from = NULL;
+    float *params = NULL;
+    int status = -1;
+    if (m.input.c != input.c || m.input.h != input.h || m.input.w != input.w)
+        nin_fail("--init-from %s: the model takes %dx%dx%d inputs, %s's images are %dx%dx%d", r->cfg.init_from,
+                 m.input.c, m.input.h, m.input.w, r->spec->name, input.c, input.h, input.w);
+    else if (nin_netdef_parse(m.config.netdef, &mdef, err, sizeof err) != 0 ||
+             !(from = nin_net_plan(&mdef, input, 1, err, sizeof err)))
+        nin_fail("--init-from %s: %s", r->cfg.init_from, err);
+    else if (m.params != from->params)
+        nin_fail("--init-from %s holds %zu parameters but its network has %zu", r->cfg.init_from, m.params, from->params);
+    else if ((params = nin_malloc(r->net->params * sizeof *params)) && nin_net_get_params(r->net, params) == 0 &&
+             copy_model_params(r, &m, from, r->net, params) == 0 && nin_net_set_params(r->net, params) == 0) {
+        r->pre = m.pre;
+        m.pre.zca = m.pre.zca_mean = NULL;   /* now owned by r->pre */
+        status = 0;
+    }
+    free(params);
+    free(from);
+    nin_checkpoint_free(&m);
+    return status;
+}
+
+/* A new run: preprocessing fitted on the training images, the data-dependent init on the first batch; or, with
+ * --init-from, the model's weights and preprocessing. */
 static int start_fresh(run *r, nin_shape input)
 {
-    if (nin_preprocess_fit(&r->pre, r->cfg.preprocess, input, r->train.images, r->n_train) != 0)
-        return -1;
     r->st.lr = r->cfg.lr;
     r->st.best_val_acc = -1.0f;
+    if (r->cfg.init_from[0])
+        return init_from_model(r, input);
+    if (nin_preprocess_fit(&r->pre, r->cfg.preprocess, input, r->train.images, r->n_train) != 0)
+        return -1;
     if (!r->cfg.data_init)
         return 0;
     /* on the first batch of training images, each rank its share */
@@ -805,7 +896,7 @@ static int adapt_classes(run *r)
 {
     nin_netdef def;
     char err[512], before[sizeof r->cfg.netdef];
-    if (strcmp(r->spec->name, "images") != 0)
+    if (strcmp(r->spec->name, "images") != 0 && !r->cfg.init_from[0])
         return 0;
     if (nin_netdef_parse(r->cfg.netdef, &def, err, sizeof err) != 0)
         return nin_fail("%s", err);

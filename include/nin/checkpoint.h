@@ -35,6 +35,8 @@ typedef struct nin_train_config {
     char data_dir[1024];          /* "" = the default directory of the dataset */
     char netdef[1024];            /* the network, after --head/--no-dropout were applied */
     char out_dir[1024];
+    char init_from[1024];         /* "" = a new network; else the model file (checkpoint or ONNX) whose weights the run
+                                   * starts from (fine-tuning: its class layer starts anew for other classes) */
     int batch;
     int epochs;                   /* stop after this many epochs */
     int patience;                 /* divide the LR by 10 after this many epochs without a better val_acc */
