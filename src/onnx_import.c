@@ -77,6 +77,7 @@ typedef struct importer {
     int64_t batch;           /* the input's N, 0 when symbolic */
     nin_shape input;
     const char *input_name;
+    const Onnx__ValueInfoProto *input_info;
     nin_netdef def;
     layer_params params[NIN_MAX_LAYERS];
     int pre_open;            /* no node but preprocessing (or Identity) yet */
@@ -338,7 +339,7 @@ static int64_t window_output(int64_t in, int64_t k, int64_t s, int64_t pads, int
 static int read_pads(importer *im, int64_t k, int64_t s, int64_t *pad)
 {
     const Onnx__AttributeProto *a = attr(im, "auto_pad");
-    const char *mode = a && a->has_s ? (const char *)a->s.data : "NOTSET";
+    const char *mode = a && a->has_s ? (a->s.data ? (const char *)a->s.data : "") : "NOTSET";
     size_t len = a && a->has_s ? a->s.len : 6;
     if (len == 6 && memcmp(mode, "NOTSET", 6) == 0)
         return attr_same_ints(im, "pads", 4, 0, pad, "nin-cl pads every side alike");
@@ -830,6 +831,7 @@ static int read_inputs(importer *im)
             continue;
         if (!im->input_name) {
             im->input_name = str(v->name);
+            im->input_info = v;
             continue;
         }
         if (!im->opt || bound >= im->opt->bound_count)
@@ -851,11 +853,7 @@ static int read_inputs(importer *im)
 /* The data input's type and shape: [N, C, H, W], [N, C, L] (C x 1 x L) or [N, K] (K x 1 x 1). */
 static int input_shape(importer *im)
 {
-    const Onnx__GraphProto *g = im->model->graph;
-    const Onnx__ValueInfoProto *v = NULL;
-    for (size_t i = 0; i < g->n_input && !v; i++)
-        if (g->input[i]->name && strcmp(g->input[i]->name, im->input_name) == 0)
-            v = g->input[i];
+    const Onnx__ValueInfoProto *v = im->input_info;
     const Onnx__TypeProto *t = v->type;
     if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type)
         return fail(im, "input \"%.100s\" is not a tensor", im->input_name);
