@@ -580,7 +580,6 @@ static int batchnorm(importer *im)
         }
         p.stats[c + k] = (float)var;
     }
-    im->layer_open = 0;
     return add_layer(im, (nin_layer_def){ .kind = NIN_BATCHNORM, .stride = 1 }, p);
 }
 
@@ -613,7 +612,6 @@ static int pool(importer *im, nin_layer_kind kind)
             return node_fail(im, "count_include_pad 1 with windows past the edge: nin-cl averages what is inside");
     }
     im->shape = (nin_shape){ im->shape.c, out[0], out[1] };
-    im->layer_open = 0;
     return add_layer(im, (nin_layer_def){ .kind = kind, .size = (int)k, .stride = (int)s }, (layer_params){ 0 });
 }
 
@@ -641,7 +639,6 @@ static int dropout(importer *im)
     }
     if (!(ratio >= 0.0f && ratio < 1.0f))
         return node_fail(im, "ratio %g outside [0, 1)", (double)ratio);
-    im->layer_open = 0;
     return add_layer(im, (nin_layer_def){ .kind = NIN_DROPOUT, .stride = 1, .rate = ratio }, (layer_params){ 0 });
 }
 
@@ -650,7 +647,6 @@ static int gap(importer *im)
     if (data_position(im, 0) < 0 || need_rank4(im) != 0)
         return -1;
     im->shape = (nin_shape){ im->shape.c, 1, 1 };
-    im->layer_open = 0;
     return add_layer(im, (nin_layer_def){ .kind = NIN_GAP, .stride = 1 }, (layer_params){ 0 });
 }
 
@@ -763,10 +759,14 @@ static int constant_node(importer *im)
     return add_const(im, &t, name) != 0 ? -1 : 0;
 }
 
+/* op_entry.keeps: what a node leaves open behind it */
+#define KEEPS_PREPROCESSING 1   /* constant arithmetic after it is still the input's preprocessing */
+#define KEEPS_BIAS 2            /* an Add after it may still be the last conv / fc layer's bias */
+
 typedef struct op_entry {
     const char *name;
     int (*read)(importer *im);
-    int opens;   /* 0: a node that keeps the preprocessing open (Identity) */
+    int keeps;
 } op_entry;
 
 static int maxpool(importer *im) { return pool(im, NIN_MAXPOOL); }
@@ -777,12 +777,14 @@ static int mul(importer *im) { return arithmetic(im, "Mul"); }
 static int add(importer *im) { return arithmetic(im, "Add"); }
 
 static const op_entry ops[] = {
-    { "Conv", conv, 1 },         { "Gemm", gemm, 1 },          { "MatMul", matmul, 1 },
-    { "Relu", relu, 1 },         { "BatchNormalization", batchnorm, 1 },
-    { "MaxPool", maxpool, 1 },   { "AveragePool", avgpool, 1 }, { "GlobalAveragePool", gap, 1 },
-    { "Dropout", dropout, 1 },   { "Flatten", flatten, 1 },    { "Reshape", reshape, 1 },
-    { "Squeeze", squeeze, 1 },   { "Identity", identity, 0 },  { "Softmax", softmax, 1 },
-    { "Sub", sub, 0 },           { "Div", div_, 0 },           { "Mul", mul, 0 },  { "Add", add, 0 },
+    { "Conv", conv, 0 },        { "Gemm", gemm, 0 },          { "MatMul", matmul, 0 },
+    { "Relu", relu, 0 },        { "BatchNormalization", batchnorm, 0 },
+    { "MaxPool", maxpool, 0 },  { "AveragePool", avgpool, 0 }, { "GlobalAveragePool", gap, 0 },
+    { "Dropout", dropout, 0 },  { "Flatten", flatten, 0 },    { "Reshape", reshape, 0 },
+    { "Squeeze", squeeze, 0 },  { "Softmax", softmax, 0 },
+    { "Identity", identity, KEEPS_PREPROCESSING | KEEPS_BIAS },
+    { "Sub", sub, KEEPS_PREPROCESSING }, { "Div", div_, KEEPS_PREPROCESSING }, { "Mul", mul, KEEPS_PREPROCESSING },
+    { "Add", add, KEEPS_PREPROCESSING | KEEPS_BIAS },
 };
 
 static int read_node(importer *im)
@@ -798,9 +800,8 @@ static int read_node(importer *im)
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (strcmp(ops[i].name, str(n->op_type)) != 0)
             continue;
-        if (ops[i].read != add && ops[i].read != identity)
-            im->layer_open = 0;   /* an Add right after a conv / fc layer may be its bias */
-        im->pre_open &= !ops[i].opens;
+        im->layer_open &= (ops[i].keeps & KEEPS_BIAS) != 0;   /* conv, gemm and matmul open it again */
+        im->pre_open &= (ops[i].keeps & KEEPS_PREPROCESSING) != 0;
         if (ops[i].read(im) != 0)
             return -1;
         im->cur = n->output[0];
@@ -1009,6 +1010,9 @@ static int fill_checkpoint(importer *im, nin_checkpoint *ck)
     const char *dataset = metadata(im, "nin.dataset");
     if (!ck->config.dataset[0] && dataset && strlen(dataset) < sizeof ck->config.dataset)
         snprintf(ck->config.dataset, sizeof ck->config.dataset, "%s", dataset);
+    if ((im->shape.h != 1 || im->shape.w != 1) && !(im->opt && im->opt->raw_input))
+        return fail(im, "the network ends in %dx%dx%d values a sample: a nin-cl model ends in one score a class "
+                    "(global average pooling or a fully connected layer)", im->shape.c, im->shape.h, im->shape.w);
     ck->input = im->input;
     ck->classes = (int)volume(im->shape);
     memset(&ck->state, 0, sizeof ck->state);

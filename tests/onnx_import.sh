@@ -6,9 +6,11 @@
 # are imported with the Normalize they were trained with; `nin-cl test --logits` on the same 1000 images must
 # agree with PyTorch's predictions on >= 99.9 % of them with every logit within 1e-4. The imported checkpoint
 # must also work with predict and inspect.
+# A fully connected head made here is checked against NumPy through nin-cl predict.
 # Refusals: tiny models made here with python3-onnx's onnx.helper (a LeakyRelu, a dilated, a grouped and an
-# asymmetrically padded convolution, a padded max-pool, an integer input, a branch) are each refused with exit
-# status 1 and one line naming the node and its operator; a truncated and a garbage file with one line too.
+# asymmetrically padded convolution, a padded max-pool, an integer input, a branch, no class scores) are each
+# refused with exit status 1 and one line naming the node and its operator (or the input, or the output); a
+# truncated and a garbage file with one line too.
 # Needs Debian's python3-numpy and python3-onnx (exit 77 without them) and the fashion-mnist dataset.
 . "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 REF=${NIN_FIXTURE_DIR:-$(dirname "$0")/ref}
@@ -94,7 +96,23 @@ save("accepted", [helper.make_node("Sub", ["x", "m"], ["x1"], name="sub"), helpe
      [helper.make_node("Softmax", ["y"], ["prob"], name="softmax")],
      wb + [numpy_helper.from_array(np.array(0.5, np.float32), "m"), numpy_helper.from_array(np.array(0.25, np.float32), "s"),
            numpy_helper.from_array(np.array(0.3, np.float32), "ratio")], outputs=("y", "prob"))
+# a fully connected head, its numbers checked: Mul/Add as the preprocessing, Gemm (alpha, transB) + Relu, MatMul + Add;
+# the probabilities nin-cl predict must print for a 4x4 picture of pixels 0, 16, ..., 240 go to fc_expected.txt
+fc = [init("w", 5, 16), init("c", 5), init("w2", 5, 3), init("b2", 3)]
+save("fc_head", [helper.make_node("Mul", ["x", "k"], ["xk"], name="scale"), helper.make_node("Add", ["xk", "o"], ["xo"], name="offset"),
+                 helper.make_node("Flatten", ["xo"], ["f"], name="flat"),
+                 helper.make_node("Gemm", ["f", "w", "c"], ["h"], name="gemm", transB=1, alpha=0.5),
+                 helper.make_node("Relu", ["h"], ["r"], name="relu"), helper.make_node("MatMul", ["r", "w2"], ["mm"], name="matmul"),
+                 helper.make_node("Add", ["mm", "b2"], ["y"], name="bias")],
+     fc + [numpy_helper.from_array(np.array(2.0, np.float32), "k"), numpy_helper.from_array(np.array(-1.0, np.float32), "o")],
+     shape=(1, 1, 4, 4))
+t = {i.name: numpy_helper.to_array(i) for i in fc}
+x = np.arange(0, 256, 16, dtype=np.float64) / 255 * 2 - 1
+y = np.maximum(0.5 * t["w"] @ x + t["c"], 0) @ t["w2"] + t["b2"]
+p = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
+open(f"{out}/fc_expected.txt", "w").write("".join(f"{k} {v:.6f}\n" for k, v in enumerate(p)))
 save("leaky", [conv("c", pads=[1, 1, 1, 1]), helper.make_node("LeakyRelu", ["c"], ["h"], name="leaky")] + head, wb)
+save("no_head", [conv("y")], wb)
 save("dilated", [conv("h", dilations=[2, 2])] + head, wb)
 save("grouped", [helper.make_node("Conv", ["x", "w2", "b"], ["h"], name="conv0", group=2)] + head,
      [init("w2", 4, 1, 3, 3), init("b", 4)], shape=(1, 2, 8, 8))
@@ -113,6 +131,16 @@ else
     bad "accepted: $out"
 fi
 
+$PY -c 'import sys; sys.stdout.buffer.write(b"P5\n4 4\n255\n" + bytes(range(0, 256, 16)))' > "$tmp/ramp.pgm"
+if "$NIN_CL" import "$tmp/fc_head.onnx" -o "$tmp/fc_head.nin" > "$tmp/fc_head.log" 2>&1 &&
+    "$NIN_CL" predict --model "$tmp/fc_head.nin" "$tmp/ramp.pgm" > "$tmp/fc_head.out" 2>&1 &&
+    awk 'NR == FNR { want[$1] = $2; next } $2 == "class" { n++; d = $4 - want[$3]; if (d < -1e-4 || d > 1e-4) bad = 1 }
+         END { exit bad || n != 3 }' "$tmp/fc_expected.txt" "$tmp/fc_head.out"; then
+    ok "fc_head: Mul/Add preprocessing, Gemm (alpha, transB) + Relu, MatMul + Add: predict gives NumPy's probabilities"
+else
+    bad "fc_head: $(cat "$tmp/fc_head.log" "$tmp/fc_head.out") against $(cat "$tmp/fc_expected.txt")"
+fi
+
 # refused MODEL PATTERN: exit status 1 and one line on stderr, matching PATTERN
 refused() {
     "$NIN_CL" import "$tmp/$1.onnx" -o "$tmp/$1.nin" > "$tmp/$1.out" 2> "$tmp/$1.err"; rc=$?
@@ -129,6 +157,7 @@ refused asymmetric 'node 0 "conv0" (Conv): pads 0,1: nin-cl pads every side alik
 refused padded_pool 'node 1 "pool" (MaxPool): pads 1: nin-cl pools are unpadded'
 refused int_input 'input "x" is of ONNX type 6: nin-cl takes float32'
 refused branch 'node 2 "skip" (Add)'
+refused no_head 'the network ends in 4x6x6 values a sample'
 
 head -c 3000 "$REF/torch_nin.onnx" > "$tmp/truncated.onnx"
 refused truncated 'truncated.onnx: '
