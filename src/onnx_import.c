@@ -136,7 +136,9 @@ static int read_values(importer *im, const Onnx__TensorProto *t, const char *nam
     void *copy = malloc(c->count * (c->type == FLOAT ? sizeof(float) : sizeof(int64_t)) + 1);
     if (!copy)
         return fail(im, "out of host memory reading tensor \"%.100s\"", name);
-    if (c->type == FLOAT)
+    if (c->count == 0)   /* an empty tensor: its data pointers may be NULL */
+        ;
+    else if (c->type == FLOAT)
         memcpy(copy, raw ? (const void *)t->raw_data.data : (const void *)t->float_data, c->count * width);
     else if (c->type == INT64)
         memcpy(copy, raw ? (const void *)t->raw_data.data : (const void *)t->int64_data, c->count * width);
