@@ -11,9 +11,12 @@
 int nin_onnx_export(const nin_checkpoint *ck, const char *path, char *err, size_t err_size);
 
 /* Read an ONNX model made of the operators a NIN uses into ck as the checkpoint of a run that has not trained
- * yet (epoch 0, zero momentum, the train defaults of ck->config.dataset): netdef, input shape, classes,
- * weights, preprocessing and class names. Anything else is refused with one line naming the node, its
- * operator and why. Returns 0, or -1 with one line in err (ck then holds nothing to free). */
+ * yet (epoch 0, zero momentum): netdef, input shape, classes, weights, preprocessing and class names. ck->config
+ * is the caller's, set before the call (nin_train_config_defaults of the dataset, or zeros: this layer cannot
+ * call train.c): the import writes its netdef, and its dataset when that is "" and the model's metadata names
+ * one ("nin.dataset"). The graph input is taken as pixel / 255 (torchvision's ToTensor) unless the graph
+ * standardises it with leading constant Sub/Div/Mul/Add nodes. Anything else is refused with one line naming
+ * the node, its operator and why. Returns 0, or -1 with one line in err (ck then holds nothing to free). */
 int nin_onnx_import(const char *path, nin_checkpoint *ck, char *err, size_t err_size);
 /* The same from `size` bytes in memory; `name` names them in errors. */
 int nin_onnx_import_memory(const void *data, size_t size, const char *name, nin_checkpoint *ck, char *err,
