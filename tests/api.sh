@@ -28,10 +28,12 @@ def png(path, rows, channels):
     chunk = lambda tag, data: struct.pack('>I', len(data)) + tag + data + struct.pack('>I', zlib.crc32(tag + data))
     head = struct.pack('>IIBBBBB', len(rows[0]) // channels, len(rows), 8, 0 if channels == 1 else 2, 0, 0, 0)
     raw = b''.join(b'\0' + bytes(r) for r in rows)
-    open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', head) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+    open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', head) + chunk(b'IDAT', zlib.compress(raw)) +
+                           chunk(b'IEND', b''))
 for i in (0, 1):
     open('%s/%d.pgm' % (sys.argv[2], i), 'wb').write(b'P5 28 28 255\n' + b''.join(picture(i)))
-open('%s/2.pgm' % sys.argv[2], 'w').write('P2\n28 28\n255\n' + '\n'.join(' '.join(map(str, r)) for r in picture(2)) + '\n')
+ascii_rows = '\n'.join(' '.join(map(str, r)) for r in picture(2))
+open('%s/2.pgm' % sys.argv[2], 'w').write('P2\n28 28\n255\n' + ascii_rows + '\n')
 for i in (3, 4):
     png('%s/%d.png' % (sys.argv[2], i), picture(i), 1)
 big = [bytes(v for x in r for _ in range(2) for v in (x, x // 2, 255 - x)) for r in picture(5) for _ in range(2)]
@@ -44,10 +46,12 @@ pictures="$tmp/0.pgm $tmp/1.pgm $tmp/2.pgm $tmp/3.png $tmp/4.png $tmp/5.png"
 # the name (2 for predict's "  1. NAME PROB", 1 for classify's "  NAME PROB")
 top_classes() {
     awk -v first="$1" '/^[^ ]/ { path = $0; want = 1; next }
-        want { name = $first; for (f = first + 1; f < NF; f++) name = name " " $f; print path "|" name "|" $NF; want = 0 }'
+        want { name = $first; for (f = first + 1; f < NF; f++) name = name " " $f
+               print path "|" name "|" $NF; want = 0 }'
 }
 # shellcheck disable=SC2086
-"$NIN_CL" predict --model "$model" $pictures > "$tmp/predict.txt" 2>&1 || bad "nin-cl predict: $(cat "$tmp/predict.txt")"
+"$NIN_CL" predict --model "$model" $pictures > "$tmp/predict.txt" 2>&1 \
+    || bad "nin-cl predict: $(cat "$tmp/predict.txt")"
 # shellcheck disable=SC2086
 "$CLASSIFY" "$model" $pictures > "$tmp/classify.txt" 2>&1 || bad "classify: $(cat "$tmp/classify.txt")"
 top_classes 2 < "$tmp/predict.txt" > "$tmp/predict.top"
@@ -56,8 +60,8 @@ top_classes 1 < "$tmp/classify.txt" > "$tmp/classify.top"
     || bad "classify printed $(cat "$tmp/classify.txt")"
 differ=$(paste -d'|' "$tmp/predict.top" "$tmp/classify.top" |
          awk -F'|' '$1 != $4 || $2 != $5 || $3 - $6 > 2e-4 || $6 - $3 > 2e-4 { print }')
-[ -z "$differ" ] && [ -s "$tmp/predict.top" ] \
-    && ok "classify's top class and probability are nin-cl predict's ($(cut -d'|' -f2,3 "$tmp/classify.top" | tr '\n' ' '))" \
+tops=$(cut -d'|' -f2,3 "$tmp/classify.top" | tr '\n' ' ')
+[ -z "$differ" ] && [ -s "$tmp/predict.top" ] && ok "classify's top class and probability are predict's: $tops" \
     || bad "classify and predict differ: $differ"
 
 out=$("$CLASSIFY" "$model" "$tmp/0.pgm" "$tmp/missing.png" 2>&1 >/dev/null); rc=$?

@@ -38,11 +38,17 @@ fi
     --train-limit 200 --max-steps 10 --out "$tmp/run" > "$tmp/train.log" 2>&1 \
     && ok "the installed nin-cl trains" || bad "installed nin-cl train: $(tail -1 "$tmp/train.log")"
 { printf 'P5 28 28 255\n'; gzip -dc "$FASHION/t10k-images-idx3-ubyte.gz" | tail -c +17 | head -c 784; } > "$tmp/0.pgm"
-"$tmp/classify" "$tmp/run/last.nin" "$tmp/0.pgm" > "$tmp/classify.txt" 2>&1 || bad "classify: $(cat "$tmp/classify.txt")"
-"$NIN_CL" predict --model "$tmp/run/last.nin" "$tmp/0.pgm" > "$tmp/predict.txt" 2>&1 || bad "predict: $(cat "$tmp/predict.txt")"
-mine=$(sed -n 2p "$tmp/classify.txt" | awk '{ $NF = ""; print }')
-theirs=$(sed -n 2p "$tmp/predict.txt" | awk '{ $1 = ""; $NF = ""; print }')
-[ -n "$mine" ] && [ "$mine" = "$theirs" ] && ok "classify's top class is the installed nin-cl predict's:$mine" \
+"$tmp/classify" "$tmp/run/last.nin" "$tmp/0.pgm" > "$tmp/classify.txt" 2>&1 \
+    || bad "classify: $(cat "$tmp/classify.txt")"
+"$NIN_CL" predict --model "$tmp/run/last.nin" "$tmp/0.pgm" > "$tmp/predict.txt" 2>&1 \
+    || bad "predict: $(cat "$tmp/predict.txt")"
+# the name of the first class line: fields $1 (from 1: classify's "  NAME PROB", 2: predict's "  1. NAME PROB")
+top_class() {
+    sed -n 2p | awk -v first="$1" '{ name = $first; for (f = first + 1; f < NF; f++) name = name " " $f; print name }'
+}
+mine=$(top_class 1 < "$tmp/classify.txt")
+theirs=$(top_class 2 < "$tmp/predict.txt")
+[ -n "$mine" ] && [ "$mine" = "$theirs" ] && ok "classify's top class is the installed nin-cl predict's: $mine" \
     || bad "classify: $(cat "$tmp/classify.txt"); predict: $(cat "$tmp/predict.txt")"
 
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
