@@ -29,7 +29,7 @@ extern const cli_command cli_import;                             /* cli_import.c
 /* The options several subcommands take, declared once. */
 #define CLI_MODEL_OPTION(type)                                                                                  \
     { .name = "model", .kind = CLI_STRING, .offset = offsetof(type, model), .metavar = "FILE",                 \
-      .flags = CLI_REQUIRED, .help = "the checkpoint: a .nin file that nin-cl train wrote" }
+      .flags = CLI_REQUIRED, .help = "the model: a .nin checkpoint that nin-cl train wrote, or an ONNX model" }
 #define CLI_DATA_OPTION(type, what)                                                                              \
     { .name = "data", .kind = CLI_STRING, .offset = offsetof(type, data), .metavar = "DIR", .help = what,        \
       .shown_default = "where the model was trained when NAME is its dataset, else $NIN_DATA_DIR/NAME, else "      \
@@ -60,7 +60,8 @@ int cli_pick_device(int requested, nin_device_info **devices);
 /* Open device `requested` (-1: the default) and build its kernels. */
 nin_context *cli_open_context(int requested);
 
-/* A checkpoint (--model FILE) as a network on the device: what test, predict, inspect and maps work with. */
+/* A model file (--model FILE: a checkpoint or ONNX) as a network on the device: what test, inspect and maps work
+ * with (predict uses libnin's nin_model). */
 typedef struct cli_model {
     const char *path;
     nin_checkpoint ck;
@@ -69,7 +70,8 @@ typedef struct cli_model {
     nin_net *net;
 } cli_model;
 
-/* Read a checkpoint file; a bad one exits 1 with the checkpoint reader's line. */
+/* Read a model file, a checkpoint or an ONNX model (nin_model_file_load); a bad one exits 1 with the reader's
+ * line. */
 void cli_read_checkpoint(const char *path, nin_checkpoint *ck);
 /* Read the model's checkpoint file. */
 void cli_load_checkpoint(cli_model *m, const char *path);

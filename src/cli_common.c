@@ -1,6 +1,6 @@
 /* cli_common.c - what several subcommands of nin-cl do, written once: report an error and choose the exit
  * status, check a libnin call's status, pick and open the device, read a network definition, load a
- * checkpoint into a network on the device, load a dataset split. libnin never exits or prints; this layer
+ * model file (checkpoint or ONNX) into a network on the device, load a dataset split. libnin never exits or prints; this layer
  * does. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,7 +83,7 @@ nin_context *cli_open_context(int requested)
 void cli_read_checkpoint(const char *path, nin_checkpoint *ck)
 {
     char err[1400];
-    if (nin_checkpoint_load(path, ck, err, sizeof err) != 0)
+    if (nin_model_file_load(path, ck, err, sizeof err) != 0)
         cli_fatal("%s", err);
 }
 

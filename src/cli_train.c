@@ -270,7 +270,9 @@ static int same_directory(const char *a, const char *b)
 static void resumed_settings(const train_args *a, const cli_parsed *parsed, nin_checkpoint *ck,
                              nin_train_config *cfg)
 {
-    cli_read_checkpoint(a->resume, ck);
+    char err[1400];
+    if (nin_checkpoint_load(a->resume, ck, err, sizeof err) != 0)   /* a run's own checkpoint: not an ONNX model */
+        cli_fatal("%s", err);
     if (a->dataset && strcmp(a->dataset->name, ck->config.dataset) != 0)
         cli_fatal("%s is a %s checkpoint, not %s", a->resume, ck->config.dataset, a->dataset->name);
     *cfg = ck->config;
@@ -463,27 +465,6 @@ const cli_command cli_test = {
     .run = cmd_test,
 };
 
-/* The class probabilities of one image file, scaled to the network's input as its training images were: an image
- * folder's shorter side and centre, a dataset's whole picture. */
-static void classify(nin_net *net, const nin_checkpoint *ck, const char *path, float *x, float *prob)
-{
-    nin_image img, fitted;
-    char err[1024];
-    if (nin_image_load(path, &img, err, sizeof err) != 0)
-        cli_fatal("%s", err);
-    if (strcmp(ck->config.dataset, "images") == 0 && ck->input.h == ck->input.w)
-        cli_check(nin_image_fit(&img, ck->input.c, ck->input.h, &fitted));
-    else
-        cli_check(nin_image_convert(&img, ck->input.c, ck->input.h, ck->input.w, &fitted));
-    cli_check(nin_preprocess_apply(&ck->pre, fitted.pixels, 1, x));
-    cli_check(nin_net_set_input(net, x, NULL));
-    cli_check(nin_net_forward(net, 0));
-    cli_check(nin_net_get_output(net, prob));
-    nin_softmax(prob, ck->classes, prob);
-    nin_image_free(&img);
-    nin_image_free(&fitted);
-}
-
 /* The `top` most probable classes, by name where the checkpoint names them (prob is used up). */
 static void print_top(float *prob, int classes, int top, char *const *names)
 {
@@ -504,25 +485,24 @@ static int cmd_predict(const nin_options *opt, int argc, char **argv)
 {
     model_args a = { 0 };
     cli_parse(&cli_predict, argc, argv, &a);
-    cli_model m;
-    cli_open_model(&m, a.model, opt->device, 1, 0);
-    const nin_checkpoint *ck = &m.ck;
-    float *x = cli_malloc((size_t)ck->input.c * ck->input.h * ck->input.w * sizeof *x);
+    nin_context *ctx = cli_open_context(opt->device);
+    nin_model *m = cli_check_ptr(nin_model_load(ctx, a.model, 1));
+    const nin_checkpoint *ck = nin_model_checkpoint(m);
     float *prob = cli_malloc(ck->classes * sizeof *prob);
     for (int i = 0; i < a.images.count; i++) {
-        classify(m.net, ck, a.images.items[i], x, prob);
+        cli_check(nin_model_predict_file(m, a.images.items[i], prob));
         printf("%s\n", a.images.items[i]);
         print_top(prob, ck->classes, ck->classes < 5 ? ck->classes : 5, ck->class_names);
     }
-    free(x);
     free(prob);
-    cli_close_model(&m);
+    nin_model_free(m);
+    nin_context_free(ctx);
     return 0;
 }
 
 const cli_command cli_predict = {
     .name = "predict",
-    .summary = "classify image files (JPEG, PNG, PGM, PPM) with a checkpoint: the five most probable classes of "
+    .summary = "classify image files (JPEG, PNG, PGM, PPM) with a model: the five most probable classes of "
                "each",
     .synopsis = "--model FILE IMAGE...",
     .options = predict_options,

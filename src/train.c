@@ -781,7 +781,7 @@ static int init_from_model(run *r, nin_shape input)
 {
     nin_checkpoint m;
     char err[1024];
-    if (nin_checkpoint_load(r->cfg.init_from, &m, err, sizeof err) != 0)
+    if (nin_model_file_load(r->cfg.init_from, &m, err, sizeof err) != 0)
         return nin_fail("--init-from: %s", err);
     nin_netdef mdef;
     nin_net *from = NULL;

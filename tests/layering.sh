@@ -23,7 +23,7 @@ layer_of() {
     conv.c|pool.c|dropout.c|gap.c|batchnorm.c|softmax.c|sgd.c|layer.h) echo 2 ;;
     net.c|net.h|net_impl.h) echo 3 ;;
     budget.c|budget.h|tune.c|tune.h|health.c|health.h|checkpoint.c|checkpoint.h|dist.c|dist.h|selftest.c|\
-    localize.c|localize.h|onnx.h|onnx_*.c|onnx_*.h) echo 4 ;;
+    localize.c|localize.h|onnx.h|onnx_*.c|onnx_*.h|model_file.c) echo 4 ;;
     train.c|train.h|nin.h|rundir.c|rundir.h|schedule.c|model.c|model.h) echo 5 ;;
     nin-cl.c|cli*.c|cli*.h) echo 6 ;;
     esac

@@ -163,6 +163,11 @@ out=$("$NIN_CL" train mnist --lr fast 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q -- "--lr takes a number" && ok "bad option value: clear line" || bad "--lr: $out"
 printf 'garbage' > "$tmp/bad.nin"
 out=$("$NIN_CL" test --model "$tmp/bad.nin" mnist --data "$tmp/data" 2>&1); rc=$?
-[ $rc -ne 0 ] && echo "$out" | grep -q 'not a nin-cl checkpoint' && ok "bad checkpoint: clear line" || bad "bad checkpoint: $out"
+# neither a checkpoint nor ONNX: the ONNX reader's one line, naming the file
+[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "^nin-cl: error: .*$tmp/bad.nin" \
+    && ok "bad model file: one line naming it" || bad "bad model file: $out"
+out=$("$NIN_CL" train --resume "$tmp/bad.nin" 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q 'not a nin-cl checkpoint' && ok "--resume of a non-checkpoint: clear line" \
+    || bad "--resume bad.nin: $out"
 
 finish train

@@ -32,6 +32,9 @@ const nin_checkpoint *nin_model_checkpoint(const nin_model *m);
 /* Class probabilities (count x classes) of `count` images of 8-bit pixels, planar (count x c x h x w, the
  * model's input shape), after the model's own preprocessing. */
 int nin_model_predict(nin_model *m, const uint8_t *pixels, int count, float *probs);
+/* The model's preprocessing of `count` images of 8-bit pixels (as nin_model_predict takes them) into `inputs`
+ * (count x c x h x w floats), what nin_model_forward takes. */
+int nin_model_preprocess(const nin_model *m, const uint8_t *pixels, int count, float *inputs);
 /* The network's outputs (count x classes logits) for `count` inputs already preprocessed (NCHW floats). */
 int nin_model_forward(nin_model *m, const float *inputs, int count, float *outputs);
 /* Class probabilities of one image file (JPEG, PNG, PGM, PPM), fitted to the input as nin-cl predict does. */
