@@ -936,8 +936,16 @@ static int class_names(importer *im, nin_checkpoint *ck)
     return 0;
 }
 
+/* The graph input's units when the caller gives no Normalize: pixel values 0..255 where the model's metadata
+ * says so ("nin.input_range" "0..255", as nin-cl's export writes), else pixel / 255 (ToTensor). */
+static double input_unit(const importer *im)
+{
+    const char *range = metadata(im, "nin.input_range");
+    return range && strcmp(range, "0..255") == 0 ? 1.0 : 255.0;
+}
+
 /* The standardisation that gives the network's input from pixels 0..255: the graph input is
- * (pixel - m0) / s0 (ToTensor, or the caller's Normalize), and the network's scale * that + shift. */
+ * (pixel - m0) / s0 (the model's own units, or the caller's Normalize), and the network's scale * that + shift. */
 static int preprocessing(importer *im, nin_checkpoint *ck)
 {
     nin_preprocess *p = &ck->pre;
@@ -955,7 +963,7 @@ static int preprocessing(importer *im, nin_checkpoint *ck)
     for (int k = 0; k < 3; k++) {
         int ch = k < im->input.c ? k : 0;
         double m0 = im->opt && im->opt->has_norm ? 255.0 * im->opt->mean[k] : 0.0;
-        double s0 = im->opt && im->opt->has_norm ? 255.0 * im->opt->std[k] : 255.0;
+        double s0 = im->opt && im->opt->has_norm ? 255.0 * im->opt->std[k] : input_unit(im);
         double a = im->scale[ch], b = im->shift[ch];
         if (!(a > 0.0) || !(s0 > 0.0))
             return fail(im, "the input's preprocessing scales channel %d by %g: nin-cl's standardisation needs a "
