@@ -93,7 +93,7 @@ def run(path, images_path, logits_path, count):
         fail(f"{path}: logits of shape {logits.shape}, nin-cl's {expected.shape}")
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     softmax = e / e.sum(axis=1, keepdims=True)
-    print(f"max_abs_logit_diff={np.abs(logits - expected).max():.3g} "
+    print(f"max_abs_logit_diff={np.abs(logits - expected).max():.3g} max_abs_logit={np.abs(expected).max():.3g} "
           f"max_abs_prob_diff={np.abs(probs - softmax).max():.3g} "
           f"agree={int((logits.argmax(1) == expected.argmax(1)).sum())}/{count} onnxruntime={onnxruntime.__version__}")
 
