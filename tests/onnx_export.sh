@@ -1,7 +1,7 @@
 #!/bin/sh
-# onnx_export.sh - nin-cl export. Every preset, as a checkpoint of one training step on Fashion-MNIST (cifar100's
-# with 10 classes, the data's), is exported and Debian's onnx checker (full_check) accepts it: opset >= 13, input "image", outputs "logits" and
-# "probabilities", the metadata (the netdef the run trained, dataset, input shape, preprocessing, class names).
+# onnx_export.sh - nin-cl export. Every preset, as a checkpoint of one training step on Fashion-MNIST
+# (cifar100's with 10 classes, the data's), is exported and Debian's onnx checker (full_check) accepts it:
+# opset >= 13, input "image", outputs "logits" and "probabilities", the metadata (the netdef the run trained, dataset, input shape, preprocessing, class names).
 # Then ONNX Runtime, fed the raw pixels of the first 100 test images, gives nin-cl's logits (`nin-cl test
 # --logits`) within 1e-4 and their softmax as "probabilities", for briefly trained models: standardize (with
 # clipped pooling windows at the border and a window larger than its input), batch norm (the mnist-bn net), zca
