@@ -15,7 +15,6 @@
 #include <math.h>
 #include "layer.h"
 
-#define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
 #define BN_CHUNK 4096   /* values per work-item of the row sums */
 
@@ -49,7 +48,7 @@ static void bn_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     int P = (int)per_map(l, net->batch), chunk = BN_CHUNK, chunks = chunks_of((size_t)P);
     int gamma = (int)l->weight_off, beta = (int)l->bias_off, run = (int)l->stats_off;
-    float momentum = BN_MOMENTUM, eps = BN_EPS;
+    float momentum = BN_MOMENTUM, eps = NIN_BN_EPS;
     const size_t rows[2] = { (size_t)l->in.c, (size_t)chunks };   /* (map, chunk) */
     for (int centered = 0; train && centered < 2; centered++) {   /* the mean, then the variance */
         NIN_RUN_2D(net->ctx, "bn_moments", rows, NULL, KARG(x), KARG(l->aux), KARG(net->d_bias_partial), KARG(P),
@@ -102,7 +101,7 @@ static void bn_forward_ref(nin_net *net, nin_layer *l, const float *x, float *y,
             *run_mean = (float)((1.0 - BN_MOMENTUM) * *run_mean + BN_MOMENTUM * mean);
             *run_var = (float)((1.0 - BN_MOMENTUM) * *run_var + BN_MOMENTUM * (P > 1 ? var * P / (P - 1) : var));
         }
-        double a = net->h_params[l->weight_off + c] / sqrt(var + BN_EPS), b = net->h_params[l->bias_off + c] - mean * a;
+        double a = net->h_params[l->weight_off + c] / sqrt(var + NIN_BN_EPS), b = net->h_params[l->bias_off + c] - mean * a;
         for (size_t i = c * P; i < (c + 1) * P; i++) {
             float v = (float)(a * x[i] + b);
             y[i] = (l->def.relu && v < 0.0f) ? 0.0f : v;
@@ -116,7 +115,7 @@ static void bn_backward_ref(nin_net *net, nin_layer *l, const float *x, const fl
     for (int c = 0; c < l->in.c; c++) {
         double mean, var, db = 0.0, dg = 0.0;
         batch_moments(x, P, c, &mean, &var);
-        double inv_std = 1.0 / sqrt(var + BN_EPS), scale = net->h_params[l->weight_off + c] * inv_std;
+        double inv_std = 1.0 / sqrt(var + NIN_BN_EPS), scale = net->h_params[l->weight_off + c] * inv_std;
         for (size_t i = c * P; i < (c + 1) * P; i++) {
             if (l->def.relu && y[i] <= 0.0f)
                 dy[i] = 0.0f;

@@ -24,7 +24,7 @@ extern const cli_command cli_download;                           /* cli_download
 extern const cli_command cli_inspect;                            /* cli_inspect.c */
 extern const cli_command cli_maps;                               /* cli_maps.c */
 extern const cli_command cli_plot;                               /* cli_plot.c */
-extern const cli_command cli_import;                             /* cli_import.c */
+extern const cli_command cli_export, cli_import;                 /* cli_export.c, cli_import.c */
 
 /* The options several subcommands take, declared once. */
 #define CLI_MODEL_OPTION(type)                                                                                  \

@@ -114,6 +114,9 @@ static inline double *nin_ref_sums(nin_net *net, size_t count)
 static inline size_t nin_volume(nin_shape s, int batch) { return (size_t)s.c * s.h * s.w * batch; }
 
 
+/* Batch norm's epsilon: y = gamma (x - mean) / sqrt(var + eps) + beta (batchnorm.c; the ONNX export writes it). */
+#define NIN_BN_EPS 1e-5f
+
 /* Caffe's ceil-mode pooling output size, with the last window starting inside the input. */
 int nin_pool_output_size(int in, int size, int stride);
 

@@ -74,7 +74,7 @@ const cli_command cli_info = {
 
 static const cli_command *const commands[] = {
     &cli_selftest, &cli_train, &cli_test, &cli_predict, &cli_bench, &cli_tune, &cli_info, &cli_download,
-    &cli_inspect, &cli_maps, &cli_plot, &cli_import, NULL,
+    &cli_inspect, &cli_maps, &cli_plot, &cli_export, &cli_import, NULL,
 };
 
 typedef struct global_args {

@@ -35,7 +35,6 @@
 #define MAX_DIM 65536                  /* channels, height, width of the input */
 #define MAX_SAMPLE ((size_t)1 << 26)   /* values of one input sample */
 #define MAX_IDENTITY_MAPS 4096         /* the identity convolution a lone ReLU becomes: at most 16 Mi weights */
-#define NIN_BN_EPS 1e-5                /* batchnorm.c's epsilon */
 #define MAX_FILE ((size_t)1 << 31)
 #define MAX_OUTPUTS 999999               /* maps or units of a layer: what a netdef token holds */
 

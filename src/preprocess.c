@@ -13,10 +13,8 @@
 #include <nin/error.h>
 #include <nin/preprocess.h>
 
-#define GCN_SCALE 55.0f
 #define ZCA_BIAS 0.1f
-#define LCN_RADIUS 4        /* a 9x9 Gaussian window */
-#define LCN_SIGMA 2.0f
+#define LCN_SIGMA 2.0f      /* the Gaussian window's, in pixels */
 
 static const char *const kind_names[] = { "standardize", "zca", "lcn" };
 
@@ -44,29 +42,34 @@ static void gcn(float *x, size_t n)
     for (size_t i = 0; i < n; i++)
         sq += (x[i] - mean) * (x[i] - mean);
     double norm = sqrt(sq / n);
-    float scale = (float)(GCN_SCALE / sqrt((double)n) / (norm > 1e-8 ? norm : 1.0));
+    float scale = (float)(NIN_GCN_SCALE / sqrt((double)n) / (norm > NIN_GCN_MIN_NORM ? norm : 1.0));
     for (size_t i = 0; i < n; i++)
         x[i] = (float)(x[i] - mean) * scale;
+}
+
+void nin_lcn_window(float *k)
+{
+    for (int i = -NIN_LCN_RADIUS; i <= NIN_LCN_RADIUS; i++)
+        k[i + NIN_LCN_RADIUS] = expf(-(float)(i * i) / (2.0f * LCN_SIGMA * LCN_SIGMA));
 }
 
 /* Separable Gaussian blur of one h x w plane, normalised by the window's weight inside the image. */
 static void blur(const float *src, float *dst, float *tmp, int h, int w)
 {
-    float k[2 * LCN_RADIUS + 1];
-    for (int i = -LCN_RADIUS; i <= LCN_RADIUS; i++)
-        k[i + LCN_RADIUS] = expf(-(float)(i * i) / (2.0f * LCN_SIGMA * LCN_SIGMA));
+    float k[2 * NIN_LCN_RADIUS + 1];
+    nin_lcn_window(k);
     for (int pass = 0; pass < 2; pass++) {   /* rows into tmp, then columns into dst */
         const float *in = pass ? tmp : src;
         float *out = pass ? dst : tmp;
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 float sum = 0.0f, weight = 0.0f;
-                for (int i = -LCN_RADIUS; i <= LCN_RADIUS; i++) {
+                for (int i = -NIN_LCN_RADIUS; i <= NIN_LCN_RADIUS; i++) {
                     int yy = pass ? y + i : y, xx = pass ? x : x + i;
                     if (yy < 0 || yy >= h || xx < 0 || xx >= w)
                         continue;
-                    sum += k[i + LCN_RADIUS] * in[yy * w + xx];
-                    weight += k[i + LCN_RADIUS];
+                    sum += k[i + NIN_LCN_RADIUS] * in[yy * w + xx];
+                    weight += k[i + NIN_LCN_RADIUS];
                 }
                 out[y * w + x] = sum / weight;
             }
@@ -92,7 +95,7 @@ static void lcn(float *x, nin_shape s, float *scratch)
         avg /= area;
         for (size_t i = 0; i < area; i++) {
             float sd = sqrtf(var[i]);
-            plane[i] /= fmaxf(fmaxf(sd, (float)avg), 1e-4f);
+            plane[i] /= fmaxf(fmaxf(sd, (float)avg), NIN_LCN_MIN_STD);
         }
     }
 }

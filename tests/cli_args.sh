@@ -132,7 +132,7 @@ done
 # Every command: --help is a usage line and option lines (two spaces, then the option) and exits 0; an unknown
 # option is one line and exit 2.
 commands=$("$NIN_CL" --help | sed -n '/^commands:$/,$p' | sed -n 's/^  \([a-z]*\) .*/\1/p')
-[ "$(echo "$commands" | wc -w)" -eq 11 ] && ok "nin-cl --help lists 11 commands" || bad "commands: $commands"
+[ "$(echo "$commands" | wc -w)" -eq 13 ] && ok "nin-cl --help lists 13 commands" || bad "commands: $commands"
 for cmd in $commands; do
     run "$cmd" --help
     help=$out

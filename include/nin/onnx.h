@@ -9,6 +9,15 @@
 /* Write the network of checkpoint ck (its netdef, input shape, weights, running statistics, preprocessing and
  * class names) as an ONNX model (opset 13) at path. Returns 0, or -1 with one line in err. */
 int nin_onnx_export(const nin_checkpoint *ck, const char *path, char *err, size_t err_size);
+/* What an export wrote: the opset, the graph's node count and the file's size in bytes. */
+typedef struct nin_onnx_summary {
+    int opset;
+    int nodes;
+    size_t bytes;
+} nin_onnx_summary;
+/* nin_onnx_export, also saying what it wrote into *summary (NULL: not wanted). */
+int nin_onnx_export_summary(const nin_checkpoint *ck, const char *path, nin_onnx_summary *summary, char *err,
+                            size_t err_size);
 
 /* Read an ONNX model made of the operators a NIN uses into ck as the checkpoint of a run that has not trained
  * yet (epoch 0, zero momentum): netdef, input shape, classes, weights, preprocessing and class names. ck->config
