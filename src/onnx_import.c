@@ -88,28 +88,35 @@ typedef struct importer {
 
 static const char *str(const char *s) { return s ? s : ""; }
 
+/* The one line: `file: why`, or about the node being read, `file: node 4 "Conv_3" (Conv): why`. */
+static int vfail(importer *im, int about_node, const char *fmt, va_list ap)
+{
+    char why[512];
+    vsnprintf(why, sizeof why, fmt, ap);
+    if (!about_node)
+        return nin_set_error(im->err, im->err_size, "%s: %s", im->file, why);
+    return nin_set_error(im->err, im->err_size, "%s: node %d \"%.100s\" (%.60s): %s", im->file, im->node_index,
+                         str(im->node->name), str(im->node->op_type), why);
+}
+
 static int fail(importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(importer *im, const char *fmt, ...)
 {
-    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    int status = vfail(im, 0, fmt, ap);
     va_end(ap);
-    return nin_set_error(im->err, im->err_size, "%s: %s", im->file, why);
+    return status;
 }
 
-/* The one line about the node being read: `file: node 4 "Conv_3" (Conv): why`. */
 static int node_fail(importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int node_fail(importer *im, const char *fmt, ...)
 {
-    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    int status = vfail(im, 1, fmt, ap);
     va_end(ap);
-    return nin_set_error(im->err, im->err_size, "%s: node %d \"%.100s\" (%.60s): %s", im->file, im->node_index,
-                         str(im->node->name), str(im->node->op_type), why);
+    return status;
 }
 
 /* --- constants ----------------------------------------------------------------------------------------- */

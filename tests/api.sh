@@ -14,9 +14,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$NIN_CL" train fashion-mnist --data "$FASHION" --net 16c3p1-mp3s2-10c1l-gap --batch 32 --val-size 100 \
-    --train-limit 600 --max-steps 40 --warmup 5 --out "$tmp/run" > "$tmp/train.log" 2>&1 \
-    || bad "training failed: $(tail -1 "$tmp/train.log")"
+small_fashion_model "$tmp/run" "$FASHION"
 model=$tmp/run/last.nin
 
 # Test images 0-5 of Fashion-MNIST: 0-1 binary PGM, 2 ASCII PGM, 3-4 gray PNG, 5 an RGB PNG of 56 x 56.

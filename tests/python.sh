@@ -19,9 +19,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$NIN_CL" train fashion-mnist --data "$FASHION" --net 16c3p1-mp3s2-10c1l-gap --batch 32 --val-size 100 \
-    --train-limit 600 --max-steps 40 --warmup 5 --out "$tmp/run" > "$tmp/train.log" 2>&1 \
-    || bad "training failed: $(tail -1 "$tmp/train.log")"
+small_fashion_model "$tmp/run" "$FASHION"
 for m in last best; do
     "$NIN_CL" test fashion-mnist --data "$FASHION" --model "$tmp/run/$m.nin" --limit 100 --logits "$tmp/$m.npy" \
         > "$tmp/test-$m.log" 2>&1 || bad "nin-cl test --model $m.nin: $(tail -1 "$tmp/test-$m.log")"

@@ -18,5 +18,12 @@ sanitized() {
     [ -f "$real" ] || real=$NIN_CL
     grep -q __asan_init "$real" 2>/dev/null
 }
+# small_fashion_model DIR FASHION: a Fashion-MNIST model of 40 steps on 600 images (DIR/last.nin, best.nin), for
+# the tests that need some trained model; the log in DIR.log
+small_fashion_model() {
+    "$NIN_CL" train fashion-mnist --data "$2" --net 16c3p1-mp3s2-10c1l-gap --batch 32 --val-size 100 \
+        --train-limit 600 --max-steps 40 --warmup 5 --out "$1" > "$1.log" 2>&1 \
+        || bad "training failed: $(tail -1 "$1.log")"
+}
 # finish NAME: print "NAME: N passed, M failed" and exit non-zero when anything failed
 finish() { echo "$1: $pass passed, $fail failed"; [ $fail -eq 0 ]; exit $?; }
