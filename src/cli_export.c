@@ -11,7 +11,8 @@ typedef struct export_args {
 
 static const cli_option export_options[] = {
     { .name = "model", .kind = CLI_STRING, .offset = offsetof(export_args, model), .metavar = "FILE",
-      .flags = CLI_REQUIRED, .help = "the checkpoint: a .nin file that nin-cl train wrote (last.nin, best.nin, ...)" },
+      .flags = CLI_REQUIRED,
+      .help = "the model: a checkpoint nin-cl train wrote (last.nin, best.nin, ...), or an imported ONNX model" },
     { .name = "output", .short_name = 'o', .kind = CLI_STRING, .offset = offsetof(export_args, output),
       .metavar = "OUT.onnx", .flags = CLI_REQUIRED, .help = "the ONNX model to write (replaced atomically)" },
     CLI_END,
@@ -41,7 +42,8 @@ const cli_command cli_export = {
     .about = "The model's input \"image\" is N x C x H x W float32 pixel values 0..255; its outputs are \"logits\" "
              "and \"probabilities\" (their softmax), N x classes. The preprocessing (standardize, zca or lcn) is "
              "part of the graph; the netdef, dataset, input shape, preprocessing and class names are in its "
-             "metadata_props (nin.netdef, nin.dataset, nin.input, nin.preprocess, nin.class_names).",
+             "metadata_props (nin.netdef, nin.dataset, nin.input, nin.input_range, nin.preprocess, "
+             "nin.class_names).",
     .options = export_options,
     .run = cmd_export,
 };
