@@ -23,7 +23,7 @@ wait_for() {
     while [ ! -e "$1" ] && kill -0 "$2" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
 }
 # epochs_in LOG: how many epoch lines a run printed
-epochs_in() { grep -c '^epoch=' "$1"; }
+epochs_in() { cat "$1" 2>/dev/null | grep -c '^epoch='; }   # 0 before the log exists (a background run's shell makes it)
 
 # 1. two runs into one folder: the second is refused at once, naming the folder and the first run's process;
 #    the first goes on (stopped here by SIGTERM, which saves last.nin, after the refusal) and its checkpoint loads
