@@ -130,3 +130,74 @@ __kernel void bn_backward_input(__global const float *dz, __global const float *
     for (; p < p1; p++)
         out[p] = scale * (dr[p] - db - (xr[p] - mean) * inv_std * dg);
 }
+
+/* --- element-shaped variants (common.cl): the same arguments, work-group (part, c) for work-item (c, part),
+ * its work-items NIN_GROUP values apart; the chunk sums reduced in local memory. */
+
+__kernel void bn_moments_el(__global const float *x, __global const float *stats, __global float *partial, int P,
+                            int chunk, int centered)
+{
+    __local float scratch[NIN_GROUP];
+    int c = get_global_id(1);
+    __global const float *row = x + (size_t)c * P;
+    float shift = centered ? stats[c] : 0.0f, sum = 0.0f;
+    NIN_CHUNK_LOOP(p, chunk, P) {
+        float d = row[p] - shift;
+        sum += centered ? d * d : d;
+    }
+    sum = nin_group_sum(sum, scratch);
+    if (get_local_id(0) == 0)
+        partial[(size_t)c * get_num_groups(0) + get_group_id(0)] = sum;
+}
+
+__kernel void bn_forward_el(__global const float *x, __global float *y, __global const float *stats,
+                            __global const float *params, int gamma, int beta, int run, int P, int chunk, int train,
+                            int relu, float eps)
+{
+    int c = get_global_id(1), C = get_global_size(1);
+    float mean = train ? stats[c] : params[run + c];
+    float inv_std = train ? stats[C + c] : rsqrt(params[run + C + c] + eps);
+    float a = params[gamma + c] * inv_std, b = params[beta + c] - mean * a;
+    __global const float *in = x + (size_t)c * P;
+    __global float *out = y + (size_t)c * P;
+    NIN_CHUNK_LOOP(p, chunk, P) {
+        float v = a * in[p] + b;
+        out[p] = (relu && v < 0.0f) ? 0.0f : v;
+    }
+}
+
+__kernel void bn_backward_sums_el(__global float *dy, __global const float *y, __global const float *x,
+                                  __global const float *stats, __global float *partial, int P, int chunk, int relu)
+{
+    __local float scratch[NIN_GROUP];
+    int c = get_global_id(1), C = get_global_size(1);
+    size_t chunks = get_num_groups(0), part = get_group_id(0);
+    float mean = stats[c], inv_std = stats[C + c], s1 = 0.0f, s2 = 0.0f;
+    __global float *d = dy + (size_t)c * P;
+    __global const float *yr = y + (size_t)c * P, *xr = x + (size_t)c * P;
+    NIN_CHUNK_LOOP(p, chunk, P) {
+        float dz = (relu && yr[p] <= 0.0f) ? 0.0f : d[p];
+        d[p] = dz;
+        s1 += dz;
+        s2 += dz * (xr[p] - mean) * inv_std;
+    }
+    s1 = nin_group_sum(s1, scratch);
+    s2 = nin_group_sum(s2, scratch);
+    if (get_local_id(0) == 0) {
+        partial[(size_t)c * chunks + part] = s1;
+        partial[(size_t)(C + c) * chunks + part] = s2;
+    }
+}
+
+__kernel void bn_backward_input_el(__global const float *dz, __global const float *x, __global const float *stats,
+                                   __global const float *params, __global const float *grads, __global float *dx,
+                                   int gamma, int beta, int P, int chunk)
+{
+    int c = get_global_id(1), C = get_global_size(1);
+    float mean = stats[c], inv_std = stats[C + c], scale = params[gamma + c] * inv_std;
+    float db = grads[beta + c] / P, dg = grads[gamma + c] / P;
+    __global const float *dr = dz + (size_t)c * P, *xr = x + (size_t)c * P;
+    __global float *out = dx + (size_t)c * P;
+    NIN_CHUNK_LOOP(p, chunk, P)
+        out[p] = scale * (dr[p] - db - (xr[p] - mean) * inv_std * dg);
+}

@@ -22,3 +22,35 @@ inline float nin_random_uniform(ulong key, ulong counter)
 {
     return (float)(nin_random_u32(key, counter) >> 8) * (1.0f / 16777216.0f);
 }
+
+/* --- the element-shaped (GPU) kernels ---------------------------------------------------------------------
+ * Each non-GEMM kernel has a second variant, named with the suffix _el, for devices that run work-items in
+ * lock-step groups (GPUs): one work-item per output element (or per few, NIN_GROUP apart) along the contiguous
+ * dimension, so that neighbouring work-items touch neighbouring addresses, launched in work-groups of
+ * NIN_GROUP (a power of two, set by the host's build options) and with the reductions in local memory. The
+ * first variant (no suffix) loops over a plane or a long run of a row per work-item, which is what a CPU runs
+ * fastest. Which one runs is the device's tuning (runtime.h). */
+
+/* The sum of v over the work-group's NIN_GROUP work-items (dimension 0), through scratch[NIN_GROUP]; every
+ * work-item gets it, and scratch may be reused at once. */
+inline float nin_group_sum(float v, __local float *scratch)
+{
+    int t = get_local_id(0);
+    scratch[t] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int span = NIN_GROUP / 2; span > 0; span >>= 1) {
+        if (t < span)
+            scratch[t] += scratch[t + span];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float sum = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return sum;
+}
+
+/* A work-group's share of a chunked row (the _el form of a kernel launched per (row, part) in the plane shape):
+ * work-group (part, row) covers values [part * chunk, min(part * chunk + chunk, P)) of row `row`, its work-item
+ * t the values t, t + NIN_GROUP, ... of that range. */
+#define NIN_CHUNK_LOOP(p, chunk, P)                                                                        \
+    for (int p = (int)get_group_id(0) * (chunk) + (int)get_local_id(0),                                     \
+             p##_end = min((int)get_group_id(0) * (chunk) + (chunk), (P)); p < p##_end; p += NIN_GROUP)

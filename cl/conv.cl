@@ -121,3 +121,75 @@ __kernel void bias_grad_sum(__global const float *partial, int chunks, __global 
         sum += partial[(size_t)m * chunks + c];
     grads[bias_off + m] = sum;
 }
+
+/* --- element-shaped variants (common.cl) ------------------------------------------------------------------ */
+
+/* im2col, work-item (j, row): column j = (n, oy, ox) of column-matrix row (c, ki, kj); dimension 0 is padded
+ * to whole work-groups. */
+__kernel void im2col_el(__global const float *x, __global float *col, int C, int N, int H, int W,
+                        int kh, int kw, int stride, int pad, int OH, int OW, int n0, int nc)
+{
+    int j = get_global_id(0), row = get_global_id(1), cols = nc * OH * OW;
+    if (j >= cols)
+        return;
+    int c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
+    int n = j / (OH * OW), oy = j / OW % OH, ox = j % OW;
+    int iy = oy * stride - pad + ki, ix = ox * stride - pad + kj;
+    col[(size_t)row * cols + j] = iy >= 0 && iy < H && ix >= 0 && ix < W
+                                      ? x[((size_t)(c * N + n0 + n) * H + iy) * W + ix] : 0.0f;
+}
+
+/* col2im, work-item (j, c): input pixel j = (n, iy, ix) of map c gathers the column entries that read it, in
+ * the order col2im adds them. */
+__kernel void col2im_el(__global const float *col, __global float *dx, int C, int N, int H, int W,
+                        int kh, int kw, int stride, int pad, int OH, int OW, int n0, int nc)
+{
+    int j = get_global_id(0), c = get_global_id(1);
+    if (j >= nc * H * W)
+        return;
+    int n = j / (H * W), iy = j / W % H, ix = j % W;
+    size_t P = (size_t)nc * OH * OW;
+    float sum = 0.0f;
+    for (int ki = 0; ki < kh; ki++) {
+        int ty = iy + pad - ki;
+        if (ty < 0 || ty % stride != 0 || ty / stride >= OH)
+            continue;
+        for (int kj = 0; kj < kw; kj++) {
+            int tx = ix + pad - kj;
+            if (tx >= 0 && tx % stride == 0 && tx / stride < OW)
+                sum += col[((size_t)(c * kh + ki) * kw + kj) * P + (size_t)(n * OH + ty / stride) * OW + tx / stride];
+        }
+    }
+    dx[((size_t)(c * N + n0 + n) * H + iy) * W + ix] = sum;
+}
+
+/* bias_relu_forward over work-group (part, m) of a row chunk. */
+__kernel void bias_relu_forward_el(__global float *y, __global const float *params, int bias_off, int P, int chunk,
+                                   int relu)
+{
+    __global float *row = y + (size_t)get_global_id(1) * P;
+    float b = params[bias_off + get_global_id(1)];
+    NIN_CHUNK_LOOP(p, chunk, P) {
+        float v = row[p] + b;
+        row[p] = (relu && v < 0.0f) ? 0.0f : v;
+    }
+}
+
+/* bias_relu_backward over work-group (part, m): the chunk's sum through local memory. */
+__kernel void bias_relu_backward_el(__global float *dy, __global const float *y, __global float *partial,
+                                    int P, int chunk, int relu)
+{
+    __local float scratch[NIN_GROUP];
+    int m = get_global_id(1);
+    __global float *row = dy + (size_t)m * P;
+    __global const float *yrow = y + (size_t)m * P;
+    float sum = 0.0f;
+    NIN_CHUNK_LOOP(p, chunk, P) {
+        float d = (relu && yrow[p] <= 0.0f) ? 0.0f : row[p];
+        row[p] = d;
+        sum += d;
+    }
+    sum = nin_group_sum(sum, scratch);
+    if (get_local_id(0) == 0)
+        partial[(size_t)m * get_num_groups(0) + get_group_id(0)] = sum;
+}

@@ -11,3 +11,15 @@ __kernel void dropout_apply(__global const float *in, __global float *out, ulong
     ulong unit = (ulong)c * (ulong)global_plane + (ulong)offset + (ulong)j;
     out[i] = nin_random_uniform(key, unit) < rate ? 0.0f : in[i] * scale;
 }
+
+/* Element-shaped variant (common.cl): the same units over a 1-D range of whole work-groups, `plane` units a
+ * map, `count` in all. */
+__kernel void dropout_apply_el(__global const float *in, __global float *out, ulong key, float rate, float scale,
+                               int global_plane, int offset, int plane, int count)
+{
+    int i = get_global_id(0);
+    if (i >= count)
+        return;
+    ulong unit = (ulong)(i / plane) * (ulong)global_plane + (ulong)offset + (ulong)(i % plane);
+    out[i] = nin_random_uniform(key, unit) < rate ? 0.0f : in[i] * scale;
+}

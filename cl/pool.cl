@@ -80,3 +80,98 @@ __kernel void avgpool_backward(__global const float *dy, __global float *dx,
         }
     }
 }
+
+/* --- element-shaped variants (common.cl): work-item i is one value of the whole batch's outputs (forward) or
+ * inputs (backward), `count` of them; the backward gathers from the outputs whose windows cover its input
+ * instead of scattering, so it needs no atomics either. */
+
+/* The window of output o of a row of `size`-wide windows `stride` apart, clipped at `in`: [*lo, *hi). */
+inline void pool_window(int o, int size, int stride, int in, int *lo, int *hi)
+{
+    *lo = o * stride;
+    *hi = min(*lo + size, in);
+}
+
+/* The outputs whose windows cover input position i: [*lo, *hi]. */
+inline void pool_covering(int i, int size, int stride, int outs, int *lo, int *hi)
+{
+    *lo = i < size ? 0 : (i - size) / stride + 1;
+    *hi = min(i / stride, outs - 1);
+}
+
+__kernel void maxpool_forward_el(__global const float *x, __global float *y, __global int *argmax,
+                                 int H, int W, int OH, int OW, int size, int stride, int count)
+{
+    int i = get_global_id(0);
+    if (i >= count)
+        return;
+    int q = i / (OH * OW), oy = i / OW % OH, ox = i % OW, y0, y1, x0, x1;
+    pool_window(oy, size, stride, H, &y0, &y1);
+    pool_window(ox, size, stride, W, &x0, &x1);
+    __global const float *plane = x + (size_t)q * H * W;
+    int best = y0 * W + x0;
+    float top = plane[best];
+    for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++) {
+            float v = plane[iy * W + ix];
+            best = v > top ? iy * W + ix : best;
+            top = v > top ? v : top;
+        }
+    y[i] = top;
+    argmax[i] = best;
+}
+
+__kernel void maxpool_backward_el(__global const float *dy, __global const int *argmax, __global float *dx,
+                                  int H, int W, int OH, int OW, int size, int stride, int count)
+{
+    int i = get_global_id(0);
+    if (i >= count)
+        return;
+    int q = i / (H * W), iy = i / W % H, ix = i % W, at = iy * W + ix, oy0, oy1, ox0, ox1;
+    pool_covering(iy, size, stride, OH, &oy0, &oy1);
+    pool_covering(ix, size, stride, OW, &ox0, &ox1);
+    size_t base = (size_t)q * OH * OW;
+    float sum = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++)
+            sum += argmax[base + oy * OW + ox] == at ? dy[base + oy * OW + ox] : 0.0f;
+    dx[i] = sum;
+}
+
+__kernel void avgpool_forward_el(__global const float *x, __global float *y,
+                                 int H, int W, int OH, int OW, int size, int stride, int count)
+{
+    int i = get_global_id(0);
+    if (i >= count)
+        return;
+    int q = i / (OH * OW), oy = i / OW % OH, ox = i % OW, y0, y1, x0, x1;
+    pool_window(oy, size, stride, H, &y0, &y1);
+    pool_window(ox, size, stride, W, &x0, &x1);
+    __global const float *plane = x + (size_t)q * H * W;
+    float sum = 0.0f;
+    for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++)
+            sum += plane[iy * W + ix];
+    y[i] = sum / (float)((y1 - y0) * (x1 - x0));
+}
+
+__kernel void avgpool_backward_el(__global const float *dy, __global float *dx,
+                                  int H, int W, int OH, int OW, int size, int stride, int count)
+{
+    int i = get_global_id(0);
+    if (i >= count)
+        return;
+    int q = i / (H * W), iy = i / W % H, ix = i % W, oy0, oy1, ox0, ox1;
+    pool_covering(iy, size, stride, OH, &oy0, &oy1);
+    pool_covering(ix, size, stride, OW, &ox0, &ox1);
+    __global const float *grad = dy + (size_t)q * OH * OW;
+    float sum = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++) {
+            int y0, y1, x0, x1;
+            pool_window(oy, size, stride, H, &y0, &y1);
+            pool_window(ox, size, stride, W, &x0, &x1);
+            sum += grad[oy * OW + ox] / (float)((y1 - y0) * (x1 - x0));
+        }
+    dx[i] = sum;
+}

@@ -47,31 +47,32 @@ static void bn_init(const nin_layer *l, float *params)
 static void bn_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     int P = (int)per_map(l, net->batch), chunk = BN_CHUNK, chunks = chunks_of((size_t)P);
+    size_t C = (size_t)l->in.c;   /* rows of chunks: (map, chunk) */
     int gamma = (int)l->weight_off, beta = (int)l->bias_off, run = (int)l->stats_off;
     float momentum = BN_MOMENTUM, eps = NIN_BN_EPS;
-    const size_t rows[2] = { (size_t)l->in.c, (size_t)chunks };   /* (map, chunk) */
     for (int centered = 0; train && centered < 2; centered++) {   /* the mean, then the variance */
-        NIN_RUN_2D(net->ctx, "bn_moments", rows, NULL, KARG(x), KARG(l->aux), KARG(net->d_bias_partial), KARG(P),
-                   KARG(chunk), KARG(centered));
+        NIN_RUN_ROWS(net->ctx, NIN_KF_BATCHNORM, "bn_moments", C, chunks, KARG(x), KARG(l->aux),
+                     KARG(net->d_bias_partial), KARG(P), KARG(chunk), KARG(centered));
         NIN_RUN(net->ctx, "bn_finish_moments", (size_t)l->in.c, 0, KARG(net->d_bias_partial), KARG(chunks),
                 KARG(l->aux), KARG(net->d_params), KARG(run), KARG(P), KARG(centered), KARG(momentum), KARG(eps));
     }
-    NIN_RUN_2D(net->ctx, "bn_forward", rows, NULL, KARG(x), KARG(l->y), KARG(l->aux), KARG(net->d_params), KARG(gamma),
-               KARG(beta), KARG(run), KARG(P), KARG(chunk), KARG(train), KARG(l->def.relu), KARG(eps));
+    NIN_RUN_ROWS(net->ctx, NIN_KF_BATCHNORM, "bn_forward", C, chunks, KARG(x), KARG(l->y), KARG(l->aux),
+                 KARG(net->d_params), KARG(gamma), KARG(beta), KARG(run), KARG(P), KARG(chunk), KARG(train),
+                 KARG(l->def.relu), KARG(eps));
 }
 
 static void bn_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
 {
     int P = (int)per_map(l, net->batch), chunk = BN_CHUNK, chunks = chunks_of((size_t)P);
+    size_t C = (size_t)l->in.c;   /* rows of chunks: (map, chunk) */
     int gamma = (int)l->weight_off, beta = (int)l->bias_off;
-    const size_t rows[2] = { (size_t)l->in.c, (size_t)chunks };
-    NIN_RUN_2D(net->ctx, "bn_backward_sums", rows, NULL, KARG(dy), KARG(l->y), KARG(x), KARG(l->aux),
-               KARG(net->d_bias_partial), KARG(P), KARG(chunk), KARG(l->def.relu));
+    NIN_RUN_ROWS(net->ctx, NIN_KF_BATCHNORM, "bn_backward_sums", C, chunks, KARG(dy), KARG(l->y), KARG(x),
+                 KARG(l->aux), KARG(net->d_bias_partial), KARG(P), KARG(chunk), KARG(l->def.relu));
     NIN_RUN(net->ctx, "bn_param_grads", (size_t)l->in.c, 0, KARG(net->d_bias_partial), KARG(chunks),
             KARG(net->d_grads), KARG(gamma), KARG(beta));
     if (dx)
-        NIN_RUN_2D(net->ctx, "bn_backward_input", rows, NULL, KARG(dy), KARG(x), KARG(l->aux), KARG(net->d_params),
-                   KARG(net->d_grads), KARG(dx), KARG(gamma), KARG(beta), KARG(P), KARG(chunk));
+        NIN_RUN_ROWS(net->ctx, NIN_KF_BATCHNORM, "bn_backward_input", C, chunks, KARG(dy), KARG(x), KARG(l->aux),
+                     KARG(net->d_params), KARG(net->d_grads), KARG(dx), KARG(gamma), KARG(beta), KARG(P), KARG(chunk));
 }
 
 /* --- C reference ----------------------------------------------------------------------------------- */

@@ -186,8 +186,9 @@ static int cmd_tune(const nin_options *opt, int argc, char **argv)
     snprintf(what, sizeof what, "one training step, batch %d", a.batch);
     nin_context *ctx = cli_open_context(opt->device);
     const nin_device_info *dev = nin_context_device(ctx);
-    printf("tuning GEMMs for %s, batch %d, on %s (%s), driver %s\n", a.netdef, a.batch, dev->name, dev->platform_name,
+    printf("tuning the kernels of %s, batch %d, on %s (%s), driver %s\n", a.netdef, a.batch, dev->name, dev->platform_name,
            dev->driver);
+    cli_check(nin_tune_kernels(ctx, &def, a.input, a.batch, stdout));
     cli_check(nin_tune(ctx, shapes, count, what, stdout));
     nin_context_free(ctx);
     return 0;
@@ -195,11 +196,13 @@ static int cmd_tune(const nin_options *opt, int argc, char **argv)
 
 const cli_command cli_tune = {
     .name = "tune",
-    .summary = "measure the GEMM implementations on a network's shapes and save the faster in the device's "
-               "tuning file",
+    .summary = "measure the GEMM implementations and the kernel shapes on a network and save the faster in the "
+               "device's tuning file",
     .synopsis = "[PRESET|NETDEF] [--batch N] [--input C,H,W]",
-    .about = "Measures the GEMMs of one training step of the network with CLBlast and with nin-cl's tiled "
-             "kernels over their parameters, and writes the fastest into the device's tuning file.",
+    .about = "Times both shapes of the other kernels (plane: loops per work-item, for CPUs; element: one "
+             "work-item per value, for GPUs) over training steps of the network, then the GEMMs of one training "
+             "step with CLBlast and with nin-cl's tiled kernels over their parameters, and writes the fastest of "
+             "each into the device's tuning file.",
     .options = tune_options,
     .run = cmd_tune,
 };

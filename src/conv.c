@@ -69,10 +69,26 @@ static void fc_setup(nin_layer *l, int batch)
     KARG((l)->in.c), KARG(batch), KARG((l)->in.h), KARG((l)->in.w), KARG((l)->kh), KARG((l)->kw),   \
         KARG((l)->def.stride), KARG((l)->def.pad), KARG((l)->out.h), KARG((l)->out.w), KARG(n0), KARG(nc)
 
+/* Plane shape: work-item (image, column-matrix row); element shape: (column, row). */
 static void im2col(nin_net *net, nin_layer *l, cl_mem x, int n0, int nc)
 {
-    const size_t global[2] = { (size_t)nc, (size_t)l->fan_in };   /* (image, column-matrix row) */
-    NIN_RUN_2D(net->ctx, "im2col", global, NULL, KARG(x), KARG(net->d_work), WINDOW_ARGS(l, net->batch, n0, nc));
+    const size_t global[2] = { (size_t)nc, (size_t)l->fan_in };
+    if (nin_element_shaped(net->ctx, NIN_KF_IM2COL))
+        NIN_RUN_EL(net->ctx, "im2col_el", (size_t)nc * l->out.h * l->out.w, (size_t)l->fan_in, KARG(x),
+                   KARG(net->d_work), WINDOW_ARGS(l, net->batch, n0, nc));
+    else
+        NIN_RUN_2D(net->ctx, "im2col", global, NULL, KARG(x), KARG(net->d_work), WINDOW_ARGS(l, net->batch, n0, nc));
+}
+
+/* dx = col2im(the workspace). Plane shape: work-item (image, input map); element shape: (input pixel, map). */
+static void col2im(nin_net *net, nin_layer *l, cl_mem dx, int n0, int nc)
+{
+    const size_t planes[2] = { (size_t)nc, (size_t)l->in.c };
+    if (nin_element_shaped(net->ctx, NIN_KF_COL2IM))
+        NIN_RUN_EL(net->ctx, "col2im_el", (size_t)nc * l->in.h * l->in.w, (size_t)l->in.c, KARG(net->d_work),
+                   KARG(dx), WINDOW_ARGS(l, net->batch, n0, nc));
+    else
+        NIN_RUN_2D(net->ctx, "col2im", planes, NULL, KARG(net->d_work), KARG(dx), WINDOW_ARGS(l, net->batch, n0, nc));
 }
 
 /* y = relu(W * col + b): one GEMM per im2col chunk (the input itself for 1x1). The tiled GEMM adds the bias
@@ -100,9 +116,8 @@ static void conv_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
     if (fused)
         return;
     int bias_off = (int)l->bias_off, chunk = BIAS_CHUNK;
-    const size_t global[2] = { (size_t)m, ((size_t)p + chunk - 1) / chunk };
-    NIN_RUN_2D(net->ctx, "bias_relu_forward", global, NULL, KARG(l->y), KARG(net->d_params), KARG(bias_off), KARG(p),
-               KARG(chunk), KARG(l->def.relu));
+    NIN_RUN_ROWS(net->ctx, NIN_KF_BIAS_RELU, "bias_relu_forward", (size_t)m, ((size_t)p + chunk - 1) / chunk,
+                 KARG(l->y), KARG(net->d_params), KARG(bias_off), KARG(p), KARG(chunk), KARG(l->def.relu));
 }
 
 static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
@@ -111,9 +126,8 @@ static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_me
     int bias_off = (int)l->bias_off;
     /* dy becomes dz in place; the bias gradient is the sum of its rows, in chunks, then per map */
     int chunk = BIAS_CHUNK, chunks = (p + chunk - 1) / chunk;
-    const size_t global[2] = { (size_t)m, (size_t)chunks };
-    NIN_RUN_2D(net->ctx, "bias_relu_backward", global, NULL, KARG(dy), KARG(l->y), KARG(net->d_bias_partial), KARG(p),
-               KARG(chunk), KARG(l->def.relu));
+    NIN_RUN_ROWS(net->ctx, NIN_KF_BIAS_RELU, "bias_relu_backward", (size_t)m, (size_t)chunks, KARG(dy), KARG(l->y),
+                 KARG(net->d_bias_partial), KARG(p), KARG(chunk), KARG(l->def.relu));
     NIN_RUN(net->ctx, "bias_grad_sum", (size_t)m, 0, KARG(net->d_bias_partial), KARG(chunks), KARG(net->d_grads),
             KARG(bias_off));
     if (!needs_im2col(l)) {   /* the input is the column matrix */
@@ -131,8 +145,7 @@ static void conv_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_me
             continue;
         nin_gemm(net->ctx, 1, 0, k, pc, m, 1.0f, net->d_params, l->weight_off, k, dy, (size_t)n0 * area, p, 0.0f,
                  net->d_work, 0, pc);
-        const size_t planes[2] = { (size_t)nc, (size_t)l->in.c };   /* (image, input map) */
-        NIN_RUN_2D(net->ctx, "col2im", planes, NULL, KARG(net->d_work), KARG(dx), WINDOW_ARGS(l, net->batch, n0, nc));
+        col2im(net, l, dx, n0, nc);
     }
 }
 

@@ -38,8 +38,13 @@ static void apply_mask(nin_net *net, nin_layer *l, cl_mem in, cl_mem out)
     float scale = keep_scale(l);
     mask_layout m = layout_of(net, l);
     const size_t units[2] = { (size_t)m.plane, (size_t)l->in.c };   /* (unit of the map plane, map) */
-    NIN_RUN_2D(net->ctx, "dropout_apply", units, NULL, KARG(in), KARG(out), KARG(key), KARG(l->def.rate),
-               KARG(scale), KARG(m.global_plane), KARG(m.offset));
+    int count = m.plane * l->in.c;
+    if (nin_element_shaped(net->ctx, NIN_KF_DROPOUT))
+        NIN_RUN_EL(net->ctx, "dropout_apply_el", (size_t)count, 1, KARG(in), KARG(out), KARG(key), KARG(l->def.rate),
+                   KARG(scale), KARG(m.global_plane), KARG(m.offset), KARG(m.plane), KARG(count));
+    else
+        NIN_RUN_2D(net->ctx, "dropout_apply", units, NULL, KARG(in), KARG(out), KARG(key), KARG(l->def.rate),
+                   KARG(scale), KARG(m.global_plane), KARG(m.offset));
 }
 
 static void dropout_forward(nin_net *net, nin_layer *l, cl_mem x, int train)

@@ -11,14 +11,21 @@ static void gap_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     (void)train;
     int area = l->in.h * l->in.w;
-    NIN_RUN(net->ctx, "gap_forward", nin_volume(l->out, net->batch), 0, KARG(x), KARG(l->y), KARG(area));
+    size_t planes = nin_volume(l->out, net->batch);
+    if (nin_element_shaped(net->ctx, NIN_KF_GAP))   /* a work-group per plane */
+        NIN_RUN_EL(net->ctx, "gap_forward_el", planes * NIN_GROUP, 1, KARG(x), KARG(l->y), KARG(area));
+    else
+        NIN_RUN(net->ctx, "gap_forward", planes, 0, KARG(x), KARG(l->y), KARG(area));
 }
 
 static void gap_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
 {
     (void)x;
-    int area = l->in.h * l->in.w;
-    NIN_RUN(net->ctx, "gap_backward", nin_volume(l->in, net->batch), 0, KARG(dy), KARG(dx), KARG(area));
+    int area = l->in.h * l->in.w, count = (int)nin_volume(l->in, net->batch);
+    if (nin_element_shaped(net->ctx, NIN_KF_GAP))
+        NIN_RUN_EL(net->ctx, "gap_backward_el", (size_t)count, 1, KARG(dy), KARG(dx), KARG(area), KARG(count));
+    else
+        NIN_RUN(net->ctx, "gap_backward", (size_t)count, 0, KARG(dy), KARG(dx), KARG(area));
 }
 
 static void gap_forward_ref(nin_net *net, nin_layer *l, const float *x, float *y, int train)

@@ -2,6 +2,7 @@
  * Windows that run past the edge are clipped; the average divides by the clipped window's size
  * (PyTorch's ceil_mode=True does the same when there is no padding). */
 #include <float.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "layer.h"
 
@@ -28,31 +29,50 @@ static void pool_setup(nin_layer *l, int batch)
 #define POOL_ARGS(l) KARG((l)->in.h), KARG((l)->in.w), KARG((l)->out.h), KARG((l)->out.w), \
                      KARG((l)->def.size), KARG((l)->def.stride)
 
-/* The kernels' work-items: one per plane, map c of image n (cl/pool.cl). */
-static size_t planes(const nin_net *net, const nin_layer *l) { return (size_t)l->in.c * net->batch; }
+/* Plane shape: one work-item per plane, map c of image n (cl/pool.cl); element shape: one per output value
+ * (forward) or input value (backward), the count the kernel's last argument. */
+static void run_pool(nin_net *net, nin_layer *l, const char *name, int backward, int nargs, nin_karg *args)
+{
+    size_t planes = (size_t)l->in.c * net->batch, per_plane = backward ? (size_t)l->in.h * l->in.w
+                                                                        : (size_t)l->out.h * l->out.w;
+    int count = (int)(planes * per_plane);
+    if (!nin_element_shaped(net->ctx, NIN_KF_POOL)) {
+        nin_run_kernel(net->ctx, name, planes, 0, nargs, args);
+        return;
+    }
+    char el[64];
+    snprintf(el, sizeof el, "%s_el", name);
+    args[nargs] = KARG(count);
+    nin_run_elements(net->ctx, el, (size_t)count, 1, nargs + 1, args);
+}
+
+/* The argument array has one slot more than the arguments: for the element kernel's count. */
+#define RUN_POOL(net, l, name, backward, ...)                                                                   \
+    run_pool((net), (l), (name), (backward), (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),   \
+             (nin_karg[]){ __VA_ARGS__, KARG((int){ 0 }) })
 
 static void maxpool_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     (void)train;
-    NIN_RUN(net->ctx, "maxpool_forward", planes(net, l), 0, KARG(x), KARG(l->y), KARG(l->aux), POOL_ARGS(l));
+    RUN_POOL(net, l, "maxpool_forward", 0, KARG(x), KARG(l->y), KARG(l->aux), POOL_ARGS(l));
 }
 
 static void maxpool_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
 {
     (void)x;
-    NIN_RUN(net->ctx, "maxpool_backward", planes(net, l), 0, KARG(dy), KARG(l->aux), KARG(dx), POOL_ARGS(l));
+    RUN_POOL(net, l, "maxpool_backward", 1, KARG(dy), KARG(l->aux), KARG(dx), POOL_ARGS(l));
 }
 
 static void avgpool_forward(nin_net *net, nin_layer *l, cl_mem x, int train)
 {
     (void)train;
-    NIN_RUN(net->ctx, "avgpool_forward", planes(net, l), 0, KARG(x), KARG(l->y), POOL_ARGS(l));
+    RUN_POOL(net, l, "avgpool_forward", 0, KARG(x), KARG(l->y), POOL_ARGS(l));
 }
 
 static void avgpool_backward(nin_net *net, nin_layer *l, cl_mem x, cl_mem dy, cl_mem dx)
 {
     (void)x;
-    NIN_RUN(net->ctx, "avgpool_backward", planes(net, l), 0, KARG(dy), KARG(dx), POOL_ARGS(l));
+    RUN_POOL(net, l, "avgpool_backward", 1, KARG(dy), KARG(dx), POOL_ARGS(l));
 }
 
 /* --- C reference ------------------------------------------------------------------------------------ */

@@ -186,7 +186,9 @@ static char *read_text_file(const char *path)
     return text;
 }
 
-#define BUILD_OPTIONS "-cl-std=CL1.2"
+#define STRINGIFY(x) #x
+#define BUILD_OPTIONS_OF(group) "-cl-std=CL1.2 -DNIN_GROUP=" STRINGIFY(group)
+#define BUILD_OPTIONS BUILD_OPTIONS_OF(NIN_GROUP)
 #define CACHE_MAGIC "NINPROG1"
 
 /* The compiled-program cache: $NIN_CACHE_DIR (default ~/.cache/nin-cl/programs)/<key>.bin, where key is the
@@ -342,8 +344,8 @@ static int build_program(nin_context *ctx)
 
 nin_gemm_tuning nin_gemm_tuning_default(void)
 {
-    return (nin_gemm_tuning){ NIN_GEMM_CLBLAST, NIN_GEMM_ROW_TILES_DEFAULT, NIN_GEMM_K_BLOCK_DEFAULT,
-                              NIN_GEMM_BLOCK_N_DEFAULT };
+    return (nin_gemm_tuning){ .backend = NIN_GEMM_CLBLAST, .row_tiles = NIN_GEMM_ROW_TILES_DEFAULT,
+                              .k_block = NIN_GEMM_K_BLOCK_DEFAULT, .block_n = NIN_GEMM_BLOCK_N_DEFAULT };
 }
 
 /* The device `index` (-1: the default) of the table: 0, or -1 with the error. */
@@ -363,6 +365,17 @@ static int pick_device(int index, nin_device_info *info)
     if (index >= count)
         return nin_fail("no OpenCL device %d (nin-cl --devices lists them)", index);
     return 0;
+}
+
+/* Without a tuning file: element-shaped kernels on a GPU that takes work-groups of NIN_GROUP, else plane. */
+static void set_kernel_shapes(nin_context *ctx)
+{
+    size_t largest = 0;
+    clGetDeviceInfo(ctx->info.device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof largest, &largest, NULL);
+    ctx->element_ok = largest >= NIN_GROUP;
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+        ctx->tuning.shape[f] = ctx->element_ok && (ctx->info.type & CL_DEVICE_TYPE_GPU) ? NIN_SHAPE_ELEMENT
+                                                                                         : NIN_SHAPE_PLANE;
 }
 
 /* The device's tuning file, when it has one, into ctx: 0, or -1 with the error (a malformed file). */
@@ -392,6 +405,7 @@ static int open_context(nin_context *ctx, const char *kernel_dir)
     if (!(ctx->kernels = nin_calloc(1, sizeof *ctx->kernels)))
         return -1;
     ctx->tuning = nin_gemm_tuning_default();
+    set_kernel_shapes(ctx);
     return build_program(ctx) == 0 && load_tuning(ctx) == 0 ? 0 : -1;
 }
 
@@ -535,6 +549,28 @@ int nin_profile_start(nin_context *ctx)
     return 0;
 }
 
+int nin_profile_stop(nin_context *ctx)
+{
+    nin_profile *p = ctx->profile;
+    cl_int err;
+    if (!p)
+        return 0;
+    if (nin_context_finish(ctx) != 0)
+        return -1;
+    cl_command_queue queue = clCreateCommandQueue(ctx->context, ctx->info.device, 0, &err);
+    if (CL_CHECK_ERR(NULL, err, "clCreateCommandQueue"))
+        return -1;
+    clReleaseCommandQueue(ctx->queue);
+    ctx->queue = queue;
+    for (int i = 0; i < p->count; i++)
+        if (p->entries[i].event)
+            clReleaseEvent(p->entries[i].event);
+    free(p->entries);
+    free(p);
+    ctx->profile = NULL;
+    return 0;
+}
+
 /* Seconds of a profiled command: measured around it (GEMMs), or from its event, which is then released. */
 static double profiled_seconds(struct profiled *e)
 {
@@ -591,6 +627,25 @@ int nin_profile_report(nin_context *ctx, FILE *out, int repeats)
     }
     fprintf(out, "%-44s %6s %10.2f\n", "total device time", "", total * 1e3 / repeats);
     free(rows);
+    p->count = 0;
+    return 0;
+}
+
+int nin_profile_family_seconds(nin_context *ctx, double seconds[NIN_KERNEL_FAMILIES])
+{
+    nin_profile *p = ctx->profile;
+    if (!p)
+        return nin_fail("nin_profile_family_seconds: profiling was not started (nin_profile_start)");
+    if (nin_context_finish(ctx) != 0)
+        return -1;
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+        seconds[f] = 0.0;
+    for (int i = 0; i < p->count; i++) {
+        double s = profiled_seconds(&p->entries[i]);
+        int f = nin_kernel_family_of(p->entries[i].label);
+        if (f >= 0)
+            seconds[f] += s;
+    }
     p->count = 0;
     return 0;
 }
@@ -684,6 +739,31 @@ void nin_run_kernel_2d(nin_context *ctx, const char *name, const size_t global[2
                        const nin_karg *args)
 {
     run_kernel(ctx, name, 2, global, local, nargs, args);
+}
+
+int nin_element_shaped(const nin_context *ctx, nin_kernel_family f)
+{
+    return ctx->element_ok && ctx->tuning.shape[f] == NIN_SHAPE_ELEMENT;
+}
+
+void nin_run_elements(nin_context *ctx, const char *name, size_t count0, size_t count1, int nargs,
+                      const nin_karg *args)
+{
+    const size_t global[2] = { (count0 + NIN_GROUP - 1) / NIN_GROUP * NIN_GROUP, count1 }, local[2] = { NIN_GROUP, 1 };
+    run_kernel(ctx, name, 2, global, local, nargs, args);
+}
+
+void nin_run_rows(nin_context *ctx, nin_kernel_family f, const char *name, size_t rows, size_t chunks, int nargs,
+                  const nin_karg *args)
+{
+    if (!nin_element_shaped(ctx, f)) {
+        const size_t global[2] = { rows, chunks };
+        run_kernel(ctx, name, 2, global, NULL, nargs, args);
+        return;
+    }
+    char el[64];
+    snprintf(el, sizeof el, "%s_el", name);
+    nin_run_elements(ctx, el, chunks * NIN_GROUP, rows, nargs, args);
 }
 
 /* An allocation is not a sticky device error: the caller gets NULL and the context stays usable. */

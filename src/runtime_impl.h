@@ -22,6 +22,7 @@ struct nin_context {
     int programs_compiled;    /* 1 when the kernels were compiled from source, 0 when loaded from the cache */
     char program_cache[1400]; /* the compiled-program cache entry of these kernels on this device */
     nin_gemm_tuning tuning;
+    int element_ok;           /* the device takes work-groups of NIN_GROUP: element-shaped kernels can run */
     cl_mem gemm_scratch;      /* packed operands and partial sums of the tiled GEMM */
     size_t gemm_scratch_bytes;
     char alloc_hint[256];     /* what a failed allocation reports: the network's budget (nin_budget_check) */
@@ -63,6 +64,33 @@ void nin_run_kernel_2d(nin_context *ctx, const char *name, const size_t global[2
     nin_run_kernel((ctx), (name), (global), (local),                                             \
                    (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),                \
                    (nin_karg[]){ __VA_ARGS__ })
+
+/* Work-items per work-group of the element-shaped kernels (cl/common.cl gets it as -DNIN_GROUP). */
+#define NIN_GROUP 256
+/* 1 when family f runs its element-shaped kernels (named <plane kernel>_el) on ctx: its tuning says so and the
+ * device takes work-groups of NIN_GROUP. */
+int nin_element_shaped(const nin_context *ctx, nin_kernel_family f);
+/* Enqueue an element-shaped kernel over count0 x count1 work-items in work-groups of NIN_GROUP x 1, count0
+ * rounded up to whole work-groups (the kernel skips the work-items past its count). */
+void nin_run_elements(nin_context *ctx, const char *name, size_t count0, size_t count1, int nargs,
+                      const nin_karg *args);
+#define NIN_RUN_EL(ctx, name, count0, count1, ...)                                               \
+    nin_run_elements((ctx), (name), (count0), (count1),                                          \
+                     (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),              \
+                     (nin_karg[]){ __VA_ARGS__ })
+/* A kernel of family f over `chunks` chunks of each of `rows` rows, the same arguments in both shapes: `name`
+ * as work-item (row, chunk), or name_el as work-group (chunk, row). */
+void nin_run_rows(nin_context *ctx, nin_kernel_family f, const char *name, size_t rows, size_t chunks, int nargs,
+                  const nin_karg *args);
+#define NIN_RUN_ROWS(ctx, family, name, rows, chunks, ...)                                       \
+    nin_run_rows((ctx), (family), (name), (rows), (chunks),                                      \
+                 (int)(sizeof((nin_karg[]){ __VA_ARGS__ }) / sizeof(nin_karg)),                  \
+                 (nin_karg[]){ __VA_ARGS__ })
+/* The family a kernel (of either shape) belongs to, or -1 (the GEMMs). */
+int nin_kernel_family_of(const char *kernel);
+/* Profiling: the seconds of the kernels profiled since nin_profile_start (or the last report), summed per
+ * family; the entries are then cleared. 0, or -1 with the device error. */
+int nin_profile_family_seconds(nin_context *ctx, double seconds[NIN_KERNEL_FAMILIES]);
 
 /* Row-major C[m x n] = alpha * op(A) * op(B) + beta * C, buffers addressed by float offsets. */
 void nin_gemm(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

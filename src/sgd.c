@@ -41,10 +41,15 @@ void nin_sgd_update(nin_net *net, nin_sgd_step sgd)
     piece pieces[MAX_PIECES];
     int weights = (int)net->weights, n = rate_pieces(net, sgd.lr, pieces);
     for (int i = 0; i < n; i++) {
-        int first = (int)pieces[i].first;
-        NIN_RUN(net->ctx, "sgd_update", pieces[i].end - pieces[i].first, 0, KARG(net->d_params), KARG(net->d_grads),
-                KARG(net->d_momentum), KARG(first), KARG(weights), KARG(pieces[i].lr), KARG(sgd.momentum),
-                KARG(sgd.weight_decay));
+        int first = (int)pieces[i].first, count = (int)(pieces[i].end - pieces[i].first);
+        if (nin_element_shaped(net->ctx, NIN_KF_SGD))
+            NIN_RUN_EL(net->ctx, "sgd_update_el", (size_t)count, 1, KARG(net->d_params), KARG(net->d_grads),
+                       KARG(net->d_momentum), KARG(first), KARG(weights), KARG(pieces[i].lr), KARG(sgd.momentum),
+                       KARG(sgd.weight_decay), KARG(count));
+        else
+            NIN_RUN(net->ctx, "sgd_update", (size_t)count, 0, KARG(net->d_params), KARG(net->d_grads),
+                    KARG(net->d_momentum), KARG(first), KARG(weights), KARG(pieces[i].lr), KARG(sgd.momentum),
+                    KARG(sgd.weight_decay));
     }
 }
 

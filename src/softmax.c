@@ -7,6 +7,14 @@
 
 void nin_softmax_loss(nin_net *net, int classes, cl_mem logits, cl_mem dlogits)
 {
+    if (nin_element_shaped(net->ctx, NIN_KF_SOFTMAX)) {   /* a work-group per sample; one for the sums */
+        NIN_RUN_EL(net->ctx, "softmax_xent_el", (size_t)net->batch * NIN_GROUP, 1, KARG(logits), KARG(net->d_labels),
+                   KARG(dlogits), KARG(net->d_sample_metrics), KARG(classes), KARG(net->batch),
+                   KARG(net->shard_total));
+        NIN_RUN_EL(net->ctx, "metrics_sum_el", NIN_GROUP, 1, KARG(net->d_sample_metrics), KARG(net->d_metrics),
+                   KARG(net->batch));
+        return;
+    }
     NIN_RUN(net->ctx, "softmax_xent", (size_t)net->batch, 0, KARG(logits), KARG(net->d_labels), KARG(dlogits),
             KARG(net->d_sample_metrics), KARG(classes), KARG(net->batch), KARG(net->shard_total));
     NIN_RUN(net->ctx, "metrics_sum", 1, 1, KARG(net->d_sample_metrics), KARG(net->d_metrics), KARG(net->batch));

@@ -1,7 +1,8 @@
-/* tune.c - find the faster GEMM for a device by measurement (`nin-cl tune`): CLBlast against nin-cl's own
+/* tune.c - find the faster kernels for a device by measurement (`nin-cl tune`): CLBlast against nin-cl's own
  * tiled GEMM with a coordinate search over its blocking, timed on the GEMM shapes of one training step of
  * the caller's network, then written to the device's tuning file (tuning.c), which every later context
- * reads. The shapes come from the caller (nin_netdef_gemm_shapes), so tuning needs no network of its own. */
+ * reads; and, for the other kernels, the plane shape against the element shape of each family (cl/common.cl),
+ * timed by their profiling events over training steps of the network itself. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,5 +137,80 @@ int nin_tune(nin_context *ctx, const nin_gemm_shape *shapes, int count, const ch
     if (nin_tuning_write(nin_tuning_path(&ctx->info, path, sizeof path), &ctx->tuning, comment) != 0)
         return -1;
     fprintf(log, "chose gemm %s; wrote %s\n", names[ctx->tuning.backend], path);
+    return 0;
+}
+
+/* --- kernel shapes ------------------------------------------------------------------------------------- */
+
+#define SHAPE_STEPS 3   /* profiled training steps per shape, after one unprofiled */
+
+static void set_all_shapes(nin_context *ctx, nin_kernel_shape shape)
+{
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+        ctx->tuning.shape[f] = shape;
+}
+
+/* seconds[f]: the device time of family f's kernels over SHAPE_STEPS training steps in one shape. */
+static int time_shape(nin_context *ctx, nin_net *net, nin_kernel_shape shape, double seconds[NIN_KERNEL_FAMILIES])
+{
+    const nin_sgd sgd = { 1e-4f, 0.9f, 0.0f };
+    nin_metrics m;
+    set_all_shapes(ctx, shape);
+    if (nin_net_train_step(net, &sgd, &m) != 0 || nin_profile_start(ctx) != 0)
+        return -1;
+    int status = 0;
+    for (int s = 0; s < SHAPE_STEPS && status == 0; s++)
+        status = nin_net_train_step(net, &sgd, &m);
+    if (status == 0)
+        status = nin_profile_family_seconds(ctx, seconds);
+    return nin_profile_stop(ctx) == 0 ? status : -1;
+}
+
+/* A network with random images and labels set. */
+static nin_net *random_net(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch)
+{
+    nin_net *net = nin_net_create(ctx, def, input, batch, 1, 0.0f);
+    size_t n_in = (size_t)batch * input.c * input.h * input.w;
+    float *x = net ? nin_calloc(n_in, sizeof *x) : NULL;
+    int *labels = x ? nin_calloc((size_t)batch, sizeof *labels) : NULL, status = labels ? 0 : -1;
+    for (size_t i = 0; labels && i < n_in; i++)
+        x[i] = nin_random_normal(5, i);
+    for (int i = 0; labels && i < batch; i++)
+        labels[i] = i % nin_net_output_shape(net).c;
+    if (status == 0)
+        status = nin_net_set_input(net, x, labels);
+    free(x);
+    free(labels);
+    if (status != 0 && net) {
+        nin_net_free(net);
+        net = NULL;
+    }
+    return net;
+}
+
+int nin_tune_kernels(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, FILE *log)
+{
+    nin_gemm_tuning before = ctx->tuning;
+    double seconds[2][NIN_KERNEL_FAMILIES];
+    nin_net *net = random_net(ctx, def, input, batch);
+    int shapes = ctx->element_ok ? 2 : 1, status = net ? 0 : -1;
+    for (int shape = 0; shape < shapes && status == 0; shape++)
+        status = time_shape(ctx, net, (nin_kernel_shape)shape, seconds[shape]);
+    nin_net_free(net);
+    ctx->tuning = before;
+    if (status != 0)
+        return -1;
+    if (!ctx->element_ok)
+        fprintf(log, "the device takes no work-groups of %d work-items: plane-shaped kernels only\n", NIN_GROUP);
+    fprintf(log, "kernel shapes, ms per training step:  %8s %8s  chosen\n", "plane", "element");
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++) {
+        double plane = seconds[0][f] * 1e3 / SHAPE_STEPS, element = shapes > 1 ? seconds[1][f] * 1e3 / SHAPE_STEPS : 0.0;
+        if (plane == 0.0 && element == 0.0)   /* not in this network */
+            continue;
+        if (shapes > 1)
+            ctx->tuning.shape[f] = element < plane ? NIN_SHAPE_ELEMENT : NIN_SHAPE_PLANE;
+        fprintf(log, "  %-36s %8.2f %8.2f  %s\n", nin_kernel_family_name((nin_kernel_family)f), plane, element,
+                nin_kernel_shape_name(ctx->tuning.shape[f]));
+    }
     return 0;
 }

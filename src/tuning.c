@@ -4,7 +4,8 @@
  * name and driver version so that a driver update re-tunes. Format: '#' comments and "key value" lines:
  * `gemm clblast|tiled` (which GEMM), and the tiled GEMM's parameters `gemm_row_tiles N` (8-row tiles of C per
  * work-item), `gemm_k_block N` (k per cache block), `gemm_block_n N` (columns of a transposed B packed at a
- * time). It lives in the runtime, below the networks: reading it needs no network and no OpenCL call. */
+ * time), and `kernels_FAMILY plane|element`, the shape of each family of the other kernels (runtime.h). An
+ * existing file without kernels_ lines keeps the device's default shapes. It lives in the runtime, below the networks: reading it needs no network and no OpenCL call. */
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -14,8 +15,40 @@
 #include "runtime_impl.h"
 
 static const char *const backend_names[] = { "clblast", "tiled" };
+static const char *const shape_names[] = { "plane", "element" };
+
+/* Each family's name and its plane-shaped kernels (the element-shaped ones add the suffix _el). */
+static const struct { const char *name, *kernels; } families[NIN_KERNEL_FAMILIES] = {
+    [NIN_KF_IM2COL] = { "im2col", "im2col" },
+    [NIN_KF_COL2IM] = { "col2im", "col2im" },
+    [NIN_KF_POOL] = { "pool", "maxpool_forward maxpool_backward avgpool_forward avgpool_backward" },
+    [NIN_KF_BIAS_RELU] = { "bias_relu", "bias_relu_forward bias_relu_backward bias_grad_sum" },
+    [NIN_KF_BATCHNORM] = { "batchnorm", "bn_moments bn_finish_moments bn_forward bn_backward_sums bn_param_grads "
+                                        "bn_backward_input" },
+    [NIN_KF_GAP] = { "gap", "gap_forward gap_backward" },
+    [NIN_KF_DROPOUT] = { "dropout", "dropout_apply" },
+    [NIN_KF_SOFTMAX] = { "softmax", "softmax_xent metrics_sum" },
+    [NIN_KF_SGD] = { "sgd", "sgd_update" },
+};
 
 const char *nin_gemm_backend_name(nin_gemm_backend b) { return backend_names[b]; }
+const char *nin_kernel_family_name(nin_kernel_family f) { return families[f].name; }
+const char *nin_kernel_shape_name(nin_kernel_shape s) { return shape_names[s]; }
+
+int nin_kernel_family_of(const char *kernel)
+{
+    size_t length = strlen(kernel);
+    if (length > 3 && strcmp(kernel + length - 3, "_el") == 0)
+        length -= 3;
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+        for (const char *k = families[f].kernels; *k; k += strspn(k, " ")) {
+            size_t word = strcspn(k, " ");
+            if (word == length && strncmp(k, kernel, length) == 0)
+                return f;
+            k += word;
+        }
+    return -1;
+}
 
 const nin_tiled_param nin_tiled_params[NIN_TILED_PARAMS] = {
     { "gemm_row_tiles", offsetof(nin_gemm_tuning, row_tiles), { 1, 4, 16, 32, 256, 0 } },
@@ -52,6 +85,13 @@ static int read_tuning_line(const char *line, nin_gemm_tuning *t)
             t->backend = (nin_gemm_backend)b;
             return 1;
         }
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+        for (int shape = 0; shape < 2; shape++)
+            if (strncmp(key, "kernels_", 8) == 0 && strcmp(key + 8, families[f].name) == 0 &&
+                strcmp(value, shape_names[shape]) == 0) {
+                t->shape[f] = (nin_kernel_shape)shape;
+                return 1;
+            }
     for (int p = 0; p < NIN_TILED_PARAMS; p++) {
         long v = strtol(value, &end, 10);
         if (strcmp(key, nin_tiled_params[p].name) == 0 && *end == '\0' && v >= 1 && v <= NIN_GEMM_TUNING_MAX) {
@@ -73,9 +113,10 @@ int nin_tuning_read(const char *path, nin_gemm_tuning *t, char *err, size_t err_
         lineno++;
         if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line) || read_tuning_line(line, t))
             continue;
-        status = nin_set_error(err, err_size, "%s:%d: expected 'gemm clblast|tiled' or 'gemm_row_tiles|"
-                               "gemm_k_block|gemm_block_n N' (N in 1..%d), found '%.*s' (delete the file or run "
-                               "nin-cl tune)", path, lineno, NIN_GEMM_TUNING_MAX, (int)strcspn(line, "\r\n"), line);
+        status = nin_set_error(err, err_size, "%s:%d: expected 'gemm clblast|tiled', 'gemm_row_tiles|"
+                               "gemm_k_block|gemm_block_n N' (N in 1..%d) or 'kernels_FAMILY plane|element', found "
+                               "'%.*s' (delete the file or run nin-cl tune)", path, lineno, NIN_GEMM_TUNING_MAX,
+                               (int)strcspn(line, "\r\n"), line);
     }
     fclose(f);
     return status;
@@ -99,6 +140,8 @@ int nin_tuning_write(const char *path, const nin_gemm_tuning *t, const char *com
     fprintf(f, "gemm %s\n", backend_names[t->backend]);
     for (int p = 0; p < NIN_TILED_PARAMS; p++)
         fprintf(f, "%s %d\n", nin_tiled_params[p].name, *nin_tiled_param_field((nin_gemm_tuning *)t, p));
+    for (int k = 0; k < NIN_KERNEL_FAMILIES; k++)
+        fprintf(f, "kernels_%s %s\n", families[k].name, shape_names[t->shape[k]]);
     if (fclose(f) != 0)
         return nin_fail("cannot write the tuning file %s: %s", path, strerror(errno));
     return 0;

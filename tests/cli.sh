@@ -64,11 +64,20 @@ used=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1 | sed -n 's/^kernels:.*; g
 grep -q "^gemm_row_tiles [0-9]*$" "$tuning"/*.tune && grep -q "^gemm_k_block [0-9]*$" "$tuning"/*.tune \
     && grep -q "^gemm_block_n [0-9]*$" "$tuning"/*.tune && ok "tune wrote the tiled GEMM's parameters" \
     || bad "tuning file without parameters: $(cat "$tuning"/*.tune)"
-for bad_line in "gemm fastest" "gemm_k_block 0" "gemm_row_tiles 12x"; do
+# the kernel shapes: each family the network uses timed in both shapes, the faster kept in the file, every
+# family there
+rows=$(echo "$out" | awk '/^kernel shapes/ { on = 1; next } on && /^  / { print; next } { on = 0 }')
+wrong=$(echo "$rows" | awk -v dir="$tuning" '{ if (($2 < $3 && $4 != "plane") || ($3 < $2 && $4 != "element")) print $1 " chose " $4
+    cmd = "grep -c \"^kernels_" $1 " " $4 "$\" " dir "/*.tune"; cmd | getline n; close(cmd)
+    if (n != 1) print $1 " not " $4 " in the file" }')
+[ "$(echo "$rows" | wc -l)" -ge 6 ] && [ -z "$wrong" ] && [ "$(grep -c '^kernels_[a-z0-9_]* \(plane\|element\)$' "$tuning"/*.tune)" -eq 9 ] \
+    && ok "tune timed $(echo "$rows" | wc -l) kernel families in both shapes and kept the faster: $(echo $rows | tr -s ' ')" \
+    || bad "kernel shapes: $wrong: $out; $(cat "$tuning"/*.tune)"
+for bad_line in "gemm fastest" "gemm_k_block 0" "gemm_row_tiles 12x" "kernels_pool fastest"; do
     for f in "$tuning"/*.tune; do cp "$f" "$f.good"; echo "$bad_line" >> "$f"; done
     out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1); rc=$?
     [ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] \
-        && echo "$out" | grep -q "\.tune:[0-9]*: expected 'gemm clblast|tiled' or .*found '$bad_line'" \
+        && echo "$out" | grep -q "\.tune:[0-9]*: expected 'gemm clblast|tiled', .*found '$bad_line'" \
         && ok "malformed tuning file ($bad_line): one error line" || bad "malformed tuning ($bad_line): $out"
     for f in "$tuning"/*.tune.good; do mv "$f" "${f%.good}"; done
 done

@@ -20,6 +20,8 @@ static const struct {
     { "mp2s2", { 3, 7, 7 } },
     { "ap3s2", { 3, 8, 8 } },
     { "ap3s1", { 2, 5, 6 } },
+    { "mp5s2", { 2, 9, 8 } },      /* windows overlapping by more than a stride: an input in up to 3 x 3 */
+    { "ap4s3", { 2, 10, 11 } },    /* the last window clipped */
     { "d0.5", { 3, 6, 6 } },       /* dropout: the same counter-based mask on both sides */
     { "gap", { 5, 4, 3 } },
     { "7fc", { 3, 4, 5 } },        /* fully connected over a non-square input */
@@ -31,19 +33,32 @@ static const struct {
     { "7fcb", { 3, 4, 5 } },       /* after a fully connected layer: one value a sample */
 };
 
+/* Every family of kernels in one shape (plane or element, cl/common.cl); the context's tuning before. */
+static nin_gemm_tuning all_kernels(nin_context *ctx, nin_kernel_shape shape)
+{
+    nin_gemm_tuning saved = nin_context_tuning(ctx), t = saved;
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+        t.shape[f] = shape;
+    nin_context_set_tuning(ctx, &t);
+    ck_assert_msg(nin_element_shaped(ctx, NIN_KF_POOL) == (shape == NIN_SHAPE_ELEMENT),
+                  "this device takes no work-groups of %d", NIN_GROUP);
+    return saved;
+}
+
 /* Forward (training mode) and backward of one netdef on the device and on the reference, from the same
  * parameters, input and output gradient; compare output, parameter gradients and input gradient.
- * Each case runs with both GEMM implementations, and once more with im2col over one image at a time. */
+ * Each case runs with both GEMM implementations, once more with im2col over one image at a time, and with the
+ * element-shaped kernels with each GEMM (with CLBlast over the whole batch, with the tiled GEMM one image at a
+ * time). */
 START_TEST(test_layer_against_reference)
 {
-    const int batch = 3, variant = _i % 3;
+    const int batch = 3, variant = _i % 5;
     nin_context *ctx = test_context();
-    nin_gemm_backend saved = ctx->tuning.backend;
-    ctx->tuning.backend = variant ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
-    int k_block = ctx->tuning.k_block;
-    if (variant == 2)   /* im2col one image at a time, k in many blocks (bias + ReLU on the last one only) */
+    nin_gemm_tuning saved = all_kernels(ctx, variant >= 3 ? NIN_SHAPE_ELEMENT : NIN_SHAPE_PLANE);
+    ctx->tuning.backend = variant == 0 || variant == 3 ? NIN_GEMM_CLBLAST : NIN_GEMM_TILED;
+    if (variant == 2 || variant == 4)   /* im2col one image at a time, k in many blocks (bias + ReLU on the last) */
         setenv("NIN_IM2COL_FLOATS", "1", 1), ctx->tuning.k_block = 7;
-    _i /= 3;
+    _i /= 5;
     nin_net *dev = test_net(ctx, cases[_i].netdef, cases[_i].input, batch);
     unsetenv("NIN_IM2COL_FLOATS");
     nin_net *ref = test_net(NULL, cases[_i].netdef, cases[_i].input, batch);
@@ -88,8 +103,7 @@ START_TEST(test_layer_against_reference)
     free(b);
     nin_net_free(dev);
     nin_net_free(ref);
-    ctx->tuning.backend = saved;
-    ctx->tuning.k_block = k_block;
+    nin_context_set_tuning(ctx, &saved);
 }
 END_TEST
 
@@ -357,6 +371,8 @@ START_TEST(test_lr_mult_against_reference)
 {
     static const float mults[][2] = { { 2.0f, 0.1f }, { 1.0f, 0.1f }, { 2.0f, 1.0f }, { 0.0f, 3.0f } };
     const nin_shape input = { 3, 7, 7 };
+    nin_gemm_tuning saved = all_kernels(test_context(), _i % 2 ? NIN_SHAPE_ELEMENT : NIN_SHAPE_PLANE);
+    _i /= 2;
     nin_net *dev = test_net(test_context(), "6c3p1-mp3s2-5c1-4c1-gap", input, 2);
     nin_net *ref = test_net(NULL, "6c3p1-mp3s2-5c1-4c1-gap", input, 2);
     size_t n = nin_net_param_count(dev);
@@ -388,6 +404,45 @@ START_TEST(test_lr_mult_against_reference)
     free(want);
     nin_net_free(dev);
     nin_net_free(ref);
+    nin_context_set_tuning(test_context(), &saved);
+}
+END_TEST
+
+/* Softmax cross-entropy on the device, in both shapes, against the reference: the summed loss, the correct
+ * count and the logits' gradient, for 10 classes and for more classes than a work-group has work-items, with
+ * ties among the logits (the first maximum is the prediction). */
+START_TEST(test_softmax_against_reference)
+{
+    const int classes = _i / 2 ? NIN_GROUP + 44 : 10, batch = 5;
+    const nin_shape input = { classes, 2, 1 };
+    nin_gemm_tuning saved = all_kernels(test_context(), _i % 2 ? NIN_SHAPE_ELEMENT : NIN_SHAPE_PLANE);
+    nin_net *dev = test_net(test_context(), "gap", input, batch), *ref = test_net(NULL, "gap", input, batch);
+    size_t n_in = (size_t)batch * classes * 2;
+    float *x = malloc(n_in * sizeof *x), *got = malloc(n_in * sizeof *got), *want = malloc(n_in * sizeof *want);
+    int labels[5] = { 0, classes - 1, 3, 7, 3 };
+    random_fill(x, n_in, 51);
+    for (size_t i = 0; i < 2 * (size_t)classes; i++)   /* sample 4: every logit equal, so class 0 is predicted */
+        x[4 * 2 * (size_t)classes + i] = 0.5f;
+    nin_metrics m[2];
+    nin_net *nets[2] = { dev, ref };
+    for (int k = 0; k < 2; k++) {
+        nin_net_want_input_grad(nets[k], 1);
+        nin_net_set_input(nets[k], x, labels);
+        nin_net_forward(nets[k], 1);
+        ck_assert_int_eq(nin_net_loss(nets[k], &m[k]), 0);
+        ck_assert_int_eq(nin_net_backward(nets[k]), 0);
+    }
+    ck_assert_msg(fabs(m[0].loss - m[1].loss) <= 1e-5 * fabs(m[1].loss), "loss %g, not %g", m[0].loss, m[1].loss);
+    ck_assert_msg(m[0].correct == m[1].correct, "correct %d, not %d", m[0].correct, m[1].correct);
+    nin_net_get_input_grad(dev, got);
+    nin_net_get_input_grad(ref, want);
+    assert_close("softmax gradient", got, want, n_in, 1e-5);
+    free(x);
+    free(got);
+    free(want);
+    nin_net_free(dev);
+    nin_net_free(ref);
+    nin_context_set_tuning(test_context(), &saved);
 }
 END_TEST
 
@@ -442,14 +497,15 @@ int main(void)
     Suite *s = suite_create("layers");
     TCase *tc = tcase_create("device-vs-reference");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, test_layer_against_reference, 0, 3 * (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_loop_test(tc, test_layer_against_reference, 0, 5 * (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_dropout_statistics);
     tcase_add_test(tc, test_data_init);
     tcase_add_test(tc, test_batchnorm_running_statistics);
     tcase_add_loop_test(tc, test_inference_network, 0, 2);
     tcase_add_loop_test(tc, test_gemm_against_reference, 0, 36);
     tcase_add_test(tc, test_first_gemm_tiled);
-    tcase_add_loop_test(tc, test_lr_mult_against_reference, 0, 4);
+    tcase_add_loop_test(tc, test_lr_mult_against_reference, 0, 8);
+    tcase_add_loop_test(tc, test_softmax_against_reference, 0, 4);
     tcase_add_test(tc, test_lr_mult_formula);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -385,16 +385,25 @@ START_TEST(test_tuning)
     char err[1600];
     put("dev.tune", "# comment\ngemm fastest\n", 23);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:2: expected 'gemm clblast|tiled' or 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
-                "(N in 1..65536), found 'gemm fastest' (delete the file or run nin-cl tune)");
+    expect_line(err, "@/dev.tune:2: expected 'gemm clblast|tiled', 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
+                "(N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm fastest' (delete the file or run nin-cl tune)");
     put("dev.tune", "gemm tiled extra\n", 17);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled' or 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
-                "(N in 1..65536), found 'gemm tiled extra' (delete the file or run nin-cl tune)");
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
+                "(N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm tiled extra' (delete the file or run nin-cl tune)");
     put("dev.tune", "gemm_block_n 99999999999\n", 25);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled' or 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
-                "(N in 1..65536), found 'gemm_block_n 99999999999' (delete the file or run nin-cl tune)");
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
+                "(N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm_block_n 99999999999' (delete the file or run nin-cl tune)");
+    put("dev.tune", "kernels_pool wide\n", 18);
+    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
+                "(N in 1..65536) or 'kernels_FAMILY plane|element', found 'kernels_pool wide' (delete the file or run "
+                "nin-cl tune)");
+    put("dev.tune", "kernels_pool element\nkernels_sgd plane\n", 38);
+    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), 1);
+    ck_assert_int_eq(ctx->shape[NIN_KF_POOL], NIN_SHAPE_ELEMENT);
+    ck_assert_int_eq(ctx->shape[NIN_KF_SGD], NIN_SHAPE_PLANE);
     bytes b = seed("tuning", "tiled");
     put("dev.tune", b.data, b.size);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), 1);

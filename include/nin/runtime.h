@@ -34,15 +34,27 @@ int nin_default_device(const nin_device_info *devices, int count);
 /* "GPU", "CPU", "ACCEL" or "OTHER". */
 const char *nin_device_type_name(cl_device_type type);
 
-/* --- GEMM tuning data ----------------------------------------------------------------------------------
+/* --- tuning data ---------------------------------------------------------------------------------------
  * Who computes GEMMs: CLBlast (the portable default), or nin-cl's own tiled kernel (cl/gemm.cl), which
- * `nin-cl tune` selects on devices where it is faster (CPUs under PoCL), with the tiled kernel's blocking. */
+ * `nin-cl tune` selects on devices where it is faster (CPUs under PoCL), with the tiled kernel's blocking.
+ *
+ * The other kernels come in two shapes (cl/common.cl): "plane", one work-item per image plane or long run of a
+ * row with the loops inside (what a CPU runs fastest), and "element", one work-item per output value along the
+ * contiguous dimension in work-groups with local-memory reductions (what a GPU needs). Each family of kernels
+ * has its shape: without a tuning file a GPU gets "element" and any other device "plane"; `nin-cl tune` times
+ * both on the network and keeps the faster. */
 typedef enum nin_gemm_backend { NIN_GEMM_CLBLAST, NIN_GEMM_TILED } nin_gemm_backend;
+typedef enum nin_kernel_family {
+    NIN_KF_IM2COL, NIN_KF_COL2IM, NIN_KF_POOL, NIN_KF_BIAS_RELU, NIN_KF_BATCHNORM, NIN_KF_GAP, NIN_KF_DROPOUT,
+    NIN_KF_SOFTMAX, NIN_KF_SGD, NIN_KERNEL_FAMILIES
+} nin_kernel_family;
+typedef enum nin_kernel_shape { NIN_SHAPE_PLANE, NIN_SHAPE_ELEMENT } nin_kernel_shape;
 typedef struct nin_gemm_tuning {
     nin_gemm_backend backend;
     int row_tiles;            /* tiled GEMM: 8-row tiles of C per work-item */
     int k_block;              /* tiled GEMM: k per block, so a block of a B panel stays in L1 */
     int block_n;              /* tiled GEMM: columns of a transposed B packed at a time */
+    nin_kernel_shape shape[NIN_KERNEL_FAMILIES];   /* each family's kernels */
 } nin_gemm_tuning;
 #define NIN_GEMM_ROW_TILES_DEFAULT 32
 #define NIN_GEMM_K_BLOCK_DEFAULT 256
@@ -52,9 +64,12 @@ typedef struct nin_gemm_tuning {
 /* One GEMM's shape: row-major C[m x n] = op(A)[m x k] op(B)[k x n]. */
 typedef struct nin_gemm_shape { int trans_a, trans_b; size_t m, n, k; } nin_gemm_shape;
 
-/* CLBlast, with the tiled GEMM's defaults: what a device without a tuning file gets. */
+/* CLBlast, with the tiled GEMM's defaults, and plane kernels: what a CPU without a tuning file gets. */
 nin_gemm_tuning nin_gemm_tuning_default(void);
 const char *nin_gemm_backend_name(nin_gemm_backend b);
+/* "im2col", "col2im", "pool", "bias_relu", "batchnorm", "gap", "dropout", "softmax", "sgd"; "plane", "element". */
+const char *nin_kernel_family_name(nin_kernel_family f);
+const char *nin_kernel_shape_name(nin_kernel_shape s);
 /* The tuning file of a device and driver: $NIN_TUNING_DIR/<device>--<driver>.tune (default
  * ~/.cache/nin-cl/tuning), so that a driver update re-tunes. */
 const char *nin_tuning_path(const nin_device_info *dev, char *buf, size_t size);
@@ -97,5 +112,7 @@ const char *nin_find_kernel_dir(char *buf, size_t size);
  * nin_profile_report waits for the queue and prints the time per kernel (and GFLOPS per GEMM shape). */
 int nin_profile_start(nin_context *ctx);
 int nin_profile_report(nin_context *ctx, FILE *out, int repeats);
+/* Back to the unprofiled queue (what was not reported is dropped): 0, or -1 with the device error. */
+int nin_profile_stop(nin_context *ctx);
 
 #endif

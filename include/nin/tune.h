@@ -3,6 +3,7 @@
 #define NIN_TUNE_H
 
 #include <stdio.h>
+#include <nin/net.h>
 #include <nin/runtime.h>
 
 /* Time CLBlast and the tiled GEMM (with a coordinate search over its blocking) on `count` GEMM shapes (those of
@@ -10,5 +11,11 @@
  * (nin_tuning_path); `what` names the shapes in the file's comment ("one training step, batch 128"). Reports to
  * log. 0, or -1 with the error (a device failure, an unwritable file). */
 int nin_tune(nin_context *ctx, const nin_gemm_shape *shapes, int count, const char *what, FILE *log);
+
+/* Time both shapes of every kernel family (plane and element, runtime.h) over training steps of the network def
+ * on `input` at `batch`, from its kernels' profiling events, and keep the faster shape of each family in ctx
+ * (a family the network does not use keeps the device's default); nin_tune then writes them with the GEMM
+ * choice. Reports a table to log. 0, or -1 with the error (the network does not fit, a device failure). */
+int nin_tune_kernels(nin_context *ctx, const nin_netdef *def, nin_shape input, int batch, FILE *log);
 
 #endif
