@@ -96,6 +96,10 @@ int nin_selftest(nin_context *ctx, FILE *out)
         fprintf(out, "kernels: %s %s; gemm %s\n", nin_context_programs_compiled(ctx)
                 ? "compiled from source, cached in" : "loaded from the program cache (0 programs compiled),",
                 nin_context_program_cache(ctx), nin_gemm_backend_name(nin_context_tuning(ctx).backend));
+        fprintf(out, "kernel shapes:");
+        for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+            fprintf(out, " %s %s%s", nin_kernel_family_name((nin_kernel_family)f),
+                    nin_kernel_shape_name(nin_context_tuning(ctx).shape[f]), f + 1 < NIN_KERNEL_FAMILIES ? "," : "\n");
         int ok = run_and_compare(out, dev, ref, &sgd, images, labels, a, b, n_params);
         fprintf(out, "selftest %s\n", ok ? "passed" : "FAILED");
         status = ok ? 0 : 1;

@@ -107,7 +107,17 @@ static void check_parity(nin_context *ctx, const char *name)
     fx.count = 0;
 }
 
-START_TEST(test_device_matches_pytorch) { check_parity(test_context(), fixture_files[_i]); }
+/* On the device with each kernel shape (cl/common.cl): plane for even _i, element for odd. */
+START_TEST(test_device_matches_pytorch)
+{
+    nin_context *ctx = test_context();
+    nin_gemm_tuning saved = nin_context_tuning(ctx), t = saved;
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+        t.shape[f] = _i % 2 ? NIN_SHAPE_ELEMENT : NIN_SHAPE_PLANE;
+    nin_context_set_tuning(ctx, &t);
+    check_parity(ctx, fixture_files[_i / 2]);
+    nin_context_set_tuning(ctx, &saved);
+}
 END_TEST
 
 START_TEST(test_reference_matches_pytorch) { check_parity(NULL, fixture_files[_i]); }
@@ -120,7 +130,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     const int fixtures = (int)(sizeof fixture_files / sizeof fixture_files[0]);
     tcase_add_loop_test(tc, test_reference_matches_pytorch, 0, fixtures);
-    tcase_add_loop_test(tc, test_device_matches_pytorch, 0, fixtures);
+    tcase_add_loop_test(tc, test_device_matches_pytorch, 0, 2 * fixtures);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
