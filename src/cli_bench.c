@@ -74,9 +74,14 @@ static void bench_setup(bench_run *r, const nin_options *opt, const net_args *a,
         r->x[i] = nin_random_normal(3, i);
     for (int i = 0; i < a->batch; i++)
         r->labels[i] = i % classes;
-    printf("bench %s: input %dx%dx%d, batch %d, %zu parameters, on %s (%s), gemm %s\n", a->netdef, a->input.c,
-           a->input.h, a->input.w, a->batch, nin_net_trainable_count(r->net), nin_context_device(r->ctx)->name,
-           nin_context_device(r->ctx)->platform_name, nin_gemm_backend_name(nin_context_tuning(r->ctx).backend));
+    nin_gemm_tuning t = nin_context_tuning(r->ctx);
+    int element = 0;
+    for (int f = 0; f < NIN_KERNEL_FAMILIES; f++)
+        element += t.shape[f] == NIN_SHAPE_ELEMENT;
+    printf("bench %s: input %dx%dx%d, batch %d, %zu parameters, on %s (%s), gemm %s, kernel shapes: %d of %d "
+           "families element, the others plane\n", a->netdef, a->input.c, a->input.h, a->input.w, a->batch,
+           nin_net_trainable_count(r->net), nin_context_device(r->ctx)->name, nin_context_device(r->ctx)->platform_name,
+           nin_gemm_backend_name(t.backend), element, NIN_KERNEL_FAMILIES);
 }
 
 /* The first training step, alone: it includes first-use compilation in the driver and CLBlast. */
