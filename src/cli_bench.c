@@ -12,6 +12,7 @@ typedef struct net_args {
     const char *netdef;
     nin_shape input;
     int batch, steps;
+    int budget;   /* tune: seconds of the search of CLBlast's parameters */
 } net_args;
 
 /* The arguments bench and tune share. */
@@ -35,7 +36,14 @@ static const cli_option bench_options[] = {
     CLI_END,
 };
 
-static const cli_option tune_options[] = { NETWORK_ARGUMENT, BATCH_OPTION, INPUT_OPTION, CLI_END };
+static const cli_option tune_options[] = {
+    NETWORK_ARGUMENT,
+    BATCH_OPTION,
+    INPUT_OPTION,
+    { .name = "budget", .kind = CLI_INT, .offset = offsetof(net_args, budget), .min = 0, .max = 86400,
+      .metavar = "SECONDS", .help = "time for the search of CLBlast's kernel parameters (0: none)" },
+    CLI_END,
+};
 
 /* The network named on the command line, on a preset's input when it names a dataset. */
 static void network_of(net_args *a, nin_netdef *def)
@@ -151,7 +159,7 @@ static void bench_free(bench_run *r)
 
 static int cmd_bench(const nin_options *opt, int argc, char **argv)
 {
-    net_args a = { "cifar10", { 3, 32, 32 }, 128, 5 };
+    net_args a = { "cifar10", { 3, 32, 32 }, 128, 5, 0 };
     nin_netdef def;
     bench_run r;
     cli_parse(&cli_bench, argc, argv, &a);
@@ -176,7 +184,7 @@ const cli_command cli_bench = {
 
 static int cmd_tune(const nin_options *opt, int argc, char **argv)
 {
-    net_args a = { "cifar10", { 3, 32, 32 }, 128, 0 };
+    net_args a = { "cifar10", { 3, 32, 32 }, 128, 0, NIN_TUNE_BUDGET_DEFAULT };
     nin_netdef def;
     cli_parse(&cli_tune, argc, argv, &a);
     network_of(&a, &def);
@@ -188,7 +196,7 @@ static int cmd_tune(const nin_options *opt, int argc, char **argv)
     const nin_device_info *dev = nin_context_device(ctx);
     printf("tuning GEMMs for %s, batch %d, on %s (%s), driver %s\n", a.netdef, a.batch, dev->name, dev->platform_name,
            dev->driver);
-    cli_check(nin_tune(ctx, shapes, count, what, stdout));
+    cli_check(nin_tune(ctx, shapes, count, what, a.budget, stdout));
     nin_context_free(ctx);
     return 0;
 }
@@ -197,9 +205,12 @@ const cli_command cli_tune = {
     .name = "tune",
     .summary = "measure the GEMM implementations on a network's shapes and save the faster in the device's "
                "tuning file",
-    .synopsis = "[PRESET|NETDEF] [--batch N] [--input C,H,W]",
+    .synopsis = "[PRESET|NETDEF] [--batch N] [--input C,H,W] [--budget SECONDS]",
     .about = "Measures the GEMMs of one training step of the network with CLBlast and with nin-cl's tiled "
-             "kernels over their parameters, and writes the fastest into the device's tuning file.",
+             "kernels over their parameters, and writes the fastest into the device's tuning file. CLBlast's "
+             "kernel parameters are searched first, for --budget seconds: a seeded random sample of the values "
+             "its own tuner tries, each candidate compiled and timed on the network's GEMMs; the parameters "
+             "found are kept only when faster than those CLBlast (or an earlier tuning) uses.",
     .options = tune_options,
     .run = cmd_tune,
 };

@@ -342,8 +342,8 @@ static int build_program(nin_context *ctx)
 
 nin_gemm_tuning nin_gemm_tuning_default(void)
 {
-    return (nin_gemm_tuning){ NIN_GEMM_CLBLAST, NIN_GEMM_ROW_TILES_DEFAULT, NIN_GEMM_K_BLOCK_DEFAULT,
-                              NIN_GEMM_BLOCK_N_DEFAULT };
+    return (nin_gemm_tuning){ .backend = NIN_GEMM_CLBLAST, .row_tiles = NIN_GEMM_ROW_TILES_DEFAULT,
+                              .k_block = NIN_GEMM_K_BLOCK_DEFAULT, .block_n = NIN_GEMM_BLOCK_N_DEFAULT };
 }
 
 /* The device `index` (-1: the default) of the table: 0, or -1 with the error. */
@@ -365,13 +365,36 @@ static int pick_device(int index, nin_device_info *info)
     return 0;
 }
 
+/* CLBlast's kernel parameters of the tuning file `path`, checked against the device's limits and handed to
+ * CLBlast for the context's device: 0, or -1 with the error naming the file. */
+static int apply_clblast_params(nin_context *ctx, const char *path)
+{
+    nin_clblast_limits limits;
+    char why[256];
+    for (int k = 0; k < NIN_CLBLAST_KERNELS; k++) {
+        const size_t *values = ctx->tuning.clblast.values[k];
+        if (!ctx->tuning.clblast.set[k])
+            continue;
+        if (nin_clblast_device_limits(ctx->info.device, &limits) != 0)
+            return -1;
+        if (nin_clblast_valid(k, values, &limits, why, sizeof why) != 0)
+            return nin_fail("%s: clblast %s does not fit %s: the rule '%s' is broken (delete the file or run nin-cl "
+                            "tune)", path, nin_clblast_kernel_name(k), ctx->info.name, why);
+        int status = nin_clblast_apply(ctx->info.device, k, values);
+        if (status != 0)
+            return nin_fail("%s: CLBlast refused the clblast %s parameters: %s (%d) (delete the file or run nin-cl "
+                            "tune)", path, nin_clblast_kernel_name(k), nin_cl_error_name(status), status);
+    }
+    return 0;
+}
+
 /* The device's tuning file, when it has one, into ctx: 0, or -1 with the error (a malformed file). */
 static int load_tuning(nin_context *ctx)
 {
     char path[1200], err[1600];
     if (nin_tuning_read(nin_tuning_path(&ctx->info, path, sizeof path), &ctx->tuning, err, sizeof err) < 0)
         return nin_fail("%s", err);
-    return 0;
+    return apply_clblast_params(ctx, path);
 }
 
 /* Context, queue, kernels and tuning of the device in ctx->info: 0, or -1 with the error. */
