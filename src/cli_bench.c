@@ -41,7 +41,8 @@ static const cli_option tune_options[] = {
     BATCH_OPTION,
     INPUT_OPTION,
     { .name = "budget", .kind = CLI_INT, .offset = offsetof(net_args, budget), .min = 0, .max = 86400,
-      .metavar = "SECONDS", .help = "time for the search of CLBlast's kernel parameters (0: none)" },
+      .metavar = "SECONDS", .help = "time for the search of CLBlast's kernel parameters (0: none; CLBlast's "
+      "defaults are always tried)" },
     CLI_END,
 };
 

@@ -218,19 +218,20 @@ static double tune_clblast(clblast_search *s, double budget)
 {
     nin_context *ctx = s->ctx;
     nin_clblast_params found = { { 1, 1, 1 }, { { 0 } } };
-    double *indirect = nin_calloc(2 * (size_t)s->count, sizeof *indirect), *direct = indirect + s->count;
+    double *indirect = nin_calloc(2 * (size_t)s->count, sizeof *indirect);   /* per shape, then direct's */
     double start = nin_now(), current = time_gemms(ctx, s->shapes, s->count, 1, s->buf, NULL);
     if (!indirect || current < 0.0 || nin_clblast_device_limits(ctx->info.device, &s->limits) != 0) {
         free(indirect);
         return -1.0;
     }
+    double *direct = indirect + s->count;
     fprintf(s->log, "CLBlast's kernel parameters, a random search of %.0f s:\n  current parameters %7.1f GFLOPS\n",
             budget, s->flop / current * 1e-9);
     double xgemm = search_kernel(s, NIN_CLBLAST_XGEMM, start + 0.6 * budget, found.values[NIN_CLBLAST_XGEMM], indirect);
     double xdirect = search_kernel(s, NIN_CLBLAST_DIRECT, start + budget, found.values[NIN_CLBLAST_DIRECT], direct);
     found.values[NIN_CLBLAST_ROUTINE][0] = choose_route(s, indirect, xgemm, direct, xdirect);
     found.set[NIN_CLBLAST_XGEMM] = xgemm >= 0.0, found.set[NIN_CLBLAST_DIRECT] = xdirect >= 0.0;
-    double seconds = apply_params(ctx->info.device, &found) == 0
+    double seconds = (xgemm >= 0.0 || xdirect >= 0.0) && apply_params(ctx->info.device, &found) == 0
                      ? time_gemms(ctx, s->shapes, s->count, 1, s->buf, NULL) : -1.0;
     free(indirect);
     fprintf(s->log, "  GemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu\n  %d candidates in %.0f s, %d failed and skipped\n",
