@@ -12,6 +12,7 @@ typedef struct net_args {
     const char *netdef;
     nin_shape input;
     int batch, steps;
+    int budget;   /* tune: seconds of the search of CLBlast's parameters */
 } net_args;
 
 /* The arguments bench and tune share. */
@@ -35,7 +36,16 @@ static const cli_option bench_options[] = {
     CLI_END,
 };
 
-static const cli_option tune_options[] = { NETWORK_ARGUMENT, BATCH_OPTION, INPUT_OPTION, CLI_END };
+static const cli_option tune_options[] = {
+    NETWORK_ARGUMENT,
+    BATCH_OPTION,
+    INPUT_OPTION,
+    { .name = "budget", .kind = CLI_INT, .offset = offsetof(net_args, budget), .min = 0, .max = 86400,
+      .metavar = "SECONDS", .help = "time for the search of CLBlast's kernel parameters (0: none; CLBlast's "
+      "defaults are always tried). Default: 120 on a GPU, 0 on other devices (a CPU runs nin-cl's tiled GEMM, "
+      "several times CLBlast's speed there)" },
+    CLI_END,
+};
 
 /* The network named on the command line, on a preset's input when it names a dataset. */
 static void network_of(net_args *a, nin_netdef *def)
@@ -156,7 +166,7 @@ static void bench_free(bench_run *r)
 
 static int cmd_bench(const nin_options *opt, int argc, char **argv)
 {
-    net_args a = { "cifar10", { 3, 32, 32 }, 128, 5 };
+    net_args a = { "cifar10", { 3, 32, 32 }, 128, 5, 0 };
     nin_netdef def;
     bench_run r;
     cli_parse(&cli_bench, argc, argv, &a);
@@ -181,7 +191,7 @@ const cli_command cli_bench = {
 
 static int cmd_tune(const nin_options *opt, int argc, char **argv)
 {
-    net_args a = { "cifar10", { 3, 32, 32 }, 128, 0 };
+    net_args a = { "cifar10", { 3, 32, 32 }, 128, 0, -1 };
     nin_netdef def;
     cli_parse(&cli_tune, argc, argv, &a);
     network_of(&a, &def);
@@ -193,8 +203,10 @@ static int cmd_tune(const nin_options *opt, int argc, char **argv)
     const nin_device_info *dev = nin_context_device(ctx);
     printf("tuning the kernels of %s, batch %d, on %s (%s), driver %s\n", a.netdef, a.batch, dev->name, dev->platform_name,
            dev->driver);
+    if (a.budget < 0)
+        a.budget = dev->type & CL_DEVICE_TYPE_GPU ? NIN_TUNE_BUDGET_DEFAULT : 0;
     cli_check(nin_tune_kernels(ctx, &def, a.input, a.batch, stdout));
-    cli_check(nin_tune(ctx, shapes, count, what, stdout));
+    cli_check(nin_tune(ctx, shapes, count, what, a.budget, stdout));
     nin_context_free(ctx);
     return 0;
 }
@@ -203,11 +215,14 @@ const cli_command cli_tune = {
     .name = "tune",
     .summary = "measure the GEMM implementations and the kernel shapes on a network and save the faster in the "
                "device's tuning file",
-    .synopsis = "[PRESET|NETDEF] [--batch N] [--input C,H,W]",
+    .synopsis = "[PRESET|NETDEF] [--batch N] [--input C,H,W] [--budget SECONDS]",
     .about = "Times both shapes of the other kernels (plane: loops per work-item, for CPUs; element: one "
              "work-item per value, for GPUs) over training steps of the network, then the GEMMs of one training "
              "step with CLBlast and with nin-cl's tiled kernels over their parameters, and writes the fastest of "
-             "each into the device's tuning file.",
+             "each into the device's tuning file. CLBlast's kernel parameters are searched first, for --budget "
+             "seconds: a seeded random sample of the values its own tuner tries, each candidate compiled and timed "
+             "on the network's GEMMs; the parameters found are kept only when faster than those CLBlast (or an "
+             "earlier tuning) uses.",
     .options = tune_options,
     .run = cmd_tune,
 };

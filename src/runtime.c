@@ -378,13 +378,36 @@ static void set_kernel_shapes(nin_context *ctx)
                                                                                          : NIN_SHAPE_PLANE;
 }
 
+/* CLBlast's kernel parameters of the tuning file `path`, checked against the device's limits and handed to
+ * CLBlast for the context's device: 0, or -1 with the error naming the file. */
+static int apply_clblast_params(nin_context *ctx, const char *path)
+{
+    nin_clblast_limits limits;
+    char why[256];
+    for (int k = 0; k < NIN_CLBLAST_KERNELS; k++) {
+        const size_t *values = ctx->tuning.clblast.values[k];
+        if (!ctx->tuning.clblast.set[k])
+            continue;
+        if (nin_clblast_device_limits(ctx->info.device, &limits) != 0)
+            return -1;
+        if (nin_clblast_valid(k, values, &limits, why, sizeof why) != 0)
+            return nin_fail("%s: clblast %s does not fit %s: the rule '%s' is broken (delete the file or run nin-cl "
+                            "tune)", path, nin_clblast_kernel_name(k), ctx->info.name, why);
+        int status = nin_clblast_apply(ctx->info.device, k, values);
+        if (status != 0)
+            return nin_fail("%s: CLBlast refused the clblast %s parameters: %s (%d) (delete the file or run nin-cl "
+                            "tune)", path, nin_clblast_kernel_name(k), nin_cl_error_name(status), status);
+    }
+    return 0;
+}
+
 /* The device's tuning file, when it has one, into ctx: 0, or -1 with the error (a malformed file). */
 static int load_tuning(nin_context *ctx)
 {
     char path[1200], err[1600];
     if (nin_tuning_read(nin_tuning_path(&ctx->info, path, sizeof path), &ctx->tuning, err, sizeof err) < 0)
         return nin_fail("%s", err);
-    return 0;
+    return apply_clblast_params(ctx, path);
 }
 
 /* Context, queue, kernels and tuning of the device in ctx->info: 0, or -1 with the error. */

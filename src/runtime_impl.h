@@ -123,6 +123,22 @@ typedef struct nin_tiled_param {
 extern const nin_tiled_param nin_tiled_params[NIN_TILED_PARAMS];
 int *nin_tiled_param_field(nin_gemm_tuning *t, int p);
 
+/* CLBlast's GEMM parameters (clblast_params.c): the device limits a kernel's parameters must respect (0: not
+ * checked), whether values v of kernel k make a kernel CLBlast can build and run (0, or -1 with the reason in
+ * why), a tuning-file line "clblast KERNEL NAME=VALUE ..." (every parameter of the kernel once) into p (1; 0 when
+ * the line is no clblast line; -1 with the reason), the lines of the set kernels, and their application to a
+ * device (CLBlast's status, CLBlastSuccess = 0). */
+#define NIN_CLBLAST_XGEMM 0
+#define NIN_CLBLAST_DIRECT 1
+#define NIN_CLBLAST_ROUTINE 2
+#define NIN_CLBLAST_PARAM_MAX 65536   /* the largest value of any parameter */
+typedef struct nin_clblast_limits { size_t work_group, local_bytes; } nin_clblast_limits;
+int nin_clblast_device_limits(cl_device_id device, nin_clblast_limits *limits);
+int nin_clblast_valid(int kernel, const size_t *v, const nin_clblast_limits *limits, char *why, size_t why_size);
+int nin_clblast_read_line(const char *line, nin_clblast_params *p, char *why, size_t why_size);
+void nin_clblast_write(FILE *f, const nin_clblast_params *p);
+int nin_clblast_apply(cl_device_id device, int kernel, const size_t *values);
+
 /* The binary of a compiled-program cache entry (magic, size, binary, CRC32), checked before anything is
  * allocated from it; NULL when the entry is missing or fails a check (the caller then rebuilds it). */
 unsigned char *nin_program_cache_read(const char *path, size_t *size);

@@ -4,8 +4,10 @@
  * name and driver version so that a driver update re-tunes. Format: '#' comments and "key value" lines:
  * `gemm clblast|tiled` (which GEMM), and the tiled GEMM's parameters `gemm_row_tiles N` (8-row tiles of C per
  * work-item), `gemm_k_block N` (k per cache block), `gemm_block_n N` (columns of a transposed B packed at a
- * time), and `kernels_FAMILY plane|element`, the shape of each family of the other kernels (runtime.h). An
- * existing file without kernels_ lines keeps the device's default shapes. It lives in the runtime, below the networks: reading it needs no network and no OpenCL call. */
+ * time); `kernels_FAMILY plane|element`, the shape of each family of the other kernels (runtime.h; a file
+ * without these lines keeps the device's default shapes); and CLBlast's kernel parameters, `clblast
+ * Xgemm|XgemmDirect|GemmRoutine NAME=VALUE ...` (clblast_params.c, applied to the device when a context is
+ * created). It lives in the runtime, below the networks: reading it needs no network and no OpenCL call. */
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -104,14 +106,20 @@ static int read_tuning_line(const char *line, nin_gemm_tuning *t)
 
 int nin_tuning_read(const char *path, nin_gemm_tuning *t, char *err, size_t err_size)
 {
-    char line[1024];
+    char line[1024], why[256];
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
     int lineno = 0, status = 1;
     while (status == 1 && fgets(line, sizeof line, f)) {
         lineno++;
-        if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line) || read_tuning_line(line, t))
+        if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line))
+            continue;
+        int clblast = nin_clblast_read_line(line, &t->clblast, why, sizeof why);
+        if (clblast < 0)
+            status = nin_set_error(err, err_size, "%s:%d: %s, found '%.*s' (delete the file or run nin-cl tune)", path,
+                                   lineno, why, (int)strcspn(line, "\r\n"), line);
+        if (clblast != 0 || read_tuning_line(line, t))
             continue;
         status = nin_set_error(err, err_size, "%s:%d: expected 'gemm clblast|tiled', 'gemm_row_tiles|"
                                "gemm_k_block|gemm_block_n N' (N in 1..%d) or 'kernels_FAMILY plane|element', found "
@@ -142,6 +150,7 @@ int nin_tuning_write(const char *path, const nin_gemm_tuning *t, const char *com
         fprintf(f, "%s %d\n", nin_tiled_params[p].name, *nin_tiled_param_field((nin_gemm_tuning *)t, p));
     for (int k = 0; k < NIN_KERNEL_FAMILIES; k++)
         fprintf(f, "kernels_%s %s\n", families[k].name, shape_names[t->shape[k]]);
+    nin_clblast_write(f, &t->clblast);
     if (fclose(f) != 0)
         return nin_fail("cannot write the tuning file %s: %s", path, strerror(errno));
     return 0;

@@ -56,7 +56,7 @@ rm -rf "$cache"
 
 # Tuning: nin-cl tune writes the device's tuning file, later starts use it; a malformed file is one error line.
 tuning=$(mktemp -d)
-out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" tune mnist --batch 8 2>&1); rc=$?
+out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" tune mnist --batch 8 --budget 0 2>&1); rc=$?
 chosen=$(echo "$out" | sed -n 's/^chose gemm \([a-z]*\);.*/\1/p')
 used=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1 | sed -n 's/^kernels:.*; gemm \([a-z]*\)$/\1/p')
 [ $rc -eq 0 ] && [ -n "$chosen" ] && [ "$chosen" = "$used" ] && ok "tune chose gemm $chosen and selftest uses it" \

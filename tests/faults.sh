@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 # A private tuning file that picks the tiled GEMM: quick starts (CLBlast compiles its kernels in every process),
 # and no kernel compile writing files under the file-size limit of test 2's fallback.
 export NIN_TUNING_DIR=$tmp/tuning
-tuning=$("$NIN_CL" tune 16c5p2-mp3s2-16c3p1-10c1l-gap --batch 8 2>&1 | sed -n 's/^chose gemm [a-z]*; wrote //p')
+tuning=$("$NIN_CL" tune 16c5p2-mp3s2-16c3p1-10c1l-gap --batch 8 --budget 0 2>&1 | sed -n 's/^chose gemm [a-z]*; wrote //p')
 [ -n "$tuning" ] && echo "gemm tiled" > "$tuning" || bad "nin-cl tune wrote no tuning file"
 python3 "$SRC/make_synthetic.py" "$tmp/data" 1200 100
 NET=16c5p2-mp3s2-16c3p1-10c1l-gap

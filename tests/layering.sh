@@ -17,7 +17,7 @@ lib=${2:-${NIN_LIBNIN:-.libs/libnin.so}}
 layer_of() {
     case $(basename "$1") in
     error.c|error.h) echo 0 ;;
-    runtime.c|tuning.c|rng.c|runtime.h|runtime_impl.h|netdef.c|netdef.h|dataset.c|dataset_formats.c|fingerprint.c|\
+    runtime.c|tuning.c|clblast_params.c|rng.c|runtime.h|runtime_impl.h|netdef.c|netdef.h|dataset.c|dataset_formats.c|fingerprint.c|\
     dataset_images.c|data.h|image.c|image.h|image_impl.h|jpeg.c|preprocess.c|preprocess.h|download.c|download.h|\
     draw.c|draw.h|onnx.pb-c.c|onnx.pb-c.h) echo 1 ;;
     conv.c|pool.c|dropout.c|gap.c|batchnorm.c|softmax.c|sgd.c|layer.h) echo 2 ;;

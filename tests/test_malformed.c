@@ -404,6 +404,29 @@ START_TEST(test_tuning)
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), 1);
     ck_assert_int_eq(ctx->shape[NIN_KF_POOL], NIN_SHAPE_ELEMENT);
     ck_assert_int_eq(ctx->shape[NIN_KF_SGD], NIN_SHAPE_PLANE);
+    static const struct { const char *line, *error; } clblast[] = {
+        { "clblast Xgemmm KWG=32", "expected 'clblast Xgemm|XgemmDirect|GemmRoutine NAME=VALUE ...'" },
+        { "clblast GemmRoutine XGEMM_MIN_INDIRECT_SIZE=64 XGEMM_MIN_INDIRECT_SIZE=64",
+          "XGEMM_MIN_INDIRECT_SIZE is given twice" },
+        { "clblast GemmRoutine XGEMM_MIN_INDIRECT_SIZE=-1", "XGEMM_MIN_INDIRECT_SIZE=-1 is no number in 0..65536" },
+        { "clblast GemmRoutine KWG=16", "'KWG=16' is no NAME=VALUE of a GemmRoutine parameter" },
+        { "clblast XgemmDirect KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=1 PADB=1 VWMD=1 VWND=1",
+          "clblast XgemmDirect without WGD (every parameter of the kernel is needed)" },
+        { "clblast XgemmDirect KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=1 PADB=1 VWMD=1 VWND=1 WGD=12",
+          "clblast XgemmDirect: the rule 'WGD is a multiple of MDIMCD*VWMD, NDIMCD*VWND, MDIMAD*VWMD, NDIMBD*VWND' "
+          "is broken" },
+        { "clblast Xgemm GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 MWG=32 NDIMB=16 NDIMC=16 NWG=32 SA=1 SB=1 "
+          "STRM=0 STRN=0 VWM=4 VWN=3", "clblast Xgemm: the rule 'VWM, VWN are 1, 2, 4, 8 or 16' is broken" },
+    };
+    for (size_t i = 0; i < sizeof clblast / sizeof clblast[0]; i++) {
+        char text[512], want[1024];
+        int length = snprintf(text, sizeof text, "gemm clblast\n%s\n", clblast[i].line);
+        put("dev.tune", text, (size_t)length);
+        ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
+        snprintf(want, sizeof want, "@/dev.tune:2: %s, found '%s' (delete the file or run nin-cl tune)",
+                 clblast[i].error, clblast[i].line);
+        expect_line(err, want);
+    }
     bytes b = seed("tuning", "tiled");
     put("dev.tune", b.data, b.size);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), 1);

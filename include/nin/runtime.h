@@ -49,12 +49,28 @@ typedef enum nin_kernel_family {
     NIN_KF_SOFTMAX, NIN_KF_SGD, NIN_KERNEL_FAMILIES
 } nin_kernel_family;
 typedef enum nin_kernel_shape { NIN_SHAPE_PLANE, NIN_SHAPE_ELEMENT } nin_kernel_shape;
+
+/* CLBlast's own GEMM parameters, as `nin-cl tune` found them (CLBlastOverrideParameters): for each of its kernels
+ * (nin_clblast_kernel_name: Xgemm, XgemmDirect, and GemmRoutine, whose XGEMM_MIN_INDIRECT_SIZE sends the GEMMs
+ * with m n k below its cube to XgemmDirect), set[k] = 0 keeps CLBlast's own (its database, else its defaults), 1
+ * uses values[k], in the order of nin_clblast_param_name. */
+#define NIN_CLBLAST_KERNELS 3
+#define NIN_CLBLAST_PARAMS_MAX 16
+typedef struct nin_clblast_params {
+    int set[NIN_CLBLAST_KERNELS];
+    size_t values[NIN_CLBLAST_KERNELS][NIN_CLBLAST_PARAMS_MAX];
+} nin_clblast_params;
+const char *nin_clblast_kernel_name(int kernel);
+int nin_clblast_param_count(int kernel);
+const char *nin_clblast_param_name(int kernel, int param);
+
 typedef struct nin_gemm_tuning {
     nin_gemm_backend backend;
     int row_tiles;            /* tiled GEMM: 8-row tiles of C per work-item */
     int k_block;              /* tiled GEMM: k per block, so a block of a B panel stays in L1 */
     int block_n;              /* tiled GEMM: columns of a transposed B packed at a time */
     nin_kernel_shape shape[NIN_KERNEL_FAMILIES];   /* each family's kernels */
+    nin_clblast_params clblast;   /* CLBlast's kernel parameters, applied when a context is created */
 } nin_gemm_tuning;
 #define NIN_GEMM_ROW_TILES_DEFAULT 32
 #define NIN_GEMM_K_BLOCK_DEFAULT 256
