@@ -31,11 +31,13 @@ real_binary() {
     if [ -f "$1/.libs/nin-cl" ]; then echo "$1/.libs/nin-cl"; elif [ -x "$1/nin-cl" ]; then echo "$1/nin-cl"; fi
 }
 
-# Every library ldd resolves for the given files, glibc's family and the loader aside, one path a line.
-shared_libraries() {
-    ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
-        grep -Ev '/(libc|libm|libmvec|libpthread|libdl|librt|libutil|libresolv|libnsl|libanl|libBrokenLocale|libcrypt|ld-linux[^/]*)\.so[^/]*$'
+GLIBC_RE='/(libc|libm|libmvec|libpthread|libdl|librt|libutil|libresolv|libnsl|libanl|libBrokenLocale|ld-linux[^/]*)\.so[^/]*$'
+# Every library ldd resolves for the given files (and the dynamic loader), one path a line.
+ldd_all() {
+    ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u
 }
+# Those of them that are not glibc's family.
+shared_libraries() { ldd_all "$@" | grep -Ev "$GLIBC_RE"; }
 
 # The highest GLIBC_x.y symbol version the packed files need (the GPU machine's glibc must be as new).
 glibc_needed() {
@@ -56,6 +58,10 @@ pack_program() {
     echo "$libs" | grep -qi pocl && die "PoCL is among the libraries nin-cl loads; it must not be packed"
     # shellcheck disable=SC2086
     cp -L $libs "$2/lib/" || die "cannot copy the libraries"
+    # glibc apart, in lib/glibc, for a machine whose own is older than the libraries need (see packed_loader)
+    mkdir -p "$2/lib/glibc"
+    # shellcheck disable=SC2046
+    cp -L $(ldd_all "$2/bin/nin-cl" "$2"/lib/*.so* | grep -E "$GLIBC_RE") "$2/lib/glibc/" || die "cannot copy glibc"
     local src
     src=$(sed -n 's/^abs_top_srcdir = //p' "$1/Makefile" 2>/dev/null)
     cp "${src:-$1}"/cl/*.cl "$2/cl/" || die "no kernels in ${src:-$1}/cl"
@@ -106,7 +112,7 @@ do_pack() {
     rm -f "$dir/MANIFEST" "$dir/nin.tar.xz" "$dir/cifar10-images.tar.xz"
     stage=$(mktemp -d)
     pack_program "$build" "$stage"
-    echo "glibc_needed=$(glibc_needed "$stage"/bin/* "$stage"/lib/*)" > "$dir/MANIFEST"
+    echo "glibc_needed=$(glibc_needed "$stage"/bin/* "$stage"/lib/*.so*)" > "$dir/MANIFEST"
     (cd "$stage" && find bin lib cl \( -type f -o -type l \) | sort) > "$stage/.list"
     compress "$stage" "$stage/.list" "$dir/nin.tar.xz"
     rm -rf "$stage"
@@ -246,6 +252,23 @@ open_source() {
     fi
 }
 
+# When this machine's glibc is older than the packed libraries need (or NIN_PACKED_GLIBC=1): NIN becomes a
+# wrapper that starts nin-cl with the packed glibc and its dynamic loader.
+packed_loader() {
+    local need have glibc=$scratch/pack/lib/glibc
+    [ -d "$glibc" ] || return 0
+    need=$(sed -n 's/^glibc_needed=//p' "$MANIFEST" 2>/dev/null); have=$(getconf GNU_LIBC_VERSION 2>/dev/null | cut -d' ' -f2)
+    if [ "${NIN_PACKED_GLIBC:-0}" = 1 ] || [ -z "$have" ] ||
+       [ "$(printf '%s\n%s\n' "$have" "${need:-0}" | sort -V | head -1)" != "${need:-0}" ]; then
+        printf '#!/bin/sh\nexec "%s" --library-path "%s" "%s" "$@"\n' "$(ls "$glibc"/ld-linux*.so* | head -1)" \
+            "$glibc:$LD_LIBRARY_PATH" "$NIN" > "$scratch/nin-cl" && chmod +x "$scratch/nin-cl"
+        NIN=$scratch/nin-cl
+        say "glibc here ${have:-unknown}, the pack needs ${need:-unknown}: nin-cl runs on the packed glibc"
+    else
+        say "glibc here $have, the pack needs ${need:-unknown}"
+    fi
+}
+
 run_gpu() {
     local dir=$1 driver need have
     START=$(date +%s)
@@ -261,8 +284,7 @@ run_gpu() {
     if [ -n "${OUT:-}" ]; then exec > >(tee "$OUT/device.log") 2>&1; fi
     say "driver $driver; scratch $scratch; $(date -u '+%Y-%m-%d %H:%M UTC')"
     open_source "$dir"
-    need=$(sed -n 's/^glibc_needed=//p' "$MANIFEST" 2>/dev/null); have=$(getconf GNU_LIBC_VERSION 2>/dev/null | cut -d' ' -f2)
-    say "glibc here ${have:-unknown}, the pack needs ${need:-unknown}"
+    packed_loader
     TORCH_PY=$PYTHON TORCH_DEVICE=cuda THREADS=$(nproc) TORCH_SHAPE=""
     "$TORCH_PY" -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null || { say "PyTorch CUDA: unavailable, skipped"; TORCH=""; }
     NET=cifar10 BATCH=128 BENCH_STEPS=20 BIG_STEPS=3 MAX_BATCH_CAP=65536 SELFTEST_S=120 TUNE_NET=cifar10 TUNE_BUDGET=60
@@ -282,6 +304,7 @@ run_cpu() {
     dir=$(cd "$dir" && pwd)
     say "toy run on the first device, from $dir; scratch $scratch"
     open_source "$dir"
+    packed_loader
     TORCH_PY=/usr/bin/python3 TORCH_DEVICE=cpu THREADS=$(nproc)
     if [ -n "$TORCH" ] && ! "$TORCH_PY" -c 'import torch' 2>/dev/null; then say "PyTorch: no torch in $TORCH_PY, skipped"; TORCH=""; fi
     [ -n "$TORCH" ] || say "PyTorch: skipped (no torch_nin.py or no torch)"
