@@ -226,6 +226,7 @@ run_steps() {
     fi
     echo "=== summary ($(elapsed)s)"
     printf '%s' "$SUMMARY"
+    if [ -n "${OUT:-}" ]; then printf '%s' "$SUMMARY" > "$OUT/summary.txt"; fi
 }
 
 # The pack (DIR/nin.tar.xz unpacked into the scratch folder) or a build tree: NIN, NIN_KERNEL_DIR, the images.
