@@ -235,9 +235,12 @@ open_source() {
     MANIFEST=$dir/MANIFEST; IMAGES=""; TORCH=""
     if [ -f "$dir/nin.tar.xz" ]; then
         mkdir -p "$scratch/pack" && unpack "$dir/nin.tar.xz" "$scratch/pack" || die "cannot unpack $dir/nin.tar.xz"
-        NIN=$scratch/pack/bin/nin-cl
+        # only nin-cl gets the pack's libraries (PyTorch keeps its own libstdc++...): a wrapper
+        NIN=$scratch/nin-cl
         export NIN_KERNEL_DIR=$scratch/pack/cl
-        export LD_LIBRARY_PATH=$scratch/pack/lib${DRIVER_DIR:+:$DRIVER_DIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+        PACK_LIBS=$scratch/pack/lib${DRIVER_DIR:+:$DRIVER_DIR}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+        printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$@"\n' "$PACK_LIBS" "$scratch/pack/bin/nin-cl" > "$NIN"
+        chmod +x "$NIN"
         if [ -f "$dir/cifar10-images.tar.xz" ]; then
             mkdir -p "$scratch/images" && unpack "$dir/cifar10-images.tar.xz" "$scratch/images" && IMAGES=$scratch/images
         fi
@@ -262,8 +265,7 @@ packed_loader() {
     if [ "${NIN_PACKED_GLIBC:-0}" = 1 ] || [ -z "$have" ] ||
        [ "$(printf '%s\n%s\n' "$have" "${need:-0}" | sort -V | head -1)" != "${need:-0}" ]; then
         printf '#!/bin/sh\nexec "%s" --library-path "%s" "%s" "$@"\n' "$(ls "$glibc"/ld-linux*.so* | head -1)" \
-            "$glibc:$LD_LIBRARY_PATH" "$NIN" > "$scratch/nin-cl" && chmod +x "$scratch/nin-cl"
-        NIN=$scratch/nin-cl
+            "$glibc:$PACK_LIBS" "$scratch/pack/bin/nin-cl" > "$NIN"
         say "glibc here ${have:-unknown}, the pack needs ${need:-unknown}: nin-cl runs on the packed glibc"
     else
         say "glibc here $have, the pack needs ${need:-unknown}"
