@@ -99,15 +99,34 @@ inline void pool_covering(int i, int size, int stride, int outs, int *lo, int *h
     *hi = min(i / stride, outs - 1);
 }
 
+/* Output value i of the batch (OH x OW planes): its plane, in *q, and its clipped window [*y0, *y1) x [*x0, *x1). */
+inline void output_window(int i, int H, int W, int OH, int OW, int size, int stride, int *q, int *y0, int *y1,
+                          int *x0, int *x1)
+{
+    *q = i / (OH * OW);
+    pool_window(i / OW % OH, size, stride, H, y0, y1);
+    pool_window(i % OW, size, stride, W, x0, x1);
+}
+
+/* Input value i of the batch (H x W planes): its plane, in *q, its place in the plane, in *at, and the outputs
+ * whose windows cover it, [*oy0, *oy1] x [*ox0, *ox1]. */
+inline void covering_outputs(int i, int H, int W, int OH, int OW, int size, int stride, int *q, int *at, int *oy0,
+                             int *oy1, int *ox0, int *ox1)
+{
+    *q = i / (H * W);
+    *at = i % (H * W);
+    pool_covering(*at / W, size, stride, OH, oy0, oy1);
+    pool_covering(*at % W, size, stride, OW, ox0, ox1);
+}
+
 __kernel void maxpool_forward_el(__global const float *x, __global float *y, __global int *argmax,
                                  int H, int W, int OH, int OW, int size, int stride, int count)
 {
     int i = get_global_id(0);
     if (i >= count)
         return;
-    int q = i / (OH * OW), oy = i / OW % OH, ox = i % OW, y0, y1, x0, x1;
-    pool_window(oy, size, stride, H, &y0, &y1);
-    pool_window(ox, size, stride, W, &x0, &x1);
+    int q, y0, y1, x0, x1;
+    output_window(i, H, W, OH, OW, size, stride, &q, &y0, &y1, &x0, &x1);
     __global const float *plane = x + (size_t)q * H * W;
     int best = y0 * W + x0;
     float top = plane[best];
@@ -127,9 +146,8 @@ __kernel void maxpool_backward_el(__global const float *dy, __global const int *
     int i = get_global_id(0);
     if (i >= count)
         return;
-    int q = i / (H * W), iy = i / W % H, ix = i % W, at = iy * W + ix, oy0, oy1, ox0, ox1;
-    pool_covering(iy, size, stride, OH, &oy0, &oy1);
-    pool_covering(ix, size, stride, OW, &ox0, &ox1);
+    int q, at, oy0, oy1, ox0, ox1;
+    covering_outputs(i, H, W, OH, OW, size, stride, &q, &at, &oy0, &oy1, &ox0, &ox1);
     size_t base = (size_t)q * OH * OW;
     float sum = 0.0f;
     for (int oy = oy0; oy <= oy1; oy++)
@@ -144,9 +162,8 @@ __kernel void avgpool_forward_el(__global const float *x, __global float *y,
     int i = get_global_id(0);
     if (i >= count)
         return;
-    int q = i / (OH * OW), oy = i / OW % OH, ox = i % OW, y0, y1, x0, x1;
-    pool_window(oy, size, stride, H, &y0, &y1);
-    pool_window(ox, size, stride, W, &x0, &x1);
+    int q, y0, y1, x0, x1;
+    output_window(i, H, W, OH, OW, size, stride, &q, &y0, &y1, &x0, &x1);
     __global const float *plane = x + (size_t)q * H * W;
     float sum = 0.0f;
     for (int iy = y0; iy < y1; iy++)
@@ -161,9 +178,8 @@ __kernel void avgpool_backward_el(__global const float *dy, __global float *dx,
     int i = get_global_id(0);
     if (i >= count)
         return;
-    int q = i / (H * W), iy = i / W % H, ix = i % W, oy0, oy1, ox0, ox1;
-    pool_covering(iy, size, stride, OH, &oy0, &oy1);
-    pool_covering(ix, size, stride, OW, &ox0, &ox1);
+    int q, at, oy0, oy1, ox0, ox1;
+    covering_outputs(i, H, W, OH, OW, size, stride, &q, &at, &oy0, &oy1, &ox0, &ox1);
     __global const float *grad = dy + (size_t)q * OH * OW;
     float sum = 0.0f;
     for (int oy = oy0; oy <= oy1; oy++)
