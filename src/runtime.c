@@ -384,12 +384,18 @@ static int apply_clblast_params(nin_context *ctx, const char *path)
 {
     nin_clblast_limits limits;
     char why[256];
+    const nin_clblast_params *p = &ctx->tuning.clblast;
+    int any = 0;
+    for (int k = 0; k < NIN_CLBLAST_KERNELS; k++)
+        any |= p->set[k];
+    if (!any)
+        return 0;
+    if (nin_clblast_device_limits(ctx->info.device, &limits) != 0)
+        return -1;
     for (int k = 0; k < NIN_CLBLAST_KERNELS; k++) {
-        const size_t *values = ctx->tuning.clblast.values[k];
-        if (!ctx->tuning.clblast.set[k])
+        const size_t *values = p->values[k];
+        if (!p->set[k])
             continue;
-        if (nin_clblast_device_limits(ctx->info.device, &limits) != 0)
-            return -1;
         if (nin_clblast_valid(k, values, &limits, why, sizeof why) != 0)
             return nin_fail("%s: clblast %s does not fit %s: the rule '%s' is broken (delete the file or run nin-cl "
                             "tune)", path, nin_clblast_kernel_name(k), ctx->info.name, why);
