@@ -187,17 +187,15 @@ compare() {
 
 # The steps, GPU or toy: the variables set by run_gpu / run_cpu.
 run_steps() {
-    local line maxb budget epochs per_epoch n_train n_test
+    local line maxb epochs per_epoch n_train n_test
     SUMMARY=""
     step devices 60 "$NIN" --devices
     SUMMARY="${SUMMARY}device: $(awk 'NR == 2 { $1 = ""; print }' "$scratch/devices.out" | sed 's/^ //')"$'\n'
     step selftest "$SELFTEST_S" "$NIN" selftest
     SUMMARY="${SUMMARY}selftest: $(tail -1 "$scratch/selftest.out")"$'\n'
-    budget=""
-    if "$NIN" tune --help 2>/dev/null | grep -q -- '--budget'; then budget="--budget $TUNE_BUDGET"; fi
     # shellcheck disable=SC2086
-    step tune 150 "$NIN" tune $TUNE_NET $budget
-    SUMMARY="${SUMMARY}tune${budget:+ $budget}: $(grep -i 'gemm\|tuning' "$scratch/tune.out" | tail -1)"$'\n'
+    step tune 150 "$NIN" tune $TUNE_NET --budget "$TUNE_BUDGET"
+    SUMMARY="${SUMMARY}tune --budget $TUNE_BUDGET: $(grep -i 'gemm\|tuning' "$scratch/tune.out" | tail -1)"$'\n'
     step dry-run 60 "$NIN" train $DRY_NET --dry-run
     maxb=$(figure dry-run '.*the largest batch that fits is \([0-9]*\).*')
     SUMMARY="${SUMMARY}largest batch (train --dry-run): ${maxb:-unknown}"$'\n'
