@@ -35,7 +35,8 @@ The learning rate follows nin-cl's src/schedule.c: step s (from 0) runs at rate(
 --patience epochs without a better validation accuracy (the run stops below --min-lr); step, --lr divided by 10
 once for each epoch of --lr-steps already completed; cosine, --lr * (1 + cos(pi * t / T)) / 2 with t = s - W and
 T = epochs * steps - W (0 at the end of --epochs). --bias-lr-mult and --class-lr-mult multiply the rate of every
-bias and of the class layer's parameters (the last convolution or fc), as param groups.
+bias and of the class layer's parameters (the last convolution or fc), as param groups. --augment crops and
+flips as nin-cl's --augment does (the same distribution; the draws are PyTorch's).
 """
 import argparse
 import gzip
@@ -311,6 +312,22 @@ class Standardize:
         return (images.float() - self.mean) / self.std
 
 
+def augment(x, flip):
+    """nin-cl's --augment (src/train.c augment_image): each preprocessed image shifted by dy, dx in -4..4 with
+    zeros (the mean) coming in, the crop of the image padded by 4, then mirrored with probability 1/2 unless
+    the images are digits. Same distribution, not the same draws."""
+    n, _, h, w = x.shape
+    padded = nn.functional.pad(x, (4, 4, 4, 4))
+    shifts = torch.randint(0, 9, (n, 2))
+    mirror = torch.rand(n) < 0.5 if flip else torch.zeros(n, dtype=torch.bool)
+    out = torch.empty_like(x)
+    for i in range(n):
+        dy, dx = shifts[i].tolist()
+        crop = padded[i, :, dy:dy + h, dx:dx + w]
+        out[i] = crop.flip(2) if mirror[i] else crop
+    return out
+
+
 def scheduled_lr(a, plateau_lr, step, steps):
     """The schedule's rate at step `step` (from 0; `steps` an epoch), warm-up aside: nin_schedule_lr."""
     if a.schedule == "step":
@@ -418,6 +435,8 @@ def main():
     ap.add_argument("--min-lr", type=float, default=None, help="--schedule plateau: stop below this (default lr/200)")
     ap.add_argument("--bias-lr-mult", type=float, default=1.0, help="the learning rate of every bias, times F")
     ap.add_argument("--class-lr-mult", type=float, default=1.0, help="the class layer's learning rate, times F")
+    ap.add_argument("--augment", action="store_true",
+                    help="random crops (pad 4) and horizontal flips (no flips for mnist), as nin-cl's --augment")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="PyTorch threads, and image decoding processes")
     ap.add_argument("--progress", type=int, default=50, help="a progress line every N steps (0: none)")
@@ -470,7 +489,8 @@ def main():
             step += 1
             for group in opt.param_groups:
                 group["lr"] = rate * group["mult"]
-            out = net(pre(xtr[idx]))
+            x = pre(xtr[idx])
+            out = net(augment(x, a.dataset != "mnist") if a.augment else x)
             loss = nn.functional.cross_entropy(out, ytr[idx])
             opt.zero_grad()
             loss.backward()
