@@ -36,6 +36,8 @@
 #define MAGIC "NINCKPT"
 #define VERSION 1u
 #define MAX_FILE_BYTES ((size_t)1 << 31)
+#define MAX_SIDE 4096                 /* of the input's height and width */
+#define MAX_CLASSES 100000
 
 /* --- the config as key=value text: one table drives writing and reading ----------------------------- */
 
@@ -280,8 +282,22 @@ static char *join_names(char *const *names, int classes, size_t *bytes)
     return text;
 }
 
+/* Whether an input shape and class count are within the sizes a network of nin-cl can have (what read_shape
+ * takes back). */
+static int shape_in_range(nin_shape in, int classes)
+{
+    return in.c >= 1 && in.c <= 3 && in.h >= 1 && in.h <= MAX_SIDE && in.w >= 1 && in.w <= MAX_SIDE && classes >= 2 &&
+           classes <= MAX_CLASSES;
+}
+
 int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, size_t err_size)
 {
+    /* a file the reader would refuse as corrupt is not written (an ONNX import can hold such a network) */
+    if (!shape_in_range(ck->input, ck->classes) || ck->params == 0)
+        return nin_set_error(err, err_size, "%s: a checkpoint holds 1 to 3 channels of up to %dx%d pixels, 2 to %d "
+                             "classes and some parameters, not %dx%dx%d inputs, %d classes and %zu parameters", path,
+                             MAX_SIDE, MAX_SIDE, MAX_CLASSES, ck->input.c, ck->input.h, ck->input.w, ck->classes,
+                             ck->params);
     sink s = { 0 };
     char config[8192];
     size_t config_bytes = format_config(&ck->config, config, sizeof config);
@@ -425,8 +441,7 @@ static int read_shape(const reader *r, nin_checkpoint *ck)
     if (!p)
         return nin_set_error(r->err, r->err_size, "%s is corrupt: no shape section", r->path);
     memcpy(shape, p, sizeof shape);
-    if (shape[0] < 1 || shape[0] > 3 || shape[1] < 1 || shape[1] > 4096 || shape[2] < 1 || shape[2] > 4096 ||
-        shape[3] < 2 || shape[3] > 100000)
+    if (!shape_in_range((nin_shape){ shape[0], shape[1], shape[2] }, shape[3]))
         return nin_set_error(r->err, r->err_size, "%s is corrupt: bad input shape %dx%dx%d or %d classes", r->path,
                              shape[0], shape[1], shape[2], shape[3]);
     ck->input = (nin_shape){ shape[0], shape[1], shape[2] };

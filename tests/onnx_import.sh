@@ -10,7 +10,8 @@
 # Refusals: tiny models made here with python3-onnx's onnx.helper (a LeakyRelu, a dilated, a grouped and an
 # asymmetrically padded convolution, a padded max-pool, an integer input, a branch, no class scores) are each
 # refused with exit status 1 and one line naming the node and its operator (or the input, or the output); a
-# truncated and a garbage file with one line too.
+# truncated and a garbage file with one line too, and models a checkpoint cannot hold (one class, no parameters,
+# a 5000-pixel side) before any file is written.
 # Needs Debian's python3-numpy and python3-onnx (exit 77 without them) and the fashion-mnist dataset.
 . "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 REF=${NIN_FIXTURE_DIR:-$(dirname "$0")/ref}
@@ -121,6 +122,11 @@ save("padded_pool", [conv("c"), helper.make_node("MaxPool", ["c"], ["h"], name="
 save("int_input", [conv("h")] + head, wb, dtype=TensorProto.INT32)
 save("branch", [conv("c"), helper.make_node("Relu", ["c"], ["r"], name="relu"),
                 helper.make_node("Add", ["c", "r"], ["h"], name="skip")] + head, wb)
+# read, but beyond what a checkpoint holds (nin-cl import used to write files that nin-cl then called corrupt)
+save("one_class", [helper.make_node("Flatten", ["x"], ["f"], name="flat"),
+                   helper.make_node("Gemm", ["f", "w1"], ["y"], name="gemm", transB=1)], [init("w1", 1, 64)])
+save("no_params", [helper.make_node("Softmax", ["x"], ["y"], name="softmax")], [], shape=(1, 3))
+save("tall", [helper.make_node("Identity", ["x"], ["h"], name="same")] + head, [], shape=(1, 2, 5000, 1))
 EOF
 [ -f "$tmp/accepted.onnx" ] || bad "onnx.helper could not write the test models"
 
@@ -158,6 +164,9 @@ refused padded_pool 'node 1 "pool" (MaxPool): pads 1: nin-cl pools are unpadded'
 refused int_input 'input "x" is of ONNX type 6: nin-cl takes float32'
 refused branch 'node 2 "skip" (Add)'
 refused no_head 'the network ends in 4x6x6 values a sample'
+refused one_class 'not 1x8x8 inputs, 1 classes and 65 parameters'
+refused no_params 'not 3x1x1 inputs, 3 classes and 0 parameters'
+refused tall 'not 2x5000x1 inputs, 2 classes and 0 parameters'
 
 head -c 3000 "$REF/torch_nin.onnx" > "$tmp/truncated.onnx"
 refused truncated 'truncated.onnx: '
