@@ -750,8 +750,9 @@ static int same_classes(const nin_checkpoint *m, const nin_dataset_spec *spec)
 
 /* Layer by layer, the model's parameters into the run's network `to` (its own init in params): all of them, or
  * all but the class layer's when the classes differ. That layer then starts at zero: every class score 0, the
- * loss ln(C), where a random layer on the model's large trained features would start far above it. Both networks
- * must have the same layers apart from the class layer's outputs. */
+ * loss ln(C), where a random layer on the model's large trained features would start far above it; a batch norm
+ * after it (one per class, "10c1b") keeps the run's own init, which passes those zeros on. Both networks must
+ * have the same layers apart from the class layer's outputs. */
 static int copy_model_params(run *r, const nin_checkpoint *m, const nin_net *from, const nin_net *to, float *params)
 {
     const char *path = r->cfg.init_from;
@@ -765,6 +766,8 @@ static int copy_model_params(run *r, const nin_checkpoint *m, const nin_net *fro
             memset(params + to->layers[i].bias_off, 0, to->layers[i].biases * sizeof *params);
             continue;
         }
+        if (fresh >= 0 && i > fresh && to->layers[i].def.kind == NIN_BATCHNORM)
+            continue;
         if (!same_parameters(&from->layers[i], &to->layers[i]))
             return nin_fail("--init-from %s: layer %d of its network %s differs from the run's %s", path, i + 1,
                             m->config.netdef, r->cfg.netdef);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # finetune.sh - nin-cl train --init-from: a run that starts from a trained model keeps every weight and the
 # preprocessing (its first predictions are the model's); for other classes the class layer starts at zero (every
-# score 0) with a note; a network of other layers, a missing file and the options a model decides are refused.
+# score 0, a batch norm of its own included) with a note; a network of other layers, a missing file and the
+# options a model decides are refused.
 . "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 SRC=${NIN_TEST_SRCDIR:-$(dirname "$0")}
 PYTHON=${NIN_PYTHON:-/usr/bin/python3}
@@ -45,6 +46,16 @@ grep -q "net 16c3p1-8c1-mp2s2-3c1l-gap," "$tmp/c.log" && ok "the class layer has
 "$NIN_CL" test images --data "$tmp/pics" --model "$tmp/c/last.nin" --logits "$tmp/c.npy" > /dev/null
 d=$(max_abs "$tmp/c.npy")
 below "$d" 1e-4 && ok "the new class layer starts at zero (max |logit| $d)" || bad "the new class layer gives logits up to $d"
+
+# a class layer with its own batch norm ("3c1bl"): that one keeps the run's init too, and the scores start at zero
+"$NIN_CL" train fashion-mnist --net 16c3p1-mp2s2-10c1bl-gap $SMALL --out "$tmp/g" > "$tmp/g.log" 2>&1 ||
+    bad "training the model with a batch-normed class layer failed"
+"$NIN_CL" train images --data "$tmp/pics" --size 28 --channels 1 --init-from "$tmp/g/last.nin" --lr 1e-9 \
+    --batch 16 --val-size 16 --max-steps 1 --out "$tmp/h" > "$tmp/h.log" 2>&1 &&
+    "$NIN_CL" test images --data "$tmp/pics" --model "$tmp/h/last.nin" --logits "$tmp/h.npy" > /dev/null &&
+    d=$(max_abs "$tmp/h.npy") && below "$d" 1e-4 &&
+    ok "other classes, a batch-normed class layer: it starts anew, at zero (max |logit| $d)" ||
+    { bad "--init-from a model whose class layer has a batch norm, for other classes"; cat "$tmp/h.log"; }
 
 # refusals, one line each
 "$NIN_CL" train fashion-mnist --init-from "$tmp/a/last.nin" --net 16c3p1-mp2s2-10c1l-gap --out "$tmp/d" \
