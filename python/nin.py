@@ -158,9 +158,9 @@ class Model:
             raise ValueError("device must be a device index (nin.devices()), not %r" % (device,))
         if not isinstance(batch, int) or not 1 <= batch <= 1 << 20:
             raise ValueError("batch must be a whole number from 1 to %d, not %r" % (1 << 20, batch))
-        lib = _library()
+        lib, encoded = _library(), os.fsencode(path)   # a path of another type raises before the context is taken
         ctx = _acquire_context(device)
-        model = lib.nin_model_load(ctx, os.fsencode(path), batch)
+        model = lib.nin_model_load(ctx, encoded, batch)
         if not model:
             error = _error()
             _release_context(device)

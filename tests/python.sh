@@ -3,7 +3,8 @@
 # images (read from the IDX .gz in Python) a briefly trained model's predictions are the softmax of the logits
 # `nin-cl test --logits` writes, within 1e-5 and with the same arg-max, whatever the shape and type the pixels come
 # in; forward(preprocess(x)) gives those logits; two models are used at once on one shared context; a bad path is
-# nin.Error naming the file, a wrong shape or pixel range ValueError naming the expected shape; devices() lists
+# nin.Error naming the file (a path that is no path TypeError, leaving no context behind), a wrong shape or pixel
+# range ValueError naming the expected shape; devices() lists
 # nin-cl's devices.
 . "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 FASHION=${NIN_FASHION_DIR:-/usr/share/datasets/fashion-mnist}
@@ -109,11 +110,13 @@ good, msg = raises(nin.Error, lambda: nin.Model(tmp + "/garbage.onnx"), tmp + "/
 check(good, "a garbage file: nin.Error naming it: %s" % msg)
 good, msg = raises(nin.Error, lambda: nin.Model(tmp + "/run/last.nin", device=99), "99")
 check(good and not nin._contexts, "no device 99: nin.Error: %s" % msg)
+good, msg = raises(TypeError, lambda: nin.Model(None), "NoneType")
+check(good and not nin._contexts, "a path of None: TypeError, and no context left behind: %s" % msg)
 EOF
 echo "python exit status $?" >> "$tmp/python.log"
 cat "$tmp/python.log"
 grep -q '^python exit status 0$' "$tmp/python.log" || bad "the Python checks did not run to their end"
 pass=$((pass + $(grep -c '^ok: ' "$tmp/python.log")))
 fail=$((fail + $(grep -c '^FAIL: ' "$tmp/python.log")))
-[ "$(grep -c '^ok: \|^FAIL: ' "$tmp/python.log")" -eq 19 ] || bad "expected 19 Python checks"
+[ "$(grep -c '^ok: \|^FAIL: ' "$tmp/python.log")" -eq 20 ] || bad "expected 20 Python checks"
 finish python
