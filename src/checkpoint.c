@@ -282,6 +282,16 @@ static char *join_names(char *const *names, int classes, size_t *bytes)
     return text;
 }
 
+/* The first text setting that holds a line break, which the config's key=value lines cannot keep (an ONNX
+ * model's metadata or a path can hold one); NULL when there is none. */
+static const char *setting_with_line_break(const nin_train_config *cfg)
+{
+    for (size_t i = 0; i < FIELD_COUNT; i++)
+        if (fields[i].type == T_STR && strchr((const char *)cfg + fields[i].offset, '\n'))
+            return fields[i].name;
+    return NULL;
+}
+
 /* Whether an input shape and class count are within the sizes a network of nin-cl can have (what read_shape
  * takes back). */
 static int shape_in_range(nin_shape in, int classes)
@@ -298,6 +308,10 @@ int nin_checkpoint_save(const char *path, const nin_checkpoint *ck, char *err, s
                              "classes and some parameters, not %dx%dx%d inputs, %d classes and %zu parameters", path,
                              MAX_SIDE, MAX_SIDE, MAX_CLASSES, ck->input.c, ck->input.h, ck->input.w, ck->classes,
                              ck->params);
+    const char *broken = setting_with_line_break(&ck->config);
+    if (broken)
+        return nin_set_error(err, err_size, "%s: the setting %s holds a line break, which a checkpoint cannot keep",
+                             path, broken);
     sink s = { 0 };
     char config[8192];
     size_t config_bytes = format_config(&ck->config, config, sizeof config);

@@ -11,7 +11,7 @@
 # asymmetrically padded convolution, a padded max-pool, an integer input, a branch, no class scores) are each
 # refused with exit status 1 and one line naming the node and its operator (or the input, or the output); a
 # truncated and a garbage file with one line too, and models a checkpoint cannot hold (one class, no parameters,
-# a 5000-pixel side) before any file is written.
+# a 5000-pixel side, a dataset name with a line break) before any file is written.
 # Needs Debian's python3-numpy and python3-onnx (exit 77 without them) and the fashion-mnist dataset.
 . "${NIN_TEST_SRCDIR:-$(dirname "$0")}/testlib.sh"
 REF=${NIN_FIXTURE_DIR:-$(dirname "$0")/ref}
@@ -127,6 +127,10 @@ save("one_class", [helper.make_node("Flatten", ["x"], ["f"], name="flat"),
                    helper.make_node("Gemm", ["f", "w1"], ["y"], name="gemm", transB=1)], [init("w1", 1, 64)])
 save("no_params", [helper.make_node("Softmax", ["x"], ["y"], name="softmax")], [], shape=(1, 3))
 save("tall", [helper.make_node("Identity", ["x"], ["h"], name="same")] + head, [], shape=(1, 2, 5000, 1))
+save("linebreak", [conv("h")] + head, wb)
+linebreak = onnx.load(f"{out}/linebreak.onnx")
+helper.set_model_props(linebreak, {"nin.dataset": "mnist\ncolour=blue"})   # a line the checkpoint's config would read
+onnx.save(linebreak, f"{out}/linebreak.onnx")
 EOF
 [ -f "$tmp/accepted.onnx" ] || bad "onnx.helper could not write the test models"
 
@@ -167,6 +171,7 @@ refused no_head 'the network ends in 4x6x6 values a sample'
 refused one_class 'not 1x8x8 inputs, 1 classes and 65 parameters'
 refused no_params 'not 3x1x1 inputs, 3 classes and 0 parameters'
 refused tall 'not 2x5000x1 inputs, 2 classes and 0 parameters'
+refused linebreak 'the setting dataset holds a line break, which a checkpoint cannot keep'
 
 head -c 3000 "$REF/torch_nin.onnx" > "$tmp/truncated.onnx"
 refused truncated 'truncated.onnx: '
