@@ -346,6 +346,8 @@ static int64_t window_output(int64_t in, int64_t k, int64_t s, int64_t pads, int
 /* auto_pad, kernel k and stride s: the symmetric pad per side into *pad (the pads attribute when NOTSET). */
 static int read_pads(importer *im, int64_t k, int64_t s, int64_t *pad)
 {
+    if (k < 1 || s < 1 || k > 1000 || s > 1000)   /* before SAME's arithmetic divides by s */
+        return node_fail(im, "kernel %lld, stride %lld out of range", (long long)k, (long long)s);
     const Onnx__AttributeProto *a = attr(im, "auto_pad");
     const char *mode = a && a->has_s ? (a->s.data ? (const char *)a->s.data : "") : "NOTSET";
     size_t len = a && a->has_s ? a->s.len : 6;

@@ -8,7 +8,8 @@
 # must also work with predict and inspect.
 # A fully connected head made here is checked against NumPy through nin-cl predict.
 # Refusals: tiny models made here with python3-onnx's onnx.helper (a LeakyRelu, a dilated, a grouped and an
-# asymmetrically padded convolution, a padded max-pool, an integer input, a branch, no class scores) are each
+# asymmetrically padded convolution, a padded max-pool, an integer input, a branch, no class scores, a stride of 0
+# with auto_pad SAME, which used to crash the importer) are each
 # refused with exit status 1 and one line naming the node and its operator (or the input, or the output); a
 # truncated and a garbage file with one line too, and models a checkpoint cannot hold (one class, no parameters,
 # a 5000-pixel side, a dataset name with a line break) before any file is written.
@@ -127,6 +128,9 @@ save("one_class", [helper.make_node("Flatten", ["x"], ["f"], name="flat"),
                    helper.make_node("Gemm", ["f", "w1"], ["y"], name="gemm", transB=1)], [init("w1", 1, 64)])
 save("no_params", [helper.make_node("Softmax", ["x"], ["y"], name="softmax")], [], shape=(1, 3))
 save("tall", [helper.make_node("Identity", ["x"], ["h"], name="same")] + head, [], shape=(1, 2, 5000, 1))
+save("stride0", [conv("h", auto_pad="SAME_UPPER", strides=[0, 0])] + head, wb)   # SAME divided by the stride
+save("pool_stride0", [conv("c"), helper.make_node("MaxPool", ["c"], ["h"], name="pool", kernel_shape=[2, 2],
+                                                  auto_pad="SAME_UPPER", strides=[0, 0])] + head, wb)
 save("linebreak", [conv("h")] + head, wb)
 linebreak = onnx.load(f"{out}/linebreak.onnx")
 helper.set_model_props(linebreak, {"nin.dataset": "mnist\ncolour=blue"})   # a line the checkpoint's config would read
@@ -171,6 +175,8 @@ refused no_head 'the network ends in 4x6x6 values a sample'
 refused one_class 'not 1x8x8 inputs, 1 classes and 65 parameters'
 refused no_params 'not 3x1x1 inputs, 3 classes and 0 parameters'
 refused tall 'not 2x5000x1 inputs, 2 classes and 0 parameters'
+refused stride0 'node 0 "conv0" (Conv): kernel 3, stride 0 out of range'
+refused pool_stride0 'node 1 "pool" (MaxPool): kernel 2, stride 0 out of range'
 refused linebreak 'the setting dataset holds a line break, which a checkpoint cannot keep'
 
 head -c 3000 "$REF/torch_nin.onnx" > "$tmp/truncated.onnx"
