@@ -40,7 +40,12 @@ int nin_model_file_load(const char *path, nin_checkpoint *ck, char *err, size_t 
     struct stat st;
     char head[8];
     size_t have = fread(head, 1, sizeof head, f);
-    if (fstat(fileno(f), &st) != 0 || (size_t)st.st_size > MAX_MODEL_BYTES || (size_t)st.st_size < have) {
+    if (fstat(fileno(f), &st) != 0) {
+        int saved = errno;
+        fclose(f);
+        return nin_set_error(err, err_size, "cannot read model %s: %s", path, strerror(saved));
+    }
+    if ((size_t)st.st_size > MAX_MODEL_BYTES || (size_t)st.st_size < have) {
         fclose(f);
         return nin_set_error(err, err_size, "%s is not a model file (size %lld bytes)", path, (long long)st.st_size);
     }
