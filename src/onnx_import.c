@@ -343,10 +343,11 @@ static int64_t window_output(int64_t in, int64_t k, int64_t s, int64_t pads, int
     return span < 0 ? 0 : (ceil_mode ? (span + s - 1) / s : span / s) + 1;
 }
 
-/* auto_pad, kernel k and stride s: the symmetric pad per side into *pad (the pads attribute when NOTSET). */
+/* auto_pad, kernel k and stride s: the symmetric pad per side into *pad (the pads attribute when NOTSET). Every
+ * Conv and pool comes here: k and s are range-checked here, before SAME's arithmetic divides by s. */
 static int read_pads(importer *im, int64_t k, int64_t s, int64_t *pad)
 {
-    if (k < 1 || s < 1 || k > 1000 || s > 1000)   /* before SAME's arithmetic divides by s */
+    if (k < 1 || s < 1 || k > 1000 || s > 1000)
         return node_fail(im, "kernel %lld, stride %lld out of range", (long long)k, (long long)s);
     const Onnx__AttributeProto *a = attr(im, "auto_pad");
     const char *mode = a && a->has_s ? (a->s.data ? (const char *)a->s.data : "") : "NOTSET";
@@ -409,8 +410,8 @@ static int conv(importer *im)
     if (attr_same_ints(im, "strides", 2, 1, &stride, "nin-cl strides are equal") != 0 ||
         read_pads(im, k, stride, &pad) != 0)
         return -1;
-    if (stride < 1 || pad < 0 || pad > 1000 || stride > 1000)
-        return node_fail(im, "stride %lld, pad %lld out of range", (long long)stride, (long long)pad);
+    if (pad < 0 || pad > 1000)   /* kernel and stride: read_pads */
+        return node_fail(im, "pad %lld out of range", (long long)pad);
     if (b && (b->count != (size_t)w->dims[0] || b->rank != 1))
         return node_fail(im, "a bias of %zu values for %lld maps", b->count, (long long)w->dims[0]);
     int64_t oh = window_output(im->shape.h, k, stride, 2 * pad, 0), ow = window_output(im->shape.w, k, stride, 2 * pad, 0);
@@ -604,8 +605,6 @@ static int pool(importer *im, nin_layer_kind kind)
         attr_same_ints(im, "strides", 2, 1, &s, "nin-cl strides are equal") != 0 ||
         check_attr_ones(im, "dilations", "nin-cl pools are undilated") != 0 || read_pads(im, k, s, &pad) != 0)
         return -1;
-    if (k < 1 || s < 1 || k > 1000 || s > 1000)
-        return node_fail(im, "kernel %lld, stride %lld out of range", (long long)k, (long long)s);
     if (pad != 0)
         return node_fail(im, "pads %lld: nin-cl pools are unpadded", (long long)pad);
     if (attr_int(im, "storage_order", 0) != 0)
