@@ -15,7 +15,8 @@
 # rate 0.07 after the default 300-step warm-up (each variant about 2.5 hours of the MNIST network on a 2-core
 # CPU). The environment overrides either: TRAIN_LIMIT (0: all), VAL_SIZE, EPOCHS, LR, WARMUP, SCHEDULE
 # (plateau, step or cosine), SEED (1). OUT (runs/ablation-DATASET[-converged]) holds the runs, ablation.md and
-# ablation.png. A variant whose run finished is not trained again, so a stopped script can be rerun.
+# ablation.png. A stopped script can be rerun: a finished variant is kept, an unfinished one with the same
+# settings goes on from its last epoch's checkpoint (train --resume), any other starts over.
 set -eu
 NIN_CL=${NIN_CL:-nin-cl}
 usage="usage: ablation.sh [--budget quick|converged] DATASET [DATA_DIR]"
@@ -55,13 +56,25 @@ field_of() { echo "$table" | awk -F'|' -v v="$1" -v f="$2" '$1 == v { print $f }
 options_of() { field_of "$1" 2; }
 paper_error_of() { field_of "$1" 3; }
 
+# A variant is trained once: finished (its last epoch is EPOCHS), it is kept; stopped part-way with the same
+# settings (DIR/settings), it goes on from its last checkpoint; otherwise it starts over.
 for v in $variants; do
     run=$OUT/$v
-    if [ -f "$run/metrics.csv" ] && [ "$(tail -n 1 "$run/metrics.csv" | cut -d, -f1)" = "$EPOCHS" ]; then
+    settings="$dataset $(options_of "$v") $limit --val-size $VAL_SIZE --epochs $EPOCHS --lr $LR --warmup $WARMUP --schedule $SCHEDULE --seed $SEED"
+    same=false
+    [ -f "$run/settings" ] && [ "$(cat "$run/settings")" = "$settings" ] && same=true
+    if $same && [ -f "$run/metrics.csv" ] && [ "$(tail -n 1 "$run/metrics.csv" | cut -d, -f1)" = "$EPOCHS" ]; then
         echo "ablation: $v already trained ($run)"
         continue
     fi
+    if $same && [ -f "$run/last.nin" ]; then
+        echo "ablation: resuming $v from $run/last.nin"
+        "$NIN_CL" train --resume "$run/last.nin" ${data:+--data "$data"} >>"$OUT/$v.log"
+        continue
+    fi
     rm -rf "$run"
+    mkdir -p "$run"
+    echo "$settings" >"$run/settings"
     echo "ablation: training $v"
     # shellcheck disable=SC2046 # the options are words on purpose
     "$NIN_CL" train "$dataset" ${data:+--data "$data"} $(options_of "$v") $limit \
