@@ -37,6 +37,10 @@ once for each epoch of --lr-steps already completed; cosine, --lr * (1 + cos(pi 
 T = epochs * steps - W (0 at the end of --epochs). --bias-lr-mult and --class-lr-mult multiply the rate of every
 bias and of the class layer's parameters (the last convolution or fc), as param groups. --augment crops and
 flips as nin-cl's --augment does (the same distribution; the draws are PyTorch's).
+
+--checkpoint FILE saves the run (weights, momentum, schedule state, RNG, elapsed time) after every epoch and,
+when FILE exists, goes on from it: a run longer than one sitting continues where it stopped, as it would have
+gone on (the same settings are required; the data is loaded again).
 """
 import argparse
 import gzip
@@ -406,6 +410,31 @@ def load(a):
     return xtr, ytr, xte, yte, None, preset_netdef(a.net or a.dataset)
 
 
+# what a --checkpoint must have been made with to be continued (the rest may change: threads, progress)
+def run_settings(a):
+    return {k: v for k, v in vars(a).items() if k not in ("checkpoint", "threads", "progress", "load_only")}
+
+
+def save(a, net, opt, state):
+    tmp = a.checkpoint + ".tmp"
+    torch.save({"settings": run_settings(a), "state": state, "net": net.state_dict(), "opt": opt.state_dict(),
+                "rng": torch.get_rng_state()}, tmp)
+    os.replace(tmp, a.checkpoint)
+
+
+def resume(a, net, opt):
+    saved = torch.load(a.checkpoint)
+    if saved["settings"] != run_settings(a):
+        changed = sorted(k for k in set(saved["settings"]) | set(run_settings(a))
+                         if saved["settings"].get(k) != run_settings(a).get(k))
+        raise SystemExit(f"{a.checkpoint}: made with other settings ({', '.join(changed)})")
+    net.load_state_dict(saved["net"])
+    opt.load_state_dict(saved["opt"])
+    torch.set_rng_state(saved["rng"])
+    print(f"resuming from {a.checkpoint} after epoch {saved['state']['epoch']}", flush=True)
+    return saved["state"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dataset", help="mnist, fashion-mnist (IDX files) or images (a folder of class folders)")
@@ -441,6 +470,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="PyTorch threads, and image decoding processes")
     ap.add_argument("--progress", type=int, default=50, help="a progress line every N steps (0: none)")
     ap.add_argument("--load-only", action="store_true", help="load and split the data, print the counts, stop")
+    ap.add_argument("--checkpoint", default=None, help="save the run here after every epoch; go on from it if it exists")
     a = ap.parse_args()
     if a.size < 1 or not 0.0 <= a.test_split < 1.0 or a.val_size < 0 or a.train_limit < 0:
         raise SystemExit("--size, --test-split, --val-size or --train-limit out of range")
@@ -478,8 +508,12 @@ def main():
         lsuv(net, pre(xtr[:a.batch]), center=a.init == "data")
     opt = torch.optim.SGD(param_groups(net, a), lr=a.lr, momentum=a.momentum)
     start, step, steps = time.time(), 0, len(xtr) // a.batch
-    plateau_lr, best, bad_epochs = a.lr, -1.0, 0
-    for epoch in range(1, a.epochs + 1):
+    state = {"epoch": 0, "step": 0, "plateau_lr": a.lr, "best": -1.0, "bad_epochs": 0, "seconds": 0.0}
+    if a.checkpoint and os.path.exists(a.checkpoint):
+        state = resume(a, net, opt)
+    step, plateau_lr, best, bad_epochs = state["step"], state["plateau_lr"], state["best"], state["bad_epochs"]
+    start -= state["seconds"]
+    for epoch in range(state["epoch"] + 1, a.epochs + 1):
         perm = torch.randperm(len(xtr))
         total, correct, seen = 0.0, 0, 0
         epoch_start = time.time()
@@ -516,6 +550,9 @@ def main():
                 plateau_lr, bad_epochs = plateau_lr / 10.0, 0
         print(f"epoch={epoch} train_loss={total / seen:.4f} train_acc={correct / seen:.4f} val_acc={va:.4f} "
               f"test_acc={ta:.4f} test_loss={tl:.4f} lr={lr_used:g} seconds={time.time() - start:.0f}", flush=True)
+        if a.checkpoint:
+            save(a, net, opt, {"epoch": epoch, "step": step, "plateau_lr": plateau_lr, "best": best,
+                               "bad_epochs": bad_epochs, "seconds": time.time() - start})
         if a.schedule == "plateau" and plateau_lr < a.min_lr:
             print(f"learning rate {plateau_lr:g} is below --min-lr {a.min_lr:g}: done", flush=True)
             break
