@@ -11,12 +11,13 @@
 #
 # --budget picks the runs' length. quick (the default): 8000 training images, 500 held out, 3 epochs at
 # learning rate 0.03 after a 100-step warm-up (186 steps: a first look in minutes, too short to rank the
-# variants). converged: every training image, 5000 held out, 15 epochs of a cosine schedule from the default
-# rate 0.07 after the default 300-step warm-up (each variant about 2.5 hours of the MNIST network on a 2-core
-# CPU). The environment overrides either: TRAIN_LIMIT (0: all), VAL_SIZE, EPOCHS, LR, WARMUP, SCHEDULE
-# (plateau, step or cosine), SEED (1). OUT (runs/ablation-DATASET[-converged]) holds the runs, ablation.md and
-# ablation.png. A stopped script can be rerun: a finished variant is kept, an unfinished one with the same
-# settings goes on from its last epoch's checkpoint (train --resume), any other starts over.
+# variants). converged: every training image, 5000 held out, 10 epochs of a cosine schedule from the default
+# rate 0.07 after the default 300-step warm-up (each variant about 1.5 hours of the MNIST network on a 2-core
+# CPU; the MNIST runs in docs/results.md level off by epoch 8). The environment overrides either:
+# TRAIN_LIMIT (0: all), VAL_SIZE, EPOCHS, LR, WARMUP, SCHEDULE (plateau, step or cosine), SEED (1).
+# OUT (runs/ablation-DATASET[-converged]) holds the runs, ablation.md and ablation.png. A stopped script can
+# be rerun: a finished variant is kept, an unfinished one with the same settings goes on from its last
+# checkpoint (train --resume), any other starts over.
 set -eu
 NIN_CL=${NIN_CL:-nin-cl}
 usage="usage: ablation.sh [--budget quick|converged] DATASET [DATA_DIR]"
@@ -29,7 +30,7 @@ dataset=${1:?$usage}
 data=${2:-}
 case $budget in
 quick) defaults="8000 500 3 0.03 100 plateau" suffix= ;;
-converged) defaults="0 5000 15 0.07 300 cosine" suffix=-converged ;;
+converged) defaults="0 5000 10 0.07 300 cosine" suffix=-converged ;;
 *) echo "ablation.sh: unknown budget '$budget' (quick or converged)" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086 # the defaults are words on purpose
