@@ -9,7 +9,7 @@
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
-int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, int gemm_block_n, nin_budget *b,
+int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, const nin_gemm_tuning *gemm, nin_budget *b,
                        char *err, size_t err_size)
 {
     memset(b, 0, sizeof *b);
@@ -28,7 +28,7 @@ int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, int ge
         nin_gemm_shape shapes[3];
         int n = l->ops->gemm_shapes ? l->ops->gemm_shapes(l, i == 0, shapes) : 0;
         for (int g = 0; g < n; g++)
-            gemm_scratch = max_size(gemm_scratch, nin_gemm_scratch_floats(gemm_block_n, &shapes[g]));
+            gemm_scratch = max_size(gemm_scratch, nin_gemm_scratch_floats(gemm, &shapes[g]));
     }
     b->deltas = 2 * net->max_activation * f;
     b->workspace = net->workspace * f;
@@ -43,23 +43,23 @@ int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, int ge
     return 0;
 }
 
-static int fits(const nin_netdef *def, nin_shape input, int batch, int gemm_block_n, size_t bytes,
+static int fits(const nin_netdef *def, nin_shape input, int batch, const nin_gemm_tuning *gemm, size_t bytes,
                 size_t max_alloc)
 {
     nin_budget b;
     char err[256];
-    return nin_budget_compute(def, input, batch, gemm_block_n, &b, err, sizeof err) == 0 && b.total <= bytes &&
+    return nin_budget_compute(def, input, batch, gemm, &b, err, sizeof err) == 0 && b.total <= bytes &&
            b.largest_buffer <= max_alloc;
 }
 
-int nin_budget_max_batch(const nin_netdef *def, nin_shape input, int gemm_block_n, size_t bytes, size_t max_alloc,
+int nin_budget_max_batch(const nin_netdef *def, nin_shape input, const nin_gemm_tuning *gemm, size_t bytes, size_t max_alloc,
                          int max_batch)
 {
     /* every buffer grows with the batch, so bisect: lo fits (or is 0), hi does not (or is past max_batch) */
     int lo = 0, hi = max_batch + 1;
     while (hi - lo > 1) {
         int mid = lo + (hi - lo) / 2;
-        if (fits(def, input, mid, gemm_block_n, bytes, max_alloc))
+        if (fits(def, input, mid, gemm, bytes, max_alloc))
             lo = mid;
         else
             hi = mid;
@@ -67,7 +67,7 @@ int nin_budget_max_batch(const nin_netdef *def, nin_shape input, int gemm_block_
     return lo;
 }
 
-void nin_budget_print(const nin_budget *b, const nin_netdef *def, nin_shape input, int gemm_block_n,
+void nin_budget_print(const nin_budget *b, const nin_netdef *def, nin_shape input, const nin_gemm_tuning *gemm,
                       const nin_device_info *dev, FILE *out)
 {
     const struct { const char *name; size_t bytes; } rows[] = {
@@ -81,7 +81,7 @@ void nin_budget_print(const nin_budget *b, const nin_netdef *def, nin_shape inpu
         fprintf(out, "  %-20s %10.1f MiB\n", rows[i].name, rows[i].bytes / MIB);
     fprintf(out, "  %-20s %10.1f MiB   (largest buffer %.1f MiB)\n", "total", b->total / MIB,
             b->largest_buffer / MIB);
-    int max_batch = nin_budget_max_batch(def, input, gemm_block_n, dev->global_mem_bytes, dev->max_alloc_bytes,
+    int max_batch = nin_budget_max_batch(def, input, gemm, dev->global_mem_bytes, dev->max_alloc_bytes,
                                          1 << 20);
     fprintf(out, "device %d (%s): %.1f MiB, largest buffer %.1f MiB: %s; the largest batch that fits is %d\n",
             dev->index, dev->name, dev->global_mem_bytes / MIB, dev->max_alloc_bytes / MIB,
@@ -93,11 +93,11 @@ int nin_budget_check(nin_context *ctx, const nin_netdef *def, nin_shape input, i
 {
     nin_budget b;
     char err[256], hint[256];
-    int block_n = nin_context_tuning(ctx).block_n;
-    if (nin_budget_compute(def, input, batch, block_n, &b, err, sizeof err) != 0)
+    nin_gemm_tuning tuning = nin_context_tuning(ctx);
+    if (nin_budget_compute(def, input, batch, &tuning, &b, err, sizeof err) != 0)
         return nin_fail("%s", err);
     const nin_device_info *dev = nin_context_device(ctx);
-    int max_batch = nin_budget_max_batch(def, input, block_n, dev->global_mem_bytes, dev->max_alloc_bytes, batch);
+    int max_batch = nin_budget_max_batch(def, input, &tuning, dev->global_mem_bytes, dev->max_alloc_bytes, batch);
     snprintf(hint, sizeof hint,
              "the network needs %.1f MiB at batch %d (largest buffer %.1f MiB); the largest batch that fits is %d",
              b.total / MIB, batch, b.largest_buffer / MIB, max_batch);

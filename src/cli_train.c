@@ -320,10 +320,10 @@ static int print_budget(const nin_options *opt, const nin_train_config *cfg)
     nin_gemm_tuning tuned = nin_gemm_tuning_default();   /* the device's tuning file, without opening it */
     if (nin_tuning_read(nin_tuning_path(&devices[index], path, sizeof path), &tuned, err, sizeof err) < 0 ||
         nin_netdef_parse(cfg->netdef, &def, err, sizeof err) != 0 ||
-        nin_budget_compute(&def, input, cfg->batch, tuned.block_n, &b, err, sizeof err) != 0)
+        nin_budget_compute(&def, input, cfg->batch, &tuned, &b, err, sizeof err) != 0)
         cli_fatal("%s", err);
     printf("network %s\n", cfg->netdef);
-    nin_budget_print(&b, &def, input, tuned.block_n, &devices[index], stdout);
+    nin_budget_print(&b, &def, input, &tuned, &devices[index], stdout);
     free(devices);
     return 0;
 }

@@ -3,6 +3,7 @@
  * Nothing here prints or exits: a failure is one line in the last error (and, for work on the device, in
  * the context until its next status check; see runtime_impl.h). */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,8 +345,10 @@ static int build_program(nin_context *ctx)
 
 nin_gemm_tuning nin_gemm_tuning_default(void)
 {
-    return (nin_gemm_tuning){ .backend = NIN_GEMM_CLBLAST, .row_tiles = NIN_GEMM_ROW_TILES_DEFAULT,
-                              .k_block = NIN_GEMM_K_BLOCK_DEFAULT, .block_n = NIN_GEMM_BLOCK_N_DEFAULT };
+    return (nin_gemm_tuning){ .backend = NIN_GEMM_CLBLAST, .tile_rows = NIN_GEMM_TILE_ROWS_DEFAULT,
+                              .row_tiles = NIN_GEMM_ROW_TILES_DEFAULT,
+                              .k_block = NIN_GEMM_K_BLOCK_DEFAULT, .block_n = NIN_GEMM_BLOCK_N_DEFAULT,
+                              .pack_b_rows = NIN_GEMM_PACK_B_ROWS_DEFAULT };
 }
 
 /* The device `index` (-1: the default) of the table: 0, or -1 with the error. */
@@ -898,7 +901,7 @@ static size_t packing_block(int block_n, size_t k)
 }
 
 /* C[:, j .. j + n) = alpha op(A) op(B)[:, j .. j + n) + beta C, with A untransposed (lda) or packed into
- * micro-panels (a_packed), and B in place when it is not transposed and the 16-column strips are whole, else
+ * micro-panels (a_packed), and B in place (whole 16-column strips of an untransposed B: columns_in_place) or
  * op(B) packed into panels in blocks of packing_block columns. */
 static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, size_t k, float alpha, cl_mem a,
                          size_t a_off, size_t lda, int a_packed, int trans_b, cl_mem b, size_t b_off, size_t ldb,
@@ -909,7 +912,10 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
     int bias_off = epi ? (int)epi->bias_off : -1, relu = epi ? epi->relu : 0;
     int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ap = a_packed, lb = (int)ldb, tb = trans_b;
     int lc = (int)ldc, po = (int)panel_off, tiles = ctx->tuning.row_tiles, k_block = ctx->tuning.k_block;
-    size_t block = in_place ? n : packing_block(ctx->tuning.block_n, k), row_tiles = (m + 7) / 8;
+    int tm = ctx->tuning.tile_rows;
+    size_t block = in_place ? n : packing_block(ctx->tuning.block_n, k), row_tiles = (m + tm - 1) / tm;
+    char kernel[32];
+    snprintf(kernel, sizeof kernel, "gemm_packed_%d", tm);
     for (size_t j = 0; j < n; j += block) {
         int N = (int)(n - j < block ? n - j : block), co = (int)(c_off + j);
         int bo = (int)(b_off + (trans_b ? j * ldb : j)), jt_stride = in_place ? 16 : 16 * K;
@@ -921,7 +927,7 @@ static void gemm_columns(nin_context *ctx, int in_place, size_t m, size_t n, siz
         cl_mem src = in_place ? b : scratch;
         int src_off = in_place ? bo : po;
         const size_t global[2] = { (row_tiles + tiles - 1) / tiles, strips }, local[2] = { 1, 1 };
-        NIN_RUN_2D(ctx, "gemm_packed", global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao),
+        NIN_RUN_2D(ctx, kernel, global, local, KARG(M), KARG(N), KARG(K), KARG(alpha), KARG(a), KARG(ao),
                    KARG(la), KARG(ap), KARG(src), KARG(src_off), KARG(jt_stride), KARG(k_stride), KARG(beta),
                    KARG(c), KARG(co), KARG(lc), KARG(tiles), KARG(k_block), KARG(bias), KARG(bias_off),
                    KARG(relu));
@@ -934,23 +940,45 @@ static int uses_split_k(int trans_a, int trans_b, size_t m, size_t n)
     return !trans_a && trans_b && m * n <= NT_SPLIT_MAX_OUTPUT;
 }
 
-size_t nin_gemm_scratch_floats(int block_n, const nin_gemm_shape *g)
+/* Rows of m padded to whole tiles of tm rows (a transposed A packs into micro-panels of that height). */
+static size_t padded_rows(size_t m, int tm) { return (m + (size_t)tm - 1) / (size_t)tm * (size_t)tm; }
+
+/* The most rows m pads to under any tile height the tuning may choose (the candidates of gemm_tile_rows), so that
+ * the scratch a shape needs does not depend on the height. */
+static size_t padded_rows_any_height(size_t m)
+{
+    size_t most = m;
+    for (int p = 0; p < NIN_TILED_PARAMS; p++)
+        if (nin_tiled_params[p].offset == offsetof(nin_gemm_tuning, tile_rows))
+            for (const int *tm = nin_tiled_params[p].candidates; *tm != NIN_TILED_END; tm++)
+                most = padded_rows(m, *tm) > most ? padded_rows(m, *tm) : most;
+    return most;
+}
+
+/* The whole 16-column strips of op(B) that the tiled GEMM reads in place: those of an untransposed B, unless C
+ * has so many rows that packing B pays off (the tuning's pack_b_rows). */
+static size_t columns_in_place(const nin_gemm_tuning *t, int trans_b, size_t m, size_t n)
+{
+    return trans_b || m >= (size_t)t->pack_b_rows ? 0 : n / 16 * 16;
+}
+
+size_t nin_gemm_scratch_floats(const nin_gemm_tuning *t, const nin_gemm_shape *g)
 {
     int trans_a = g->trans_a, trans_b = g->trans_b;
     size_t m = g->m, n = g->n, k = g->k;
     size_t chunk;
     if (uses_split_k(trans_a, trans_b, m, n))
         return nt_chunks(m, n, k, &chunk) * m * n;
-    /* a transposed A packed into micro-panels; op(B) packed in blocks of block_n columns, except the whole
-     * 16-column strips of an untransposed B, which are read in place */
-    size_t row_tiles = (m + 7) / 8, a_floats = trans_a ? row_tiles * 8 * k : 0, whole = trans_b ? 0 : n / 16 * 16;
-    size_t block = n - whole < packing_block(block_n, k) ? n - whole : packing_block(block_n, k);
+    /* a transposed A packed into micro-panels; op(B) packed in blocks of block_n columns, except the strips
+     * read in place */
+    size_t a_floats = trans_a ? padded_rows_any_height(m) * k : 0, whole = columns_in_place(t, trans_b, m, n);
+    size_t block = n - whole < packing_block(t->block_n, k) ? n - whole : packing_block(t->block_n, k);
     return a_floats + k * ((block + 15) / 16 * 16);
 }
 
-/* nin-cl's own GEMM: the split-k kernel where uses_split_k, else gemm_packed (cl/gemm.cl) over A in place or
- * a transposed A packed into micro-panels, and B in place or packed. The tuning data in ctx sets the work per
- * work-item, the k block and the packing block. */
+/* nin-cl's own GEMM: the split-k kernel where uses_split_k, else gemm_packed_TM (cl/gemm.cl) over A in place
+ * or a transposed A packed into micro-panels, and B in place or packed. The tuning data in ctx sets the tile
+ * height TM, the work per work-item, the k block and the packing block. */
 static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                        cl_mem c, size_t c_off, size_t ldc, const nin_gemm_epilogue *epi)
@@ -960,15 +988,16 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
         return;
     }
     /* a transposed A is packed into micro-panels first; an untransposed one is read in place */
-    size_t row_tiles = (m + 7) / 8, a_floats = trans_a ? row_tiles * 8 * k : 0, whole = trans_b ? 0 : n / 16 * 16;
-    cl_mem scratch = gemm_scratch(ctx, nin_gemm_scratch_floats(ctx->tuning.block_n,
+    int tm = ctx->tuning.tile_rows;
+    size_t a_floats = trans_a ? padded_rows(m, tm) * k : 0, whole = columns_in_place(&ctx->tuning, trans_b, m, n);
+    cl_mem scratch = gemm_scratch(ctx, nin_gemm_scratch_floats(&ctx->tuning,
                                                                &(nin_gemm_shape){ trans_a, trans_b, m, n, k }));
     if (!scratch)
         return;
     if (trans_a) {
         int M = (int)m, K = (int)k, ao = (int)a_off, la = (int)lda, ta = trans_a, zero = 0;
-        const size_t pack_a[2] = { k, row_tiles };
-        NIN_RUN_2D(ctx, "pack_a", pack_a, NULL, KARG(a), KARG(ao), KARG(la), KARG(ta), KARG(M), KARG(K),
+        const size_t pack_a[2] = { k, padded_rows(m, tm) / (size_t)tm };
+        NIN_RUN_2D(ctx, "pack_a", pack_a, NULL, KARG(a), KARG(ao), KARG(la), KARG(ta), KARG(M), KARG(K), KARG(tm),
                    KARG(scratch), KARG(zero));
         a = scratch, a_off = 0;
     }

@@ -109,17 +109,20 @@ void nin_gemm_bias_act(nin_context *ctx, size_t m, size_t n, size_t k, cl_mem a,
                        cl_mem b, size_t b_off, size_t ldb, cl_mem c, size_t c_off, size_t ldc,
                        const nin_gemm_epilogue *epi);
 
-/* Floats of scratch the tiled GEMM needs for one call of this shape with packing blocks of block_n columns
- * (the tuning's block_n): what the memory budget counts. */
-size_t nin_gemm_scratch_floats(int block_n, const nin_gemm_shape *g);
+/* Floats of scratch the tiled GEMM needs for one call of this shape under tuning t (its packing block, whether it
+ * packs an untransposed B): what the memory budget counts. */
+size_t nin_gemm_scratch_floats(const nin_gemm_tuning *t, const nin_gemm_shape *g);
 /* The tiled GEMM's tunable parameters: name in the tuning file, field of nin_gemm_tuning, the candidates
- * `nin-cl tune` tries (0-terminated); in tuning.c. */
+ * `nin-cl tune` tries (ending with NIN_TILED_END), and whether only the candidates are valid (the tile heights,
+ * one kernel each in cl/gemm.cl; a switch); in tuning.c. */
+#define NIN_TILED_END (-1)
 typedef struct nin_tiled_param {
     const char *name;
     size_t offset;
     int candidates[6];
+    int only_candidates;
 } nin_tiled_param;
-#define NIN_TILED_PARAMS 3
+#define NIN_TILED_PARAMS 5
 extern const nin_tiled_param nin_tiled_params[NIN_TILED_PARAMS];
 int *nin_tiled_param_field(nin_gemm_tuning *t, int p);
 

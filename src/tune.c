@@ -17,7 +17,7 @@
  * pass (first-use compilation, scratch allocation); a negative value when the device failed (its error is
  * then reported and cleared: the context goes on). With `each`, every GEMM is waited for and timed alone:
  * each[i] is the best time of shape i, and the result their sum. */
-static double time_gemms(nin_context *ctx, const nin_gemm_shape *shapes, int count, int repeats, cl_mem buf,
+static double time_gemms(nin_context *ctx, const nin_gemm_shape *shapes, int count, int repeats, const cl_mem io[2],
                          double *each)
 {
     double best = 0.0;
@@ -29,7 +29,8 @@ static double time_gemms(nin_context *ctx, const nin_gemm_shape *shapes, int cou
             const nin_gemm_shape *g = &shapes[i];
             size_t lda = g->trans_a ? g->m : g->k, ldb = g->trans_b ? g->k : g->n;
             double t0 = nin_now();
-            nin_gemm(ctx, g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, buf, 0, lda, buf, 0, ldb, 0.0f, buf, 0, g->n);
+            nin_gemm(ctx, g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, io[0], 0, lda, io[0], 0, ldb, 0.0f, io[1], 0,
+                     g->n);
             if (each && nin_context_finish(ctx) != 0)
                 return -1.0;
             if (each && (pass == 1 || (pass > 1 && nin_now() - t0 < each[i])))
@@ -47,17 +48,17 @@ static double time_gemms(nin_context *ctx, const nin_gemm_shape *shapes, int cou
 
 /* Coordinate search over the tiled GEMM's parameters, from the context's current values: each parameter in
  * turn takes the candidate with the fastest GEMMs while the others stay put. Returns the best time. */
-static double tune_tiled(nin_context *ctx, const nin_gemm_shape *shapes, int count, cl_mem buf, FILE *log)
+static double tune_tiled(nin_context *ctx, const nin_gemm_shape *shapes, int count, const cl_mem io[2], FILE *log)
 {
     ctx->tuning.backend = NIN_GEMM_TILED;
-    double best = time_gemms(ctx, shapes, count, 2, buf, NULL);
+    double best = time_gemms(ctx, shapes, count, 2, io, NULL);
     for (int p = 0; p < NIN_TILED_PARAMS && best >= 0.0; p++) {
         int *field = nin_tiled_param_field(&ctx->tuning, p), chosen = *field;
-        for (const int *c = nin_tiled_params[p].candidates; *c && best >= 0.0; c++) {
+        for (const int *c = nin_tiled_params[p].candidates; *c != NIN_TILED_END && best >= 0.0; c++) {
             if (*c == chosen)
                 continue;
             *field = *c;
-            double seconds = time_gemms(ctx, shapes, count, 2, buf, NULL);
+            double seconds = time_gemms(ctx, shapes, count, 2, io, NULL);
             if (seconds < 0.0)
                 best = seconds;
             else if (seconds < best)
@@ -101,7 +102,7 @@ typedef struct clblast_search {
     nin_context *ctx;
     const nin_gemm_shape *shapes;
     int count;
-    cl_mem buf;
+    const cl_mem *io;
     double flop;
     nin_clblast_limits limits;
     uint64_t draws;
@@ -138,7 +139,7 @@ static double try_candidate(clblast_search *s, int k, const size_t *v, double *e
 {
     s->tried++;
     double seconds = override_kernel(k, s->ctx->info.device, v) == 0
-                     ? time_gemms(s->ctx, s->shapes, s->count, 1, s->buf, each) : -1.0;
+                     ? time_gemms(s->ctx, s->shapes, s->count, 1, s->io, each) : -1.0;
     s->failed += seconds < 0.0;
     return seconds;
 }
@@ -221,7 +222,7 @@ static double tune_clblast(clblast_search *s, double budget)
     nin_context *ctx = s->ctx;
     nin_clblast_params found = { { 1, 1, 1 }, { { 0 } } };
     double *indirect = nin_calloc(2 * (size_t)s->count, sizeof *indirect);   /* per shape, then direct's */
-    double start = nin_now(), current = time_gemms(ctx, s->shapes, s->count, 1, s->buf, NULL);
+    double start = nin_now(), current = time_gemms(ctx, s->shapes, s->count, 1, s->io, NULL);
     if (!indirect || current < 0.0 || nin_clblast_device_limits(ctx->info.device, &s->limits) != 0) {
         free(indirect);
         return -1.0;
@@ -234,7 +235,7 @@ static double tune_clblast(clblast_search *s, double budget)
     found.values[NIN_CLBLAST_ROUTINE][0] = choose_route(s, indirect, xgemm, direct, xdirect);
     found.set[NIN_CLBLAST_XGEMM] = xgemm >= 0.0, found.set[NIN_CLBLAST_DIRECT] = xdirect >= 0.0;
     double seconds = (xgemm >= 0.0 || xdirect >= 0.0) && apply_params(ctx->info.device, &found) == 0
-                     ? time_gemms(ctx, s->shapes, s->count, 1, s->buf, NULL) : -1.0;
+                     ? time_gemms(ctx, s->shapes, s->count, 1, s->io, NULL) : -1.0;
     free(indirect);
     fprintf(s->log, "  GemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu\n  %d candidates in %.0f s, %d failed and skipped\n",
             found.values[NIN_CLBLAST_ROUTINE][0], s->tried, nin_now() - start, s->failed);
@@ -289,19 +290,25 @@ static size_t largest_operand(const nin_gemm_shape *shapes, int count, double *f
 static int measure_backends(nin_context *ctx, const nin_gemm_shape *shapes, int count, size_t floats, double flop,
                             double budget, double seconds[2], FILE *log)
 {
-    cl_mem buf = nin_buffer(ctx, floats * sizeof(float));   /* A, B and C at once: values do not matter */
-    if (!buf)
+    /* A and B in one buffer (values do not matter), C in another, as the host's yardstick has them: a C written
+     * over the B being read would time cache-line traffic that no training step has */
+    cl_mem io[2] = { nin_buffer(ctx, floats * sizeof(float)), io[0] ? nin_buffer(ctx, floats * sizeof(float)) : NULL };
+    if (!io[1]) {
+        if (io[0])
+            clReleaseMemObject(io[0]);
         return -1;
-    nin_fill_zero(ctx, buf, floats * sizeof(float));
+    }
+    nin_fill_zero(ctx, io[0], floats * sizeof(float));
     ctx->tuning.backend = NIN_GEMM_CLBLAST;
-    clblast_search search = { ctx, shapes, count, buf, flop, { 0, 0 }, 0, 0, 0, log };
+    clblast_search search = { ctx, shapes, count, io, flop, { 0, 0 }, 0, 0, 0, log };
     seconds[NIN_GEMM_CLBLAST] = budget > 0.0 ? tune_clblast(&search, budget)
-                                             : time_gemms(ctx, shapes, count, 1, buf, NULL);
+                                             : time_gemms(ctx, shapes, count, 1, io, NULL);
     if (seconds[NIN_GEMM_CLBLAST] >= 0.0) {
         fprintf(log, "tiled GEMM parameters, one at a time:\n");
-        seconds[NIN_GEMM_TILED] = tune_tiled(ctx, shapes, count, buf, log);
+        seconds[NIN_GEMM_TILED] = tune_tiled(ctx, shapes, count, io, log);
     }
-    clReleaseMemObject(buf);
+    clReleaseMemObject(io[0]);
+    clReleaseMemObject(io[1]);
     if (seconds[NIN_GEMM_CLBLAST] < 0.0 || seconds[NIN_GEMM_TILED] < 0.0)
         return -1;
     ctx->tuning.backend = seconds[NIN_GEMM_TILED] < seconds[NIN_GEMM_CLBLAST] ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;

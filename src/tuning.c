@@ -2,9 +2,10 @@
  *
  * The file is $NIN_TUNING_DIR/<device>--<driver>.tune (default ~/.cache/nin-cl/tuning), keyed by the device
  * name and driver version so that a driver update re-tunes. Format: '#' comments and "key value" lines:
- * `gemm clblast|tiled` (which GEMM), and the tiled GEMM's parameters `gemm_row_tiles N` (8-row tiles of C per
- * work-item), `gemm_k_block N` (k per cache block), `gemm_block_n N` (columns of a transposed B packed at a
- * time); `kernels_FAMILY plane|element`, the shape of each family of the other kernels (runtime.h; a file
+ * `gemm clblast|tiled` (which GEMM), and the tiled GEMM's parameters `gemm_tile_rows 4|6|8` (rows of a tile
+ * of C), `gemm_row_tiles N` (tiles of C per work-item), `gemm_k_block N` (k per cache block), `gemm_block_n N`
+ * (columns of B packed at a time), `gemm_pack_b_rows N` (the rows of C from which an untransposed B is packed
+ * too); `kernels_FAMILY plane|element`, the shape of each family of the other kernels (runtime.h; a file
  * without these lines keeps the device's default shapes); and CLBlast's kernel parameters, `clblast
  * Xgemm|XgemmDirect|GemmRoutine NAME=VALUE ...` (clblast_params.c, applied to the device when a context is
  * created). It lives in the runtime, below the networks: reading it needs no network and no OpenCL call. */
@@ -53,9 +54,11 @@ int nin_kernel_family_of(const char *kernel)
 }
 
 const nin_tiled_param nin_tiled_params[NIN_TILED_PARAMS] = {
-    { "gemm_row_tiles", offsetof(nin_gemm_tuning, row_tiles), { 1, 4, 16, 32, 256, 0 } },
-    { "gemm_k_block", offsetof(nin_gemm_tuning, k_block), { 64, 128, 256, 512, 4096, 0 } },
-    { "gemm_block_n", offsetof(nin_gemm_tuning, block_n), { 512, 1024, 4096, 16384, 0 } },
+    { "gemm_tile_rows", offsetof(nin_gemm_tuning, tile_rows), { 8, 6, 4, NIN_TILED_END }, 1 },
+    { "gemm_row_tiles", offsetof(nin_gemm_tuning, row_tiles), { 1, 4, 16, 32, 256, NIN_TILED_END }, 0 },
+    { "gemm_k_block", offsetof(nin_gemm_tuning, k_block), { 64, 128, 256, 512, 4096, NIN_TILED_END }, 0 },
+    { "gemm_block_n", offsetof(nin_gemm_tuning, block_n), { 512, 1024, 4096, 16384, NIN_TILED_END }, 0 },
+    { "gemm_pack_b_rows", offsetof(nin_gemm_tuning, pack_b_rows), { 65536, 2048, 512, 128, 1, NIN_TILED_END }, 0 },
 };
 
 int *nin_tiled_param_field(nin_gemm_tuning *t, int p) { return (int *)((char *)t + nin_tiled_params[p].offset); }
@@ -73,6 +76,14 @@ const char *nin_tuning_path(const nin_device_info *dev, char *buf, size_t size)
     else
         snprintf(buf, size, "%s/.cache/nin-cl/tuning/%s.tune", home && *home ? home : ".", key);
     return buf;
+}
+
+static int is_candidate(int p, int v)
+{
+    for (const int *c = nin_tiled_params[p].candidates; *c != NIN_TILED_END; c++)
+        if (*c == v)
+            return 1;
+    return 0;
 }
 
 /* One "key value" line into t: 1 when it is a known key with a valid value. */
@@ -96,7 +107,8 @@ static int read_tuning_line(const char *line, nin_gemm_tuning *t)
             }
     for (int p = 0; p < NIN_TILED_PARAMS; p++) {
         long v = strtol(value, &end, 10);
-        if (strcmp(key, nin_tiled_params[p].name) == 0 && *end == '\0' && v >= 1 && v <= NIN_GEMM_TUNING_MAX) {
+        int valid = nin_tiled_params[p].only_candidates ? is_candidate(p, (int)v) : v >= 1 && v <= NIN_GEMM_TUNING_MAX;
+        if (strcmp(key, nin_tiled_params[p].name) == 0 && *end == '\0' && valid) {
             *nin_tiled_param_field(t, p) = (int)v;
             return 1;
         }
@@ -121,8 +133,8 @@ int nin_tuning_read(const char *path, nin_gemm_tuning *t, char *err, size_t err_
                                    lineno, why, (int)strcspn(line, "\r\n"), line);
         if (clblast != 0 || read_tuning_line(line, t))
             continue;
-        status = nin_set_error(err, err_size, "%s:%d: expected 'gemm clblast|tiled', 'gemm_row_tiles|"
-                               "gemm_k_block|gemm_block_n N' (N in 1..%d) or 'kernels_FAMILY plane|element', found "
+        status = nin_set_error(err, err_size, "%s:%d: expected 'gemm clblast|tiled', 'gemm_tile_rows 4|6|8', "
+                               "'gemm_row_tiles|gemm_k_block|gemm_block_n|gemm_pack_b_rows N' (N in 1..%d) or 'kernels_FAMILY plane|element', found "
                                "'%.*s' (delete the file or run nin-cl tune)", path, lineno, NIN_GEMM_TUNING_MAX,
                                (int)strcspn(line, "\r\n"), line);
     }

@@ -61,7 +61,8 @@ chosen=$(echo "$out" | sed -n 's/^chose gemm \([a-z]*\);.*/\1/p')
 used=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1 | sed -n 's/^kernels:.*; gemm \([a-z]*\)$/\1/p')
 [ $rc -eq 0 ] && [ -n "$chosen" ] && [ "$chosen" = "$used" ] && ok "tune chose gemm $chosen and selftest uses it" \
     || bad "tune: rc=$rc chose '$chosen' used '$used': $out"
-grep -q "^gemm_row_tiles [0-9]*$" "$tuning"/*.tune && grep -q "^gemm_k_block [0-9]*$" "$tuning"/*.tune \
+grep -q "^gemm_tile_rows [468]$" "$tuning"/*.tune && grep -q "^gemm_row_tiles [0-9]*$" "$tuning"/*.tune \
+    && grep -q "^gemm_k_block [0-9]*$" "$tuning"/*.tune && grep -q "^gemm_pack_b_rows [0-9]*$" "$tuning"/*.tune \
     && grep -q "^gemm_block_n [0-9]*$" "$tuning"/*.tune && ok "tune wrote the tiled GEMM's parameters" \
     || bad "tuning file without parameters: $(cat "$tuning"/*.tune)"
 # the kernel shapes: each family the network uses timed in both shapes, the faster kept in the file, every
@@ -73,7 +74,7 @@ wrong=$(echo "$rows" | awk -v dir="$tuning" '{ if (($2 < $3 && $4 != "plane") ||
 [ "$(echo "$rows" | wc -l)" -ge 6 ] && [ -z "$wrong" ] && [ "$(grep -c '^kernels_[a-z0-9_]* \(plane\|element\)$' "$tuning"/*.tune)" -eq 9 ] \
     && ok "tune timed $(echo "$rows" | wc -l) kernel families in both shapes and kept the faster: $(echo $rows | tr -s ' ')" \
     || bad "kernel shapes: $wrong: $out; $(cat "$tuning"/*.tune)"
-for bad_line in "gemm fastest" "gemm_k_block 0" "gemm_row_tiles 12x" "kernels_pool fastest"; do
+for bad_line in "gemm fastest" "gemm_k_block 0" "gemm_row_tiles 12x" "gemm_tile_rows 7" "gemm_pack_b_rows -1" "kernels_pool fastest"; do
     for f in "$tuning"/*.tune; do cp "$f" "$f.good"; echo "$bad_line" >> "$f"; done
     out=$(NIN_TUNING_DIR=$tuning "$NIN_CL" selftest 2>&1); rc=$?
     [ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] \

@@ -49,7 +49,8 @@ static nin_gemm_tuning all_kernels(nin_context *ctx, nin_kernel_shape shape)
  * parameters, input and output gradient; compare output, parameter gradients and input gradient.
  * Each case runs with both GEMM implementations, once more with im2col over one image at a time, and with the
  * element-shaped kernels with each GEMM (with CLBlast over the whole batch, with the tiled GEMM one image at a
- * time). */
+ * time). The tiled GEMM's three runs take its three tile heights (8 over the whole batch, then 6 with every B
+ * packed, and 4). */
 START_TEST(test_layer_against_reference)
 {
     const int batch = 3, variant = _i % 5;
@@ -57,7 +58,8 @@ START_TEST(test_layer_against_reference)
     nin_gemm_tuning saved = all_kernels(ctx, variant >= 3 ? NIN_SHAPE_ELEMENT : NIN_SHAPE_PLANE);
     ctx->tuning.backend = variant == 0 || variant == 3 ? NIN_GEMM_CLBLAST : NIN_GEMM_TILED;
     if (variant == 2 || variant == 4)   /* im2col one image at a time, k in many blocks (bias + ReLU on the last) */
-        setenv("NIN_IM2COL_FLOATS", "1", 1), ctx->tuning.k_block = 7;
+        setenv("NIN_IM2COL_FLOATS", "1", 1), ctx->tuning.k_block = 7, ctx->tuning.tile_rows = variant == 2 ? 6 : 4,
+        ctx->tuning.pack_b_rows = variant == 2 ? 1 : NIN_GEMM_PACK_B_ROWS_DEFAULT;
     _i /= 5;
     nin_net *dev = test_net(ctx, cases[_i].netdef, cases[_i].input, batch);
     unsetenv("NIN_IM2COL_FLOATS");
@@ -249,13 +251,14 @@ START_TEST(test_batchnorm_running_statistics)
 }
 END_TEST
 
-/* GEMM shapes: partial tiles; whole 8 x 16 tiles; a C too large for the tiled GEMM's split-K A * B^T */
+/* GEMM shapes: partial tiles; whole tiles of every height (24 rows) and 16 columns; a C too large for the tiled
+ * GEMM's split-K A * B^T */
 static const size_t gemm_shapes[][3] = { { 13, 17, 9 }, { 24, 48, 33 }, { 17, 3900, 300 } };
 
 /* Both GEMM implementations (CLBlast, the portable default, and the tiled kernels `nin-cl tune` may choose)
  * against the plain loops: every transpose combination, with offsets and beta, on every shape. The tiled GEMM
- * runs twice: with its default parameters and with tuned-looking ones that split k into many blocks, give each
- * work-item one row tile and pack a transposed B a few columns at a time. */
+ * runs with its default parameters, then with tuned-looking ones that split k into many blocks, give each
+ * work-item one row tile and pack B (transposed or not) a few columns at a time, once with each tile height. */
 START_TEST(test_gemm_against_reference)
 {
     nin_context *ctx = test_context();
@@ -265,7 +268,8 @@ START_TEST(test_gemm_against_reference)
     nin_context defaults = *ctx;
     ctx->tuning.backend = _i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST;
     if (_i >= 24)
-        ctx->tuning.row_tiles = 1, ctx->tuning.k_block = 5, ctx->tuning.block_n = 48;
+        ctx->tuning.row_tiles = 1, ctx->tuning.k_block = 5, ctx->tuning.block_n = 48,
+        ctx->tuning.tile_rows = (int[]){ 8, 6, 4 }[(_i - 24) / 12], ctx->tuning.pack_b_rows = 1;
     size_t lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
     size_t na = m * k + off, nb = k * n + off, nc = m * n + off;
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c);
@@ -284,7 +288,8 @@ START_TEST(test_gemm_against_reference)
     nin_gemm_ref(ta, tb, m, n, k, 0.5f, a + off, lda, b + off, ldb, 0.25f, want + off, ldc);
     ctx->tuning.backend = saved;
     ctx->tuning.row_tiles = defaults.tuning.row_tiles, ctx->tuning.k_block = defaults.tuning.k_block;
-    ctx->tuning.block_n = defaults.tuning.block_n;
+    ctx->tuning.block_n = defaults.tuning.block_n, ctx->tuning.tile_rows = defaults.tuning.tile_rows;
+    ctx->tuning.pack_b_rows = defaults.tuning.pack_b_rows;
     assert_close(nin_gemm_backend_name(_i >= 12 ? NIN_GEMM_TILED : NIN_GEMM_CLBLAST), got, want, nc, 1e-5);
     clReleaseMemObject(da);
     clReleaseMemObject(db);
@@ -502,7 +507,7 @@ int main(void)
     tcase_add_test(tc, test_data_init);
     tcase_add_test(tc, test_batchnorm_running_statistics);
     tcase_add_loop_test(tc, test_inference_network, 0, 2);
-    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 36);
+    tcase_add_loop_test(tc, test_gemm_against_reference, 0, 60);
     tcase_add_test(tc, test_first_gemm_tiled);
     tcase_add_loop_test(tc, test_lr_mult_against_reference, 0, 8);
     tcase_add_loop_test(tc, test_softmax_against_reference, 0, 4);

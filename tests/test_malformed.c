@@ -385,21 +385,29 @@ START_TEST(test_tuning)
     char err[1600];
     put("dev.tune", "# comment\ngemm fastest\n", 23);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:2: expected 'gemm clblast|tiled', 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
-                "(N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm fastest' (delete the file or run nin-cl tune)");
+    expect_line(err, "@/dev.tune:2: expected 'gemm clblast|tiled', 'gemm_tile_rows 4|6|8', "
+                "'gemm_row_tiles|gemm_k_block|gemm_block_n|gemm_pack_b_rows N' (N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm fastest' (delete the file or run nin-cl tune)");
     put("dev.tune", "gemm tiled extra\n", 17);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
-                "(N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm tiled extra' (delete the file or run nin-cl tune)");
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_tile_rows 4|6|8', "
+                "'gemm_row_tiles|gemm_k_block|gemm_block_n|gemm_pack_b_rows N' (N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm tiled extra' (delete the file or run nin-cl tune)");
     put("dev.tune", "gemm_block_n 99999999999\n", 25);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
-                "(N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm_block_n 99999999999' (delete the file or run nin-cl tune)");
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_tile_rows 4|6|8', "
+                "'gemm_row_tiles|gemm_k_block|gemm_block_n|gemm_pack_b_rows N' (N in 1..65536) or 'kernels_FAMILY plane|element', found 'gemm_block_n 99999999999' (delete the file or run nin-cl tune)");
     put("dev.tune", "kernels_pool wide\n", 18);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
-    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_row_tiles|gemm_k_block|gemm_block_n N' "
-                "(N in 1..65536) or 'kernels_FAMILY plane|element', found 'kernels_pool wide' (delete the file or run "
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_tile_rows 4|6|8', "
+                "'gemm_row_tiles|gemm_k_block|gemm_block_n|gemm_pack_b_rows N' (N in 1..65536) or 'kernels_FAMILY plane|element', found 'kernels_pool wide' (delete the file or run "
                 "nin-cl tune)");
+    put("dev.tune", "gemm_tile_rows 5\n", 17);   /* a height without its kernel */
+    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), -1);
+    expect_line(err, "@/dev.tune:1: expected 'gemm clblast|tiled', 'gemm_tile_rows 4|6|8', "
+                "'gemm_row_tiles|gemm_k_block|gemm_block_n|gemm_pack_b_rows N' (N in 1..65536) or 'kernels_FAMILY plane|element', found "
+                "'gemm_tile_rows 5' (delete the file or run nin-cl tune)");
+    put("dev.tune", "gemm_tile_rows 6\n", 17);
+    ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), 1);
+    ck_assert_int_eq(ctx->tile_rows, 6);
     put("dev.tune", "kernels_pool element\nkernels_sgd plane\n", 38);
     ck_assert_int_eq(nin_tuning_read(at("dev.tune"), ctx, err, sizeof err), 1);
     ck_assert_int_eq(ctx->shape[NIN_KF_POOL], NIN_SHAPE_ELEMENT);
@@ -476,9 +484,10 @@ static void expect_netdef_error(const char *text, nin_shape input, int batch, co
     nin_netdef def;
     nin_budget b;
     char err[512];
+    nin_gemm_tuning untuned = nin_gemm_tuning_default();
     int rc = nin_netdef_parse(text, &def, err, sizeof err);
     if (rc == 0)
-        rc = nin_budget_compute(&def, input, batch, NIN_GEMM_BLOCK_N_DEFAULT, &b, err, sizeof err);
+        rc = nin_budget_compute(&def, input, batch, &untuned, &b, err, sizeof err);
     ck_assert_msg(rc == -1, "netdef '%.60s' was accepted", text);
     expect_line(err, expected);
 }

@@ -66,15 +66,21 @@ const char *nin_clblast_param_name(int kernel, int param);
 
 typedef struct nin_gemm_tuning {
     nin_gemm_backend backend;
-    int row_tiles;            /* tiled GEMM: 8-row tiles of C per work-item */
+    int tile_rows;            /* tiled GEMM: rows of a tile of C (4, 6 or 8: what the vector registers hold) */
+    int row_tiles;            /* tiled GEMM: tiles of C per work-item */
     int k_block;              /* tiled GEMM: k per block, so a block of a B panel stays in L1 */
-    int block_n;              /* tiled GEMM: columns of a transposed B packed at a time */
+    int block_n;              /* tiled GEMM: columns of a packed B packed at a time */
+    int pack_b_rows;          /* tiled GEMM: an untransposed B is packed too when C has at least this many rows
+                               * (the packing pass pays off over many rows); otherwise its whole 16-column strips
+                               * are read in place */
     nin_kernel_shape shape[NIN_KERNEL_FAMILIES];   /* each family's kernels */
     nin_clblast_params clblast;   /* CLBlast's kernel parameters, applied when a context is created */
 } nin_gemm_tuning;
+#define NIN_GEMM_TILE_ROWS_DEFAULT 8
 #define NIN_GEMM_ROW_TILES_DEFAULT 32
 #define NIN_GEMM_K_BLOCK_DEFAULT 256
 #define NIN_GEMM_BLOCK_N_DEFAULT 4096
+#define NIN_GEMM_PACK_B_ROWS_DEFAULT 65536   /* never, in practice: what the tiled GEMM did before it was tuned */
 #define NIN_GEMM_TUNING_MAX 65536   /* the largest value of a tiled parameter */
 
 /* One GEMM's shape: row-major C[m x n] = op(A)[m x k] op(B)[k x n]. */
