@@ -26,7 +26,7 @@ int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, const 
         largest_activation = max_size(largest_activation, nin_volume(l->out, batch) * f);
         b->pool_indices += l->aux_bytes;
         nin_gemm_shape shapes[3];
-        int n = l->ops->gemm_shapes ? l->ops->gemm_shapes(l, i == 0, shapes) : 0;
+        int n = l->ops->gemm_shapes ? l->ops->gemm_shapes(l, i == 0, batch, shapes) : 0;
         for (int g = 0; g < n; g++)
             gemm_scratch = max_size(gemm_scratch, nin_gemm_scratch_floats(gemm, &shapes[g]));
     }

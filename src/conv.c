@@ -220,13 +220,15 @@ static void conv_backward_ref(nin_net *net, nin_layer *l, const float *x, const 
     free(dx_sum);
 }
 
-/* The three GEMMs of conv_forward/conv_backward (per im2col chunk): for tuning and the memory budget. */
-static int conv_gemm_shapes(const nin_layer *l, int first, nin_gemm_shape *out)
+/* The three GEMMs of conv_forward/conv_backward (per im2col chunk): for tuning and the memory budget. The input
+ * gradient's B is the chunk's columns of the whole batch's dy (leading dimension batch * area). */
+static int conv_gemm_shapes(const nin_layer *l, int first, int batch, nin_gemm_shape *out)
 {
-    size_t m = (size_t)l->out.c, k = (size_t)l->fan_in, p = (size_t)l->chunk_images * l->out.h * l->out.w;
-    out[0] = (nin_gemm_shape){ 0, 0, m, p, k };
-    out[1] = (nin_gemm_shape){ 0, 1, m, k, p };
-    out[2] = (nin_gemm_shape){ 1, 0, k, p, m };
+    size_t m = (size_t)l->out.c, k = (size_t)l->fan_in, area = (size_t)l->out.h * l->out.w;
+    size_t p = (size_t)l->chunk_images * area, whole = (size_t)batch * area;
+    out[0] = (nin_gemm_shape){ 0, 0, m, p, k, 0 };
+    out[1] = (nin_gemm_shape){ 0, 1, m, k, p, 0 };
+    out[2] = (nin_gemm_shape){ 1, 0, k, p, m, whole };
     return first ? 2 : 3;
 }
 

@@ -38,7 +38,7 @@ typedef struct nin_layer_ops {
     void (*backward_ref)(nin_net *net, nin_layer *l, const float *x, const float *y, float *dy, float *dx);
     /* Optional (NULL: none): the GEMMs of one training step, per im2col chunk, into out[0..3) (2 for the first
      * layer, which needs no input gradient); returns their count. */
-    int (*gemm_shapes)(const nin_layer *l, int first, nin_gemm_shape *out);
+    int (*gemm_shapes)(const nin_layer *l, int first, int batch, nin_gemm_shape *out);
     /* Optional (NULL: zero-mean Gaussian weights of std init_std or sqrt(2 / fan_in), zero biases): the layer's
      * own initial values, written into the whole parameter buffer `params`. A layer with its own init is also
      * left as it is by the data-dependent init. */

@@ -286,7 +286,7 @@ int nin_net_gemm_shapes(const nin_net *net, nin_gemm_shape *shapes, int max)
     int count = 0;
     for (int i = 0; i < net->count && count + 3 <= max; i++)
         if (net->layers[i].ops->gemm_shapes)
-            count += net->layers[i].ops->gemm_shapes(&net->layers[i], i == 0, shapes + count);
+            count += net->layers[i].ops->gemm_shapes(&net->layers[i], i == 0, net->batch, shapes + count);
     return count;
 }
 

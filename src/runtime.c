@@ -991,7 +991,7 @@ static void gemm_tiled(nin_context *ctx, int trans_a, int trans_b, size_t m, siz
     int tm = ctx->tuning.tile_rows;
     size_t a_floats = trans_a ? padded_rows(m, tm) * k : 0, whole = columns_in_place(&ctx->tuning, trans_b, m, n);
     cl_mem scratch = gemm_scratch(ctx, nin_gemm_scratch_floats(&ctx->tuning,
-                                                               &(nin_gemm_shape){ trans_a, trans_b, m, n, k }));
+                                                               &(nin_gemm_shape){ trans_a, trans_b, m, n, k, ldb }));
     if (!scratch)
         return;
     if (trans_a) {

@@ -13,6 +13,9 @@
 #include <nin/tune.h>
 #include "runtime_impl.h"
 
+/* B's leading dimension: the shape's own, else tight. */
+static size_t b_ld(const nin_gemm_shape *g) { return g->ldb ? g->ldb : g->trans_b ? g->k : g->n; }
+
 /* Seconds for the GEMMs with the context's current settings, the best of `repeats` passes after a warm-up
  * pass (first-use compilation, scratch allocation); a negative value when the device failed (its error is
  * then reported and cleared: the context goes on). With `each`, every GEMM is waited for and timed alone:
@@ -27,7 +30,7 @@ static double time_gemms(nin_context *ctx, const nin_gemm_shape *shapes, int cou
         double start = nin_now(), sum = 0.0;
         for (int i = 0; i < count; i++) {
             const nin_gemm_shape *g = &shapes[i];
-            size_t lda = g->trans_a ? g->m : g->k, ldb = g->trans_b ? g->k : g->n;
+            size_t lda = g->trans_a ? g->m : g->k, ldb = b_ld(g);
             double t0 = nin_now();
             nin_gemm(ctx, g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, io[0], 0, lda, io[0], 0, ldb, 0.0f, io[1], 0,
                      g->n);
@@ -261,7 +264,7 @@ static double time_host_gemms(const nin_gemm_shape *shapes, int count, size_t fl
             const nin_gemm_shape *g = &shapes[i];
             cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans,
                         (int)g->m, (int)g->n, (int)g->k, 1.0f, buf, (int)(g->trans_a ? g->m : g->k), buf,
-                        (int)(g->trans_b ? g->k : g->n), 0.0f, out, (int)g->n);
+                        (int)b_ld(g), 0.0f, out, (int)g->n);
         }
     }
     double seconds = buf && out ? nin_now() - start : 0.0;
@@ -277,7 +280,7 @@ static size_t largest_operand(const nin_gemm_shape *shapes, int count, double *f
     *flop = 0.0;
     for (int i = 0; i < count; i++) {
         const nin_gemm_shape *g = &shapes[i];
-        size_t sizes[3] = { g->m * g->k, g->k * g->n, g->m * g->n };
+        size_t sizes[3] = { g->m * g->k, (g->trans_b ? g->n : g->k) * b_ld(g), g->m * g->n };
         for (int s = 0; s < 3; s++)
             floats = floats > sizes[s] ? floats : sizes[s];
         *flop += 2.0 * g->m * g->n * g->k;

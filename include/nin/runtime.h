@@ -83,8 +83,9 @@ typedef struct nin_gemm_tuning {
 #define NIN_GEMM_PACK_B_ROWS_DEFAULT 65536   /* never, in practice: what the tiled GEMM did before it was tuned */
 #define NIN_GEMM_TUNING_MAX 65536   /* the largest value of a tiled parameter */
 
-/* One GEMM's shape: row-major C[m x n] = op(A)[m x k] op(B)[k x n]. */
-typedef struct nin_gemm_shape { int trans_a, trans_b; size_t m, n, k; } nin_gemm_shape;
+/* One GEMM's shape: row-major C[m x n] = op(A)[m x k] op(B)[k x n]; ldb, B's leading dimension where the caller's B
+ * is part of a wider matrix (0: tight, n or k), since rows far apart in memory cost more to read in place. */
+typedef struct nin_gemm_shape { int trans_a, trans_b; size_t m, n, k, ldb; } nin_gemm_shape;
 
 /* CLBlast, with the tiled GEMM's defaults, and plane kernels: what a CPU without a tuning file gets. */
 nin_gemm_tuning nin_gemm_tuning_default(void);
