@@ -3,8 +3,8 @@
  * Nothing here prints or exits: a failure is one line in the last error (and, for work on the device, in
  * the context until its next status check; see runtime_impl.h). */
 #include <pthread.h>
-#include <stddef.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -295,7 +295,9 @@ static int measure_backends(nin_context *ctx, const nin_gemm_shape *shapes, int 
 {
     /* A and B in one buffer (values do not matter), C in another, as the host's yardstick has them: a C written
      * over the B being read would time cache-line traffic that no training step has */
-    cl_mem io[2] = { nin_buffer(ctx, floats * sizeof(float)), io[0] ? nin_buffer(ctx, floats * sizeof(float)) : NULL };
+    cl_mem io[2] = { nin_buffer(ctx, floats * sizeof(float)), NULL };
+    if (io[0])
+        io[1] = nin_buffer(ctx, floats * sizeof(float));
     if (!io[1]) {
         if (io[0])
             clReleaseMemObject(io[0]);
