@@ -2,7 +2,8 @@
  * C[M x N] = alpha * A[M x K] * B[K x N] + beta * C, row-major, the way CPU BLAS does it. An operand whose
  * rows run along k the wrong way is packed first: a transposed A into micro-panels of TM rows (panel it holds
  * A[TM it .. TM it + TM - 1][k], k-major, zero past M), a transposed B into panels of 16 columns (panel jt
- * holds B[k][16 jt .. 16 jt + 15], zero past N); otherwise both are read in place. One work-item takes 16
+ * holds B[k][16 jt .. 16 jt + 15], zero past N), and so is any B where C has the tuning's gemm_pack_b_rows
+ * rows or more; otherwise both are read in place. One work-item takes 16
  * columns of B and a run of TM-row tiles of A and computes each TM x 16 tile of C as TM float16 accumulators:
  * per k, one 16-wide load of B and TM multiply-adds with A's values broadcast from memory. k runs in blocks
  * so that the block of B's columns stays in L1 over the run of row tiles, and a work-item does enough work
