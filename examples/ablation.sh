@@ -61,9 +61,10 @@ paper_error_of() { field_of "$1" 3; }
 # settings (DIR/settings), it goes on from its last checkpoint; otherwise it starts over.
 for v in $variants; do
     run=$OUT/$v
-    settings="$dataset $(options_of "$v") $limit --val-size $VAL_SIZE --epochs $EPOCHS --lr $LR --warmup $WARMUP --schedule $SCHEDULE --seed $SEED"
+    options="$(options_of "$v") $limit --val-size $VAL_SIZE --epochs $EPOCHS --lr $LR --warmup $WARMUP"
+    options="$options --schedule $SCHEDULE --seed $SEED"
     same=false
-    [ -f "$run/settings" ] && [ "$(cat "$run/settings")" = "$settings" ] && same=true
+    [ -f "$run/settings" ] && [ "$(cat "$run/settings")" = "$dataset $options" ] && same=true
     if $same && [ -f "$run/metrics.csv" ] && [ "$(tail -n 1 "$run/metrics.csv" | cut -d, -f1)" = "$EPOCHS" ]; then
         echo "ablation: $v already trained ($run)"
         continue
@@ -75,12 +76,10 @@ for v in $variants; do
     fi
     rm -rf "$run"
     mkdir -p "$run"
-    echo "$settings" >"$run/settings"
+    echo "$dataset $options" >"$run/settings"
     echo "ablation: training $v"
-    # shellcheck disable=SC2046 # the options are words on purpose
-    "$NIN_CL" train "$dataset" ${data:+--data "$data"} $(options_of "$v") $limit \
-        --val-size "$VAL_SIZE" --epochs "$EPOCHS" --lr "$LR" --warmup "$WARMUP" --schedule "$SCHEDULE" \
-        --seed "$SEED" --out "$run" >"$OUT/$v.log"
+    # shellcheck disable=SC2086 # the options are words on purpose
+    "$NIN_CL" train "$dataset" ${data:+--data "$data"} $options --out "$run" >"$OUT/$v.log"
 done
 
 # The table: the last epoch's test error, the best epoch's, and the paper's CIFAR-10 figure.

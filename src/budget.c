@@ -52,8 +52,8 @@ static int fits(const nin_netdef *def, nin_shape input, int batch, const nin_gem
            b.largest_buffer <= max_alloc;
 }
 
-int nin_budget_max_batch(const nin_netdef *def, nin_shape input, const nin_gemm_tuning *gemm, size_t bytes, size_t max_alloc,
-                         int max_batch)
+int nin_budget_max_batch(const nin_netdef *def, nin_shape input, const nin_gemm_tuning *gemm, size_t bytes,
+                         size_t max_alloc, int max_batch)
 {
     /* every buffer grows with the batch, so bisect: lo fits (or is 0), hi does not (or is past max_batch) */
     int lo = 0, hi = max_batch + 1;

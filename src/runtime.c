@@ -4,7 +4,6 @@
  * the context until its next status check; see runtime_impl.h). */
 #include <pthread.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -948,10 +947,8 @@ static size_t padded_rows(size_t m, int tm) { return (m + (size_t)tm - 1) / (siz
 static size_t padded_rows_any_height(size_t m)
 {
     size_t most = m;
-    for (int p = 0; p < NIN_TILED_PARAMS; p++)
-        if (nin_tiled_params[p].offset == offsetof(nin_gemm_tuning, tile_rows))
-            for (const int *tm = nin_tiled_params[p].candidates; *tm != NIN_TILED_END; tm++)
-                most = padded_rows(m, *tm) > most ? padded_rows(m, *tm) : most;
+    for (const int *tm = nin_tiled_params[NIN_TILED_TILE_ROWS].candidates; *tm != NIN_TILED_END; tm++)
+        most = padded_rows(m, *tm) > most ? padded_rows(m, *tm) : most;
     return most;
 }
 

@@ -123,6 +123,7 @@ typedef struct nin_tiled_param {
     int only_candidates;
 } nin_tiled_param;
 #define NIN_TILED_PARAMS 5
+#define NIN_TILED_TILE_ROWS 0   /* the row of gemm_tile_rows */
 extern const nin_tiled_param nin_tiled_params[NIN_TILED_PARAMS];
 int *nin_tiled_param_field(nin_gemm_tuning *t, int p);
 

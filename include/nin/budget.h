@@ -20,15 +20,14 @@ typedef struct nin_budget {
     size_t largest_buffer;                    /* the biggest single allocation */
 } nin_budget;
 
-/* The budget of `def` on inputs of shape `input` at `batch`, with the tiled GEMM's scratch as `gemm` (the device's
- * tuning: how many columns it packs at a time, and whether it packs an untransposed B; nin_gemm_tuning_default()
- * untuned). Returns 0, or -1 with one line in err when the
- * network does not fit its input or a buffer would pass 2^31 floats. */
+/* The budget of `def` on inputs of shape `input` at `batch`, the tiled GEMM's scratch as tuning `gemm` sizes it (its
+ * packing block and pack_b_rows; nin_gemm_tuning_default() untuned). Returns 0, or -1 with one line in err when
+ * the network does not fit its input or a buffer would pass 2^31 floats. */
 int nin_budget_compute(const nin_netdef *def, nin_shape input, int batch, const nin_gemm_tuning *gemm, nin_budget *b,
                        char *err, size_t err_size);
 /* The largest batch up to max_batch whose budget fits `bytes` in all and `max_alloc` per buffer (0: none). */
-int nin_budget_max_batch(const nin_netdef *def, nin_shape input, const nin_gemm_tuning *gemm, size_t bytes, size_t max_alloc,
-                         int max_batch);
+int nin_budget_max_batch(const nin_netdef *def, nin_shape input, const nin_gemm_tuning *gemm, size_t bytes,
+                         size_t max_alloc, int max_batch);
 /* A table of the budget against the device's memory, with the largest batch that fits. */
 void nin_budget_print(const nin_budget *b, const nin_netdef *def, nin_shape input, const nin_gemm_tuning *gemm,
                       const nin_device_info *dev, FILE *out);
