@@ -5,7 +5,8 @@
 #                                            FUZZ_DEP_LIBS (the libraries libnin links), FUZZ_LIB_SOURCES
 #
 # libnin is compiled once with clang and -fsanitize=fuzzer-no-link,address,undefined into BUILDDIR/fuzz-build;
-# each harness fuzz/fuzz_TARGET.c links it with -fsanitize=fuzzer. A run first replays the committed regression
+# each harness fuzz/fuzz_TARGET.c links it with -fsanitize=fuzzer, warnings as errors (a harness an API change left
+# behind fails to build instead of passing the wrong argument). A run first replays the committed regression
 # inputs (fuzz/regressions/TARGET: inputs that crashed nin-cl once), then fuzzes for FUZZ_SECONDS from the seed
 # corpus (fuzz/corpus/TARGET) plus what earlier runs found (BUILDDIR/fuzz-build/corpus/TARGET). A crash, a leak,
 # undefined behaviour, a call of exit() or a single allocation over 512 MiB (from a small input: a size taken from a header) stops the target, leaves the
@@ -41,7 +42,7 @@ summary=
 for t in "$@"; do
     bin=$build/fuzz_$t
     echo "  CCLD (fuzz) fuzz_$t"
-    $cc $cflags -fsanitize=fuzzer "$src/fuzz/fuzz_$t.c" $objects ${FUZZ_DEP_LIBS:-} -o "$bin"
+    $cc $cflags -Werror -fsanitize=fuzzer "$src/fuzz/fuzz_$t.c" $objects ${FUZZ_DEP_LIBS:-} -o "$bin"
     mkdir -p "$build/corpus/$t"
     log=$build/fuzz_$t.log
     flags="-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=20 -artifact_prefix=$build/crashes/$t-"

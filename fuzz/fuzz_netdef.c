@@ -20,9 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nin_netdef_format(&def2, again, sizeof again);
     FUZZ_ASSERT(strcmp(formatted, again) == 0);
     nin_budget b;
+    const nin_gemm_tuning untuned = nin_gemm_tuning_default();
     const nin_shape inputs[] = { { 3, 32, 32 }, { 1, 28, 28 } };
     for (int i = 0; i < 2; i++)
-        if (nin_budget_compute(&def, inputs[i], 2, NIN_GEMM_BLOCK_N_DEFAULT, &b, err, sizeof err) != 0)
+        if (nin_budget_compute(&def, inputs[i], 2, &untuned, &b, err, sizeof err) != 0)
             fuzz_expect_error_line(err);
         else
             FUZZ_ASSERT(b.total >= b.parameters && b.largest_buffer <= b.total);
