@@ -115,11 +115,18 @@ void nin_print_devices(FILE *out, const nin_device_info *devices, int count)
         fprintf(out, "no OpenCL device found: install an OpenCL driver (e.g. the Debian package pocl-opencl-icd)\n");
         return;
     }
-    fprintf(out, "%-5s %-28s %-36s %-5s %5s %10s  %s\n", "index", "platform", "device", "type", "CUs",
+    /* the platform and device columns as wide as their longest entries: no name is cut, so that scripts and the
+     * Python binding find the names they read elsewhere */
+    int pw = (int)strlen("platform"), dw = (int)strlen("device");
+    for (int i = 0; i < count; i++) {
+        pw = (int)strlen(devices[i].platform_name) > pw ? (int)strlen(devices[i].platform_name) : pw;
+        dw = (int)strlen(devices[i].name) > dw ? (int)strlen(devices[i].name) : dw;
+    }
+    fprintf(out, "%-5s %-*s %-*s %-5s %5s %10s  %s\n", "index", pw, "platform", dw, "device", "type", "CUs",
             "memory", "OpenCL");
     for (int i = 0; i < count; i++) {
         const nin_device_info *d = &devices[i];
-        fprintf(out, "%-5d %-28.28s %-36.36s %-5s %5u %7.1f GiB  %s\n", d->index, d->platform_name, d->name,
+        fprintf(out, "%-5d %-*s %-*s %-5s %5u %7.1f GiB  %s\n", d->index, pw, d->platform_name, dw, d->name,
                 nin_device_type_name(d->type), d->compute_units, d->global_mem_bytes / 1073741824.0,
                 d->version);
     }
