@@ -12,8 +12,9 @@
 # --budget picks the runs' length. quick (the default): 8000 training images, 500 held out, 3 epochs at
 # learning rate 0.03 after a 100-step warm-up (186 steps: a first look in minutes, too short to rank the
 # variants). converged: every training image, 5000 held out, 10 epochs of a cosine schedule from the default
-# rate 0.07 after the default 300-step warm-up (each variant about 1.5 hours of the MNIST network on a 2-core
-# CPU; the MNIST runs in docs/results.md level off by epoch 8). The environment overrides either:
+# rate 0.07 after the default 300-step warm-up (each variant of the MNIST network 26 to 30 minutes on a 2-core
+# Xeon with AVX-512, about three times that on a 2-core EPYC without it; the MNIST runs in docs/results.md level
+# off by epoch 8). The environment overrides either:
 # TRAIN_LIMIT (0: all), VAL_SIZE, EPOCHS, LR, WARMUP, SCHEDULE (plateau, step or cosine), SEED (1).
 # OUT (runs/ablation-DATASET[-converged]) holds the runs, ablation.md and ablation.png. A stopped script can
 # be rerun: a finished variant is kept, an unfinished one with the same settings goes on from its last
