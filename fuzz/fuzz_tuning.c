@@ -1,5 +1,7 @@
-/* fuzz_tuning.c - the per-device tuning file, read into a GEMM tuning. */
+/* fuzz_tuning.c - the per-device tuning file, read into a GEMM tuning: whatever the file says, every tiled
+ * parameter ends in its range, and one that must be a candidate (the tile height) is one. */
 #include <nin/runtime.h>
+#include "runtime_impl.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -10,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (status < 0)
         fuzz_expect_error_line(err);
     FUZZ_ASSERT(status >= -1 && status <= 1 && (t.backend == NIN_GEMM_CLBLAST || t.backend == NIN_GEMM_TILED));
-    FUZZ_ASSERT(t.tile_rows == 4 || t.tile_rows == 6 || t.tile_rows == 8);
-    FUZZ_ASSERT(t.row_tiles >= 1 && t.k_block >= 1 && t.block_n >= 1 && t.pack_b_rows >= 1);
+    for (int p = 0; p < NIN_TILED_PARAMS; p++)
+        FUZZ_ASSERT(nin_tiled_param_valid(p, *nin_tiled_param_field(&t, p)));
     return 0;
 }

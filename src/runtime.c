@@ -117,16 +117,17 @@ void nin_print_devices(FILE *out, const nin_device_info *devices, int count)
     }
     /* the platform and device columns as wide as their longest entries: no name is cut, so that scripts and the
      * Python binding find the names they read elsewhere */
-    int pw = (int)strlen("platform"), dw = (int)strlen("device");
+    size_t pw = strlen("platform"), dw = strlen("device");
     for (int i = 0; i < count; i++) {
-        pw = (int)strlen(devices[i].platform_name) > pw ? (int)strlen(devices[i].platform_name) : pw;
-        dw = (int)strlen(devices[i].name) > dw ? (int)strlen(devices[i].name) : dw;
+        size_t p = strlen(devices[i].platform_name), d = strlen(devices[i].name);
+        pw = p > pw ? p : pw;
+        dw = d > dw ? d : dw;
     }
-    fprintf(out, "%-5s %-*s %-*s %-5s %5s %10s  %s\n", "index", pw, "platform", dw, "device", "type", "CUs",
+    fprintf(out, "%-5s %-*s %-*s %-5s %5s %10s  %s\n", "index", (int)pw, "platform", (int)dw, "device", "type", "CUs",
             "memory", "OpenCL");
     for (int i = 0; i < count; i++) {
         const nin_device_info *d = &devices[i];
-        fprintf(out, "%-5d %-*s %-*s %-5s %5u %7.1f GiB  %s\n", d->index, pw, d->platform_name, dw, d->name,
+        fprintf(out, "%-5d %-*s %-*s %-5s %5u %7.1f GiB  %s\n", d->index, (int)pw, d->platform_name, (int)dw, d->name,
                 nin_device_type_name(d->type), d->compute_units, d->global_mem_bytes / 1073741824.0,
                 d->version);
     }

@@ -126,6 +126,8 @@ typedef struct nin_tiled_param {
 #define NIN_TILED_TILE_ROWS 0   /* the row of gemm_tile_rows */
 extern const nin_tiled_param nin_tiled_params[NIN_TILED_PARAMS];
 int *nin_tiled_param_field(nin_gemm_tuning *t, int p);
+/* Whether v is a valid value of tiled parameter p: one of its candidates, or 1..NIN_GEMM_TUNING_MAX. */
+int nin_tiled_param_valid(int p, long v);
 
 /* CLBlast's GEMM parameters (clblast_params.c): the device limits a kernel's parameters must respect (0: not
  * checked), whether values v of kernel k make a kernel CLBlast can build and run (0, or -1 with the reason in

@@ -78,8 +78,10 @@ const char *nin_tuning_path(const nin_device_info *dev, char *buf, size_t size)
     return buf;
 }
 
-static int is_candidate(int p, int v)
+int nin_tiled_param_valid(int p, long v)
 {
+    if (!nin_tiled_params[p].only_candidates)
+        return v >= 1 && v <= NIN_GEMM_TUNING_MAX;
     for (const int *c = nin_tiled_params[p].candidates; *c != NIN_TILED_END; c++)
         if (*c == v)
             return 1;
@@ -107,8 +109,7 @@ static int read_tuning_line(const char *line, nin_gemm_tuning *t)
             }
     for (int p = 0; p < NIN_TILED_PARAMS; p++) {
         long v = strtol(value, &end, 10);
-        int valid = nin_tiled_params[p].only_candidates ? is_candidate(p, (int)v) : v >= 1 && v <= NIN_GEMM_TUNING_MAX;
-        if (strcmp(key, nin_tiled_params[p].name) == 0 && *end == '\0' && valid) {
+        if (strcmp(key, nin_tiled_params[p].name) == 0 && *end == '\0' && nin_tiled_param_valid(p, v)) {
             *nin_tiled_param_field(t, p) = (int)v;
             return 1;
         }
