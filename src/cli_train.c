@@ -225,6 +225,9 @@ static void schedule_of_run(const train_args *a, const cli_parsed *parsed, nin_t
     for (size_t i = 0; i < sizeof plateau_options / sizeof plateau_options[0]; i++)
         if (cfg->schedule != NIN_SCHEDULE_PLATEAU && cli_given(&cli_train, parsed, plateau_options[i]))
             cli_usage_error("--%s is for --schedule plateau, not %s", plateau_options[i], name);
+    if (cfg->schedule == NIN_SCHEDULE_PLATEAU && !(cfg->min_lr < cfg->lr))
+        cli_usage_error("--min-lr %g is not below --lr %g: the plateau rule would stop before the first step",
+                        cfg->min_lr, cfg->lr);
 }
 
 static void new_run_settings(const train_args *a, const cli_parsed *parsed, nin_train_config *cfg)

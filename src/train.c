@@ -273,6 +273,7 @@ typedef struct run {
     int tty;
     int share;                     /* images per rank of each global batch of cfg.batch */
     int stop;                      /* the signal that stops the run, agreed by every rank (0: none) */
+    uint64_t first_step;           /* the network's step when this invocation started (--max-steps counts from it) */
     nin_health health;             /* watches the loss of every step for a stall */
     int stalled;                   /* --on-stall stop and the monitor warned */
     FILE *log, *warnings;          /* the caller's streams: progress and results; health warnings */
@@ -564,7 +565,7 @@ static int run_steps(run *r, batch_job *jobs)
             progress(r, step + 1, steps, started);
             last_report = nin_now();
         }
-        int max_reached = r->cfg.max_steps > 0 && nin_net_step(r->net) >= (uint64_t)r->cfg.max_steps;
+        int max_reached = r->cfg.max_steps > 0 && nin_net_step(r->net) - r->first_step >= (uint64_t)r->cfg.max_steps;
         r->stop = nin_dist_max(stop_signal);   /* every rank stops at the same step */
         if (r->stop || max_reached || r->stalled) {
             r->st.step_in_epoch = step + 1;
@@ -623,11 +624,15 @@ static int setup_network(run *r, nin_shape input)
     return 0;
 }
 
-/* The schedule: known, and the step schedule's epochs increasing from 1. */
+/* The schedule: known, the plateau rule's --min-lr below the rate it starts from, and the step schedule's epochs
+ * increasing from 1. */
 static int check_schedule(const nin_train_config *c)
 {
     if (c->schedule != NIN_SCHEDULE_PLATEAU && c->schedule != NIN_SCHEDULE_STEP && c->schedule != NIN_SCHEDULE_COSINE)
         return nin_fail("unknown learning-rate schedule %d", (int)c->schedule);
+    if (c->schedule == NIN_SCHEDULE_PLATEAU && !(c->min_lr < c->lr))
+        return nin_fail("--min-lr %g is not below --lr %g: the plateau rule would stop before the first step",
+                        c->min_lr, c->lr);
     if (c->schedule == NIN_SCHEDULE_STEP && c->lr_steps[0] < 1)
         return nin_fail("the step schedule needs the epochs after which to divide the learning rate (--lr-steps)");
     for (int i = 1; i < NIN_MAX_LR_STEPS && c->lr_steps[i] > 0; i++)
@@ -933,6 +938,7 @@ static int prepare_run(run *r, nin_checkpoint *resume)
     nin_health_init(&r->health, r->spec->classes, (uint64_t)r->cfg.warmup, r->cfg.stall_steps, nin_dist_sum);
     if ((resume ? restore(r, resume, input) : start_fresh(r, input)) != 0 || replace_earlier_run(r) != 0)
         return -1;
+    r->first_step = nin_net_step(r->net);
     report_start(r, resume != NULL);
     return 0;
 }
@@ -1010,6 +1016,15 @@ static int schedule_lr(run *r, float watched)
     return 0;
 }
 
+/* The plateau rule has taken the rate below --min-lr: the run is done (1, with a line saying so), else 0. */
+static int below_min_lr(run *r)
+{
+    if (r->cfg.schedule != NIN_SCHEDULE_PLATEAU || r->st.lr >= r->cfg.min_lr)
+        return 0;
+    fprintf(r->log, "learning rate %g is below --min-lr %g: done\n", r->st.lr, r->cfg.min_lr);
+    return 1;
+}
+
 /* A completed epoch: evaluate, adjust the learning rate, report, save. 0 to go on, 1 when the run is done,
  * NIN_TRAIN_SIGNALLED(sig) on a signal, -1 with the error. */
 static int finish_epoch(run *r, double epoch_start)
@@ -1045,16 +1060,15 @@ static int finish_epoch(run *r, double epoch_start)
     r->stop = nin_dist_max(stop_signal);
     if (r->stop)   /* arrived during the evaluation or the save */
         return NIN_TRAIN_SIGNALLED(r->stop);
-    if (r->cfg.schedule == NIN_SCHEDULE_PLATEAU && r->st.lr < r->cfg.min_lr) {
-        fprintf(r->log, "learning rate %g is below --min-lr %g: done\n", r->st.lr, r->cfg.min_lr);
-        return 1;
-    }
-    return 0;
+    return below_min_lr(r);
 }
 
-/* Epochs until --epochs, --min-lr or an early stop: the stop reason, or -1 with the error. */
+/* Epochs until --epochs, --min-lr or an early stop: the stop reason, or -1 with the error. A run that --min-lr
+ * ended is done when resumed, as one that reached --epochs is. */
 static int run_epochs(run *r)
 {
+    if (below_min_lr(r))
+        return NIN_TRAIN_DONE;
     while (r->st.epoch < r->cfg.epochs) {
         double epoch_start = nin_now();
         int stopped = train_epoch(r);

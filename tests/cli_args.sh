@@ -112,6 +112,8 @@ expect_error "nin-cl: error: --lr-steps is for --schedule step, not cosine" trai
 expect_error "nin-cl: error: --patience is for --schedule plateau, not cosine" train mnist --schedule cosine --patience 2
 expect_error "nin-cl: error: --min-lr is for --schedule plateau, not step" train mnist --schedule step --lr-steps 3 \
     --min-lr 0.1
+expect_error "nin-cl: error: --min-lr 0.07 is not below --lr 0.07: the plateau rule would stop before the first step" \
+    train mnist --min-lr 0.07
 run --parse-only train mnist --schedule cosine --bias-lr-mult 2
 echo "$out" | grep -qx -- '--schedule=cosine' && echo "$out" | grep -qx -- '--bias-lr-mult=2' \
     && echo "$out" | grep -qx -- '--class-lr-mult=1' && echo "$out" | grep -qx -- '--lr-steps=' \

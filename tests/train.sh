@@ -138,14 +138,29 @@ for schedule in "step --lr-steps 1" "cosine --warmup 5 --bias-lr-mult 2 --class-
     fi
 done
 
-# 5. --max-steps stops inside an epoch and keeps it open: --resume finishes that epoch
-train --train-limit 640 --epochs 1 --max-steps 5 --out "$tmp/m" > "$tmp/m.log" 2>&1; rc=$?
-"$NIN_CL" train --resume "$tmp/m/last.nin" > "$tmp/m2.log" 2>&1
-if [ $rc -eq 0 ] && grep -q '^stopped after --max-steps 5 at epoch 1 step 5: ' "$tmp/m.log" && ! grep -q '^epoch=' "$tmp/m.log" \
-    && grep -q '^resuming at epoch 1 step 5 ' "$tmp/m2.log" && grep -q '^epoch=1 ' "$tmp/m2.log"; then
-    ok "--max-steps 5 keeps epoch 1 open; --resume finishes it"
+# 4c. a plateau run that --min-lr ended is done when resumed: no epoch more. At --lr 1e-9 the weights do not move,
+# so epoch 2 cannot improve on epoch 1 and --patience 1 divides the rate below --min-lr after it.
+train --train-limit 320 --epochs 5 --lr 1e-9 --min-lr 5e-10 --patience 1 --out "$tmp/min-lr" > "$tmp/min-lr.log" 2>&1
+"$NIN_CL" train --resume "$tmp/min-lr/last.nin" > "$tmp/min-lr2.log" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -q '^learning rate 1e-10 is below --min-lr 5e-10: done' "$tmp/min-lr.log" \
+    && [ "$(wc -l < "$tmp/min-lr/metrics.csv")" -eq 3 ] && ! grep -q '^epoch=' "$tmp/min-lr2.log" \
+    && grep -q '^learning rate 1e-10 is below --min-lr 5e-10: done' "$tmp/min-lr2.log"; then
+    ok "a run that --min-lr ended stops after epoch 2, and trains no epoch more when resumed"
 else
-    bad "--max-steps resume"; cat "$tmp/m.log" "$tmp/m2.log"
+    bad "--min-lr resume: rc=$rc"; cat "$tmp/min-lr.log" "$tmp/min-lr2.log"
+fi
+
+# 5. --max-steps stops inside an epoch and keeps it open; on --resume it counts that invocation's steps (5 more:
+# step 10 of 13); a --resume without it finishes the epoch
+train --train-limit 640 --epochs 1 --max-steps 5 --out "$tmp/m" > "$tmp/m.log" 2>&1; rc=$?
+"$NIN_CL" train --resume "$tmp/m/last.nin" --max-steps 5 > "$tmp/m2.log" 2>&1
+"$NIN_CL" train --resume "$tmp/m/last.nin" > "$tmp/m3.log" 2>&1
+if [ $rc -eq 0 ] && grep -q '^stopped after --max-steps 5 at epoch 1 step 5: ' "$tmp/m.log" && ! grep -q '^epoch=' "$tmp/m.log" \
+    && grep -q '^resuming at epoch 1 step 5 ' "$tmp/m2.log" && grep -q '^stopped after --max-steps 5 at epoch 1 step 10: ' "$tmp/m2.log" \
+    && grep -q '^resuming at epoch 1 step 10 ' "$tmp/m3.log" && grep -q '^epoch=1 ' "$tmp/m3.log"; then
+    ok "--max-steps 5 keeps epoch 1 open, a --resume with --max-steps 5 goes 5 steps further, one without finishes it"
+else
+    bad "--max-steps resume"; cat "$tmp/m.log" "$tmp/m2.log" "$tmp/m3.log"
 fi
 # the report of a network that still errs: the matrix has counts off its diagonal, and they add up
 out=$("$NIN_CL" test --model "$tmp/m/last.nin" mnist --data "$tmp/data" 2>&1)

@@ -30,7 +30,7 @@ status=0
 for run in train resume images; do
     case $run in
     train) args="$TRAIN --max-steps 3 --out $tmp/run" ;;
-    resume) args="train --resume $tmp/run/last.nin --max-steps 5" ;;
+    resume) args="train --resume $tmp/run/last.nin --max-steps 2" ;;
     images) args="$PICS --max-steps 2 --out $tmp/pics-run" ;;
     esac
     "$(dirname "$NIN_CL")/libtool" --mode=execute valgrind --tool=memcheck --leak-check=full \
