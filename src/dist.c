@@ -156,9 +156,12 @@ int nin_dist_train_step(nin_net *net, const nin_sgd *sgd, nin_metrics *m)
 
 double nin_dist_allreduce_seconds(void) { return dist.allreduce_seconds; }
 
-/* Broadcast rank 0's copy of a parameter-sized buffer; returns max |mine - rank 0's| over the ranks, or -1
- * (on every rank) when a rank is out of host memory. */
-static double broadcast_params(nin_net *net, int (*get)(nin_net *, float *), int (*set)(nin_net *, const float *))
+/* Broadcast rank 0's copy of a parameter-sized buffer; returns max |mine - rank 0's| over the ranks and the first
+ * `compared` values, or -1 (on every rank) when a rank is out of host memory. The rest (batch norm's running
+ * statistics, which each rank gathers from its own share of the batch) is made rank 0's without counting as
+ * drift, as PyTorch's DistributedDataParallel does with buffers. */
+static double broadcast_params(nin_net *net, int (*get)(nin_net *, float *), int (*set)(nin_net *, const float *),
+                               size_t compared)
 {
     size_t n = nin_net_param_count(net);
     float *root = host_buffer(n), *mine = root ? nin_malloc(n * sizeof *mine) : NULL;
@@ -170,9 +173,13 @@ static double broadcast_params(nin_net *net, int (*get)(nin_net *, float *), int
     memcpy(root, mine, n * sizeof *mine);
     MPI_Bcast(root, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
     double diff = 0.0;
-    for (size_t i = 0; i < n; i++)
-        diff = fmax(diff, fabs((double)mine[i] - root[i]));
-    if (diff > 0.0)
+    int differs = 0;
+    for (size_t i = 0; i < n; i++) {
+        differs |= mine[i] != root[i];
+        if (i < compared)
+            diff = fmax(diff, fabs((double)mine[i] - root[i]));
+    }
+    if (differs)
         set(net, root);
     free(mine);
     MPI_Allreduce(MPI_IN_PLACE, &diff, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
@@ -183,8 +190,9 @@ double nin_dist_sync(nin_net *net)
 {
     if (dist.size == 1)
         return 0.0;
-    double diff = broadcast_params(net, nin_net_get_params, nin_net_set_params);
-    if (diff < 0.0 || broadcast_params(net, nin_net_get_momentum, nin_net_set_momentum) < 0.0)
+    size_t trainable = nin_net_trainable_count(net);
+    double diff = broadcast_params(net, nin_net_get_params, nin_net_set_params, trainable);
+    if (diff < 0.0 || broadcast_params(net, nin_net_get_momentum, nin_net_set_momentum, trainable) < 0.0)
         return -1.0;
     return diff;
 }

@@ -54,7 +54,17 @@ $MPIRUN "$NIN_CL" train --resume "$tmp/one/last.nin" > "$tmp/r2.log" 2>&1
 out=$(same_params "$tmp/full/last.nin" "$tmp/one/last.nin") && ok "1 process, then --resume on 2 ranks: $out" \
     || { bad "resume 1 -> 2: $out"; cat "$tmp/r2.log"; }
 
-# 3. a global batch that does not split over the ranks: one clear line
+# 3. batch norm: each rank normalises its own share, so the ranks' running statistics differ until the sync makes
+# them rank 0's; that is not drift (no note), and the run resumes in one process
+two --net 8c5p2b-mp3s2-16c3p1b-10c1l-gap --epochs 1 --out "$tmp/bn" > "$tmp/bn.log" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -q '^epoch=1 ' "$tmp/bn.log" && ! grep -q 'drifted' "$tmp/bn.log" \
+    && "$NIN_CL" train --resume "$tmp/bn/last.nin" --epochs 2 > "$tmp/bn2.log" 2>&1 && grep -q '^epoch=2 ' "$tmp/bn2.log"; then
+    ok "batch norm on 2 ranks: no drift note, resumes in 1 process"
+else
+    bad "batch norm on 2 ranks: rc=$rc"; cat "$tmp/bn.log" "$tmp/bn2.log"
+fi
+
+# 4. a global batch that does not split over the ranks: one clear line
 out=$($MPIRUN "$NIN_CL" $TRAIN --batch 15 --out "$tmp/bad" 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q -- '--batch 15 does not split evenly over 2 ranks' \
     && ok "--batch 15 on 2 ranks: clear error" || bad "--batch 15 on 2 ranks: rc=$rc $out"
