@@ -138,7 +138,7 @@ for schedule in "step --lr-steps 1" "cosine --warmup 5 --bias-lr-mult 2 --class-
     fi
 done
 
-# 4c. a plateau run that --min-lr ended is done when resumed: no epoch more. At --lr 1e-9 the weights do not move,
+# 4c. a plateau run that --min-lr ended is done when resumed: no epoch more. At --lr 1e-9 the weights barely move,
 # so epoch 2 cannot improve on epoch 1 and --patience 1 divides the rate below --min-lr after it.
 train --train-limit 320 --epochs 5 --lr 1e-9 --min-lr 5e-10 --patience 1 --out "$tmp/min-lr" > "$tmp/min-lr.log" 2>&1
 "$NIN_CL" train --resume "$tmp/min-lr/last.nin" > "$tmp/min-lr2.log" 2>&1; rc=$?
