@@ -425,8 +425,23 @@ static void forward_layers(nin_net *net, int end, int train)
     }
 }
 
+/* Batch norm in training normalises each map over its batch x H x W values: over one value every output would be
+ * beta, whatever the input (PyTorch refuses it too). */
+static int check_batch_norm_values(const nin_net *net)
+{
+    for (int i = 0; i < net->count; i++) {
+        const nin_layer *l = &net->layers[i];
+        if (l->def.kind == NIN_BATCHNORM && (size_t)net->batch * l->in.h * l->in.w < 2)
+            return nin_fail("layer %d (batch norm) would normalise one value per map: train it on a batch of more "
+                            "than one", i + 1);
+    }
+    return 0;
+}
+
 int nin_net_forward(nin_net *net, int train)
 {
+    if (train && check_batch_norm_values(net) != 0)
+        return -1;
     if (train)
         net->step++;
     forward_layers(net, net->count, train);

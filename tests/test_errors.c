@@ -161,6 +161,16 @@ START_TEST(test_misuse)
     assert_error_contains("layer 9 is outside the network's 2 layers");
     ck_assert_int_eq(nin_net_layer_kind(net, 9), -1);
     nin_net_free(net);
+
+    /* batch norm over one value per map (a batch of 1, a 1x1 map) trains nothing: refused; evaluated, it runs */
+    ck_assert_int_eq(nin_netdef_parse("3c3b-3c1l-gap", &def, err, sizeof err), 0);
+    net = nin_net_create(ctx, &def, (nin_shape){ 2, 3, 3 }, 1, 1, 0.0f);
+    ck_assert_ptr_nonnull(net);
+    ck_assert_int_eq(nin_net_set_input(net, x, (const int[]){ 1 }), 0);
+    ck_assert_int_eq(nin_net_forward(net, 1), -1);
+    assert_error_contains("layer 2 (batch norm) would normalise one value per map");
+    ck_assert_int_eq(nin_net_forward(net, 0), 0);
+    nin_net_free(net);
 }
 END_TEST
 
