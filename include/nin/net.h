@@ -68,7 +68,8 @@ int nin_net_set_shard(nin_net *net, int first, int total);
 /* Compute the gradient with respect to the input too (off by default: the first layer needs none). */
 int nin_net_want_input_grad(nin_net *net, int on);
 
-/* train 1: dropout masks and batch statistics; refused (-1) for a batch-norm layer that would see one value per map. */
+/* train 1: dropout masks and batch statistics; -1 (refused) when a batch-norm layer would see one value per
+ * map. */
 int nin_net_forward(nin_net *net, int train);
 /* Adds `count` doubles over every process of a data-parallel run, in place (nin_dist_sum). */
 typedef void nin_sum_fn(double *values, int count);
