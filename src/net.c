@@ -248,6 +248,8 @@ void nin_net_free(nin_net *net)
 {
     if (!net)
         return;
+    if (net->ctx)   /* its kernels done first: PoCL can crash when a program ends with kernels still running */
+        clFinish(net->ctx->queue);
     cl_mem mems[] = { net->d_input, net->d_labels, net->d_params, net->d_grads, net->d_momentum, net->d_work,
                       net->d_delta[0], net->d_delta[1], net->d_input_grad, net->d_sample_metrics, net->d_metrics,
                       net->d_bias_partial };
